@@ -1,0 +1,678 @@
+#!/usr/bin/python3
+"""Fit the RetainWise churn model and write worker/model/{churn.onnx,manifest.json,parity.json}.
+
+Input is a *canonical* CSV (column mapping version 1: canonical column names and values, "" for missing)
+plus a 0/1 label column; `worker/training/train.ts` produces it with the scoring library's own column
+mapper, so training and scoring read customer files identically. Run it through `npm run train`.
+
+The model is an L2-regularised logistic regression on standardised, one-hot encoded features, because
+every explanation must be exact model arithmetic: contribution = coefficient x standardised value, and
+sum(contributions) + intercept = logit. One coefficient vector ("variant") is fitted per input shape
+(all columns, SaaS-aliasable columns, required columns only) over one shared feature space, so a file
+that lacks optional columns is scored by a model trained without them instead of by a model that
+silently treats them as average.
+
+Everything is deterministic (fixed seeds, fixed fold assignment, lbfgs): the same input gives the same
+bytes in all three files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import sys
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+import pandas as pd
+import sklearn
+from onnx import TensorProto, helper, numpy_helper
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.model_selection import RepeatedStratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+SEED = 20240601
+CV_SPLITS = 5
+CV_REPEATS = 3
+C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+# onnxruntime-node 1.30 runs any opset up to 21; 17 is the newest the Debian onnx (1.12) checker knows.
+OPSET = 17
+IR_VERSION = 8
+
+REQUIRED_COLUMNS = ('tenure', 'MonthlyCharges', 'TotalCharges', 'Contract')
+NUMERIC_COLUMNS = ('tenure', 'MonthlyCharges', 'TotalCharges')
+# Telco order; Contract is the only required categorical.
+CATEGORICAL_COLUMNS = (
+    'gender',
+    'SeniorCitizen',
+    'Partner',
+    'Dependents',
+    'PhoneService',
+    'MultipleLines',
+    'InternetService',
+    'OnlineSecurity',
+    'OnlineBackup',
+    'DeviceProtection',
+    'TechSupport',
+    'StreamingTV',
+    'StreamingMovies',
+    'Contract',
+    'PaperlessBilling',
+    'PaymentMethod',
+)
+# Optional columns a SaaS-style file can still alias into (spec/csv-io.md section 2).
+SAAS_ALIAS_COLUMNS = ('gender', 'SeniorCitizen', 'Partner', 'Dependents', 'PaymentMethod')
+MAX_CATEGORIES = 20
+
+# Candidate encodings of the numeric columns; cross-validation picks one for the shared feature space.
+# Tenure and charges are heavily skewed (churn concentrates in the first months), hence the log1p options.
+NUMERIC_SPECS: dict[str, tuple[tuple[str, str], ...]] = {
+    'identity': (('tenure', 'identity'), ('MonthlyCharges', 'identity'), ('TotalCharges', 'identity')),
+    'log1p': (('tenure', 'log1p'), ('MonthlyCharges', 'identity'), ('TotalCharges', 'log1p')),
+    'tenure_both': (
+        ('tenure', 'identity'),
+        ('tenure', 'log1p'),
+        ('MonthlyCharges', 'identity'),
+        ('TotalCharges', 'log1p'),
+    ),
+}
+
+THRESHOLDS = {'high': 0.6, 'medium': 0.3, 'retention': 0.5}
+
+
+class TrainingError(Exception):
+    """A problem with the training data that the user can fix; printed without a traceback."""
+
+
+# --------------------------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Dataset:
+    cells: pd.DataFrame  # canonical string cells, "" = missing; only model columns that are present
+    label: np.ndarray  # int 0/1
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.cells.columns)
+
+    def subset(self, idx: np.ndarray) -> 'Dataset':
+        return Dataset(self.cells.iloc[idx].reset_index(drop=True), self.label[idx])
+
+
+def read_dataset(path: str, label_column: str) -> Dataset:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    if label_column not in frame.columns:
+        raise TrainingError(f'label column {label_column!r} is not in {path}')
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise TrainingError(f'required columns missing from the training data: {", ".join(missing)}')
+    labels = frame[label_column]
+    bad = sorted(set(labels) - {'0', '1'})
+    if bad:
+        raise TrainingError(f'label column {label_column!r} must hold 0/1, found {bad[:3]}')
+    model_columns = [c for c in NUMERIC_COLUMNS + CATEGORICAL_COLUMNS if c in frame.columns]
+    cells = frame[model_columns].reset_index(drop=True)
+    for column in NUMERIC_COLUMNS:
+        parse_numbers(cells[column], column)
+    for column in model_columns:
+        if column in CATEGORICAL_COLUMNS and cells[column].replace('', np.nan).nunique() > MAX_CATEGORIES:
+            raise TrainingError(f'column {column!r} has more than {MAX_CATEGORIES} distinct values; is it canonical?')
+    y = labels.astype(int).to_numpy()
+    per_class = min(int(y.sum()), int(len(y) - y.sum()))
+    if per_class < 10 * CV_SPLITS:
+        raise TrainingError(
+            f'need at least {10 * CV_SPLITS} churned and {10 * CV_SPLITS} retained customers, '
+            f'found {int(y.sum())} and {int(len(y) - y.sum())}'
+        )
+    return Dataset(cells, y)
+
+
+def parse_numbers(cells: pd.Series, column: str) -> np.ndarray:
+    """Canonical numbers or "" (missing) -> float array with NaN for missing."""
+    values = pd.to_numeric(cells.replace('', np.nan), errors='coerce')
+    bad = cells[values.isna() & (cells != '')]
+    if len(bad):
+        raise TrainingError(f'column {column!r} is not canonical: non-numeric value {bad.iloc[0]!r}')
+    return values.to_numpy(dtype=float)
+
+
+# ------------------------------------------------------------------------------------------ encoder
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """The raw encoding (before standardisation) exactly as the TypeScript encoder reproduces it."""
+
+    features: tuple[dict, ...]  # manifest features without mean/scale
+    categories: dict[str, tuple[str, ...]]  # categorical column -> its categories, in feature order
+
+    def encode(self, cells: pd.DataFrame, means: np.ndarray | None = None) -> np.ndarray:
+        """Raw-encode rows. A column absent from `cells`, or a missing/unknown category, takes the
+        feature's mean (standardised 0, contribution exactly 0); before the means are known (training),
+        those cells are NaN and `fill_with_means` fills them with the mean of the known values."""
+        out = np.empty((len(cells), len(self.features)), dtype=np.float64)
+        parsed: dict[str, np.ndarray] = {}
+        for j, feature in enumerate(self.features):
+            column = feature['column']
+            neutral = np.nan if means is None else float(means[j])
+            if column not in cells.columns:
+                out[:, j] = neutral
+            elif feature['kind'] == 'numeric':
+                if column not in parsed:
+                    parsed[column] = parse_numbers(cells[column], column)
+                x = np.where(np.isnan(parsed[column]), feature['impute'], parsed[column])
+                x = np.clip(x, feature['clip'][0], feature['clip'][1])
+                out[:, j] = np.log1p(x) if feature['transform'] == 'log1p' else x
+            else:
+                # A missing category is no evidence either way: like an absent column it contributes 0.
+                # Imputing the mode instead would charge every blank Contract the month-to-month risk
+                # and every blank InternetService the fiber-optic risk (lessons #22).
+                known = cells[column].isin(self.categories[column]).to_numpy()
+                indicator = (cells[column] == feature['category']).to_numpy(dtype=np.float64)
+                out[:, j] = np.where(known, indicator, neutral)
+        return out
+
+
+def fill_with_means(raw: np.ndarray) -> np.ndarray:
+    """Training-time neutral value: the mean of the known values, which is then also the column mean."""
+    return np.where(np.isnan(raw), np.nanmean(raw, axis=0), raw)
+
+
+def fit_encoder(data: Dataset, numeric_spec: tuple[tuple[str, str], ...]) -> Encoder:
+    features: list[dict] = []
+    for column, transform in numeric_spec:
+        x = parse_numbers(data.cells[column], column)
+        observed = x[~np.isnan(x)]
+        if observed.size == 0:
+            raise TrainingError(f'column {column!r} has no values')
+        low, high = float(observed.min()), float(observed.max())
+        if transform == 'log1p' and low <= -1:
+            raise TrainingError(f'column {column!r} has values <= -1; cannot take log1p')
+        features.append(
+            {
+                'name': column if transform == 'identity' else f'{transform}({column})',
+                'column': column,
+                'kind': 'numeric',
+                'transform': transform,
+                'clip': [low, high],
+                'impute': float(np.median(observed)),
+            }
+        )
+    categories: dict[str, tuple[str, ...]] = {}
+    for column in CATEGORICAL_COLUMNS:
+        if column not in data.columns:
+            continue
+        categories[column] = tuple(sorted(set(data.cells[column]) - {''}))
+        if not categories[column]:
+            del categories[column]
+            continue
+        for category in categories[column]:
+            features.append(
+                {'name': f'{column}={category}', 'column': column, 'kind': 'indicator', 'category': category}
+            )
+    return Encoder(tuple(features), categories)
+
+
+def fit_scaler(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scaler = StandardScaler().fit(raw)
+    return scaler.mean_.astype(np.float64), scaler.scale_.astype(np.float64)
+
+
+# ------------------------------------------------------------------------------------------ variants
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    name: str
+    columns: tuple[str, ...]  # canonical columns the variant reads
+
+
+def variant_specs(present: tuple[str, ...]) -> list[VariantSpec]:
+    """Richest first; variants whose column set equals a richer one's are dropped."""
+    optional = [c for c in CATEGORICAL_COLUMNS if c in present and c not in REQUIRED_COLUMNS]
+    candidates = [
+        VariantSpec('full', tuple(REQUIRED_COLUMNS) + tuple(optional)),
+        VariantSpec('saas', tuple(REQUIRED_COLUMNS) + tuple(c for c in SAAS_ALIAS_COLUMNS if c in optional)),
+        VariantSpec('core', tuple(REQUIRED_COLUMNS)),
+    ]
+    specs: list[VariantSpec] = []
+    for spec in candidates:
+        if all(set(spec.columns) != set(s.columns) for s in specs):
+            specs.append(spec)
+    return specs
+
+
+def feature_mask(encoder: Encoder, columns: tuple[str, ...]) -> np.ndarray:
+    return np.array([f['column'] in columns for f in encoder.features])
+
+
+def fit_logistic(z: np.ndarray, y: np.ndarray, mask: np.ndarray, c: float) -> tuple[np.ndarray, float, LogisticRegression]:
+    model = LogisticRegression(C=c, solver='lbfgs', max_iter=10_000, tol=1e-10)
+    model.fit(z[:, mask], y)
+    coefficients = np.zeros(z.shape[1])
+    coefficients[mask] = model.coef_[0]
+    return coefficients, float(model.intercept_[0]), model
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ------------------------------------------------------------------------------------ cross-validation
+
+
+@dataclass
+class FoldScores:
+    auc: list[float]
+    brier: list[float]
+    log_loss: list[float]
+
+    def add(self, y: np.ndarray, p: np.ndarray) -> None:
+        self.auc.append(float(roc_auc_score(y, p)))
+        self.brier.append(float(brier_score_loss(y, p)))
+        self.log_loss.append(float(log_loss(y, p, labels=[0, 1])))
+
+    def summary(self) -> dict:
+        return {
+            'auc': round(float(np.mean(self.auc)), 6),
+            'auc_std': round(float(np.std(self.auc)), 6),
+            'brier': round(float(np.mean(self.brier)), 6),
+            'log_loss': round(float(np.mean(self.log_loss)), 6),
+            'folds': len(self.auc),
+        }
+
+
+def new_scores() -> FoldScores:
+    return FoldScores([], [], [])
+
+
+def folds(data: Dataset):
+    splitter = RepeatedStratifiedKFold(n_splits=CV_SPLITS, n_repeats=CV_REPEATS, random_state=SEED)
+    return list(splitter.split(np.zeros(len(data.label)), data.label))
+
+
+def cross_validate(
+    data: Dataset, numeric_spec, specs: list[VariantSpec], grid: dict[str, tuple[float, ...]], absent_sets=()
+) -> dict:
+    """CV scores per (variant, C); with `absent_sets`, also per (variant, C, absent columns) where the
+    held-out rows are scored with those columns absent (standardised 0, as at scoring time)."""
+    scores: dict[tuple, FoldScores] = {}
+    for train_idx, test_idx in folds(data):
+        train, test = data.subset(train_idx), data.subset(test_idx)
+        encoder = fit_encoder(train, numeric_spec)
+        raw_train = fill_with_means(encoder.encode(train.cells))
+        mean, scale = fit_scaler(raw_train)
+        z_train = (raw_train - mean) / scale
+        z_test = (encoder.encode(test.cells, mean) - mean) / scale
+        for spec in specs:
+            mask = feature_mask(encoder, spec.columns)
+            for c in grid[spec.name]:
+                w, b, _ = fit_logistic(z_train, train.label, mask, c)
+                scores.setdefault((spec.name, c), new_scores()).add(test.label, sigmoid(z_test @ w + b))
+                for absent in absent_sets:
+                    keep = ~feature_mask(encoder, absent)
+                    logit = z_test[:, keep] @ w[keep] + b
+                    scores.setdefault((spec.name, c, absent), new_scores()).add(test.label, sigmoid(logit))
+    return scores
+
+
+def select_model(data: Dataset, specs: list[VariantSpec], log) -> tuple[str, dict[str, float], dict]:
+    """Pick the numeric encoding (shared) and C (per variant) with the lowest mean CV log loss."""
+    grid = {s.name: C_GRID for s in specs}
+    best = None
+    search: dict[str, dict] = {}
+    for spec_name, numeric_spec in NUMERIC_SPECS.items():
+        scores = cross_validate(data, numeric_spec, specs, grid)
+        chosen = {}
+        for s in specs:
+            chosen[s.name] = min(C_GRID, key=lambda c: (np.mean(scores[(s.name, c)].log_loss), c))
+        total = sum(np.mean(scores[(s.name, chosen[s.name])].log_loss) for s in specs)
+        search[spec_name] = {
+            s.name: {str(c): scores[(s.name, c)].summary() for c in C_GRID} for s in specs
+        }
+        log(f'  numeric encoding {spec_name}: ' + ', '.join(
+            f'{s.name} C={chosen[s.name]} auc={np.mean(scores[(s.name, chosen[s.name])].auc):.4f}' for s in specs
+        ))
+        if best is None or total < best[0] - 1e-12:
+            best = (total, spec_name, chosen)
+    assert best is not None
+    return best[1], best[2], search
+
+
+def assign_requires(specs: list[VariantSpec], scores: dict, chosen_c: dict[str, float]) -> tuple[dict, dict]:
+    """A variant requires an optional column if, with only that column absent, the next eligible
+    (poorer) variant scores a higher CV AUC than this one does with the column absent. A variant that
+    would otherwise require nothing requires its most valuable column, so the poorer variants stay
+    reachable for files that have none of its extra columns."""
+    requires: dict[str, list[str]] = {}
+    analysis: dict[str, dict] = {}
+    for i in reversed(range(len(specs))):
+        spec = specs[i]
+        optional = [c for c in spec.columns if c not in REQUIRED_COLUMNS]
+        requires[spec.name] = []
+        analysis[spec.name] = {}
+        for column in optional:
+            shape = set(spec.columns) - {column}
+            fallback = next(s for s in specs[i + 1 :] if set(requires[s.name]) <= shape)
+            own = np.mean(scores[(spec.name, chosen_c[spec.name], (column,))].auc)
+            other_absent = tuple(c for c in fallback.columns if c not in shape)
+            key = (fallback.name, chosen_c[fallback.name]) + ((other_absent,) if other_absent else ())
+            alternative = np.mean(scores[key].auc)
+            analysis[spec.name][column] = {
+                'auc_without': round(float(own), 6),
+                'fallback': fallback.name,
+                'fallback_auc': round(float(alternative), 6),
+            }
+            if own < alternative:
+                requires[spec.name].append(column)
+        if optional and not requires[spec.name]:
+            requires[spec.name].append(min(optional, key=lambda c: (analysis[spec.name][c]['auc_without'], c)))
+    return requires, analysis
+
+
+# ---------------------------------------------------------------------------------------------- ONNX
+
+
+def build_onnx(mean: np.ndarray, scale: np.ndarray, weights: np.ndarray, intercepts: np.ndarray, doc: str) -> bytes:
+    n_features = len(mean)
+    nodes = [
+        helper.make_node('Sub', ['features', 'mean'], ['centered']),
+        helper.make_node('Div', ['centered', 'scale'], ['standardized']),
+        helper.make_node('Gather', ['W', 'variant'], ['w_row'], axis=0),  # [1, F]
+        helper.make_node('Mul', ['standardized', 'w_row'], ['contributions']),
+        helper.make_node('ReduceSum', ['contributions', 'sum_axes'], ['contribution_sum'], keepdims=0),
+        helper.make_node('Gather', ['B', 'variant'], ['b_row'], axis=0),  # [1]
+        helper.make_node('Add', ['contribution_sum', 'b_row'], ['logit']),
+        helper.make_node('Sigmoid', ['logit'], ['probability']),
+    ]
+    initializers = [
+        numpy_helper.from_array(mean.astype(np.float64), 'mean'),
+        numpy_helper.from_array(scale.astype(np.float64), 'scale'),
+        numpy_helper.from_array(weights.astype(np.float64), 'W'),
+        numpy_helper.from_array(intercepts.astype(np.float64), 'B'),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), 'sum_axes'),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        'retainwise_churn',
+        inputs=[
+            helper.make_tensor_value_info('features', TensorProto.DOUBLE, ['N', n_features]),
+            helper.make_tensor_value_info('variant', TensorProto.INT64, [1]),
+        ],
+        outputs=[
+            helper.make_tensor_value_info('probability', TensorProto.DOUBLE, ['N']),
+            helper.make_tensor_value_info('logit', TensorProto.DOUBLE, ['N']),
+            helper.make_tensor_value_info('contributions', TensorProto.DOUBLE, ['N', n_features]),
+        ],
+        initializer=initializers,
+    )
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid('', OPSET)],
+        producer_name='retainwise-training',
+        producer_version='1',
+        doc_string=doc,
+    )
+    model.ir_version = IR_VERSION
+    onnx.checker.check_model(model, full_check=True)
+    return model.SerializeToString()
+
+
+# -------------------------------------------------------------------------------------------- parity
+
+
+def parity_cases(data: Dataset, encoder: Encoder, mean, scale, specs, requires, models, rng) -> list[dict]:
+    """Rows the TypeScript encoder and ONNX must reproduce: real rows, rows with one optional column
+    absent, rows with missing and out-of-range cells; probabilities from scikit-learn."""
+    cases = []
+
+    def select(columns: set[str]) -> str:
+        return next(s.name for s in specs if set(requires[s.name]) <= columns)
+
+    def add(spec: VariantSpec, cells: pd.DataFrame) -> None:
+        raw = encoder.encode(cells, mean)
+        z = (raw - mean) / scale
+        mask = feature_mask(encoder, spec.columns)
+        model = models[spec.name]
+        probability = model.predict_proba(z[:, mask])[:, 1]
+        logit = model.decision_function(z[:, mask])
+        chosen = select(set(cells.columns))
+        if chosen != spec.name:
+            raise AssertionError(f'parity case for {spec.name} would select {chosen}')
+        for i in range(len(cells)):
+            cases.append(
+                {
+                    'variant': spec.name,
+                    'row': {c: str(cells.iloc[i][c]) for c in cells.columns},
+                    'features': [float(v) for v in raw[i]],
+                    'logit': float(logit[i]),
+                    'probability': float(probability[i]),
+                }
+            )
+
+    for spec in specs:
+        columns = list(spec.columns)
+        sample = data.cells.iloc[rng.choice(len(data.label), size=80, replace=False)][columns]
+        add(spec, sample.reset_index(drop=True))
+        droppable = [c for c in columns if c not in REQUIRED_COLUMNS and c not in requires[spec.name]]
+        for column in droppable[:10]:
+            row = data.cells.iloc[[int(rng.integers(len(data.label)))]][[c for c in columns if c != column]]
+            add(spec, row.reset_index(drop=True))
+        edge = data.cells.iloc[rng.choice(len(data.label), size=12, replace=False)][columns].reset_index(drop=True)
+        edge.loc[0, 'TotalCharges'] = ''
+        edge.loc[1, 'tenure'] = ''
+        edge.loc[2, 'MonthlyCharges'] = ''
+        edge.loc[3, 'Contract'] = ''
+        edge.loc[4, 'tenure'] = '250'
+        edge.loc[5, 'MonthlyCharges'] = '0.5'
+        edge.loc[6, 'TotalCharges'] = '1000000'
+        edge.loc[7, 'tenure'] = '0'
+        edge.loc[8, 'TotalCharges'] = '0'
+        for k, column in enumerate([c for c in columns if c not in NUMERIC_COLUMNS][:3]):
+            edge.loc[9 + k, column] = ''
+        add(spec, edge)
+    return cases
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def to_json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + '\n'
+
+
+def write_atomically(directory: str, files: dict[str, bytes]) -> None:
+    """Write every file to a temporary name first, so a failure never leaves a half-written model."""
+    staged = []
+    try:
+        for name, content in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f'.{name}.', dir=directory)
+            with os.fdopen(fd, 'wb') as handle:
+                handle.write(content)
+            staged.append((tmp, os.path.join(directory, name)))
+        for tmp, final in staged:
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--data', required=True, help='canonical CSV with a 0/1 label column')
+    parser.add_argument('--label', required=True, help='name of the 0/1 label column in --data')
+    parser.add_argument('--out', required=True, help='directory for churn.onnx, manifest.json, parity.json')
+    parser.add_argument('--source-file', required=True, help='name of the original training file')
+    parser.add_argument('--source-sha256', required=True, help='sha256 of the original training file')
+    parser.add_argument('--source-label', help='label column name in the original file (default: --label)')
+    parser.add_argument('--column-mapping-version', default='1')
+    parser.add_argument('--created-at', default='unrecorded', help='build time to record (default: none, reproducible)')
+    args = parser.parse_args(argv)
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    data = read_dataset(args.data, args.label)
+    log(f'training rows: {len(data.label)}, churned: {int(data.label.sum())}')
+    specs = variant_specs(data.columns)
+
+    log(f'model selection ({CV_REPEATS}x{CV_SPLITS}-fold stratified CV, C in {list(C_GRID)}):')
+    spec_name, chosen_c, search = select_model(data, specs, log)
+    numeric_spec = NUMERIC_SPECS[spec_name]
+
+    optional_columns = [c for c in specs[0].columns if c not in REQUIRED_COLUMNS]
+    shapes = {
+        'all_columns': set(specs[0].columns),
+        'saas_aliases': set(REQUIRED_COLUMNS) | (set(SAAS_ALIAS_COLUMNS) & set(optional_columns)),
+        'required_only': set(REQUIRED_COLUMNS),
+    }
+    # held-out rows are also scored with columns absent: each optional column alone (for `requires`)
+    # and whatever each variant lacks in each reported input shape (for `metrics`)
+    absent_sets = [(c,) for c in optional_columns]
+    for shape in shapes.values():
+        for spec in specs:
+            absent = tuple(c for c in spec.columns if c not in shape)
+            if absent and absent not in absent_sets:
+                absent_sets.append(absent)
+    scores = cross_validate(data, numeric_spec, specs, {s.name: (chosen_c[s.name],) for s in specs}, absent_sets)
+    requires, requires_analysis = assign_requires(specs, scores, chosen_c)
+
+    encoder = fit_encoder(data, numeric_spec)
+    raw = fill_with_means(encoder.encode(data.cells))
+    mean, scale = fit_scaler(raw)
+    z = (raw - mean) / scale
+    weights, intercepts, models = [], [], {}
+    for spec in specs:
+        w, b, model = fit_logistic(z, data.label, feature_mask(encoder, spec.columns), chosen_c[spec.name])
+        weights.append(w)
+        intercepts.append(b)
+        models[spec.name] = model
+
+    onnx_bytes = build_onnx(
+        mean,
+        scale,
+        np.vstack(weights),
+        np.array(intercepts),
+        f'RetainWise churn model: logistic regression, {len(specs)} variants, trained on {args.source_file}',
+    )
+    onnx_sha = hashlib.sha256(onnx_bytes).hexdigest()
+
+    features = []
+    for j, feature in enumerate(encoder.features):
+        features.append({**feature, 'mean': float(mean[j]), 'scale': float(scale[j])})
+
+    variants = []
+    for spec, w, b in zip(specs, weights, intercepts):
+        variants.append(
+            {
+                'name': spec.name,
+                'requires': requires[spec.name],
+                'coefficients': [float(v) for v in w],
+                'intercept': b,
+                'cv': scores[(spec.name, chosen_c[spec.name])].summary(),
+            }
+        )
+
+    def shape_metrics(columns: set[str]) -> dict:
+        name = next(s.name for s in specs if set(requires[s.name]) <= columns)
+        spec = next(s for s in specs if s.name == name)
+        absent = tuple(c for c in spec.columns if c not in columns)
+        key = (name, chosen_c[name]) + ((absent,) if absent else ())
+        return {**scores[key].summary(), 'variant': name}
+
+    metrics = {name: shape_metrics(columns) for name, columns in shapes.items()}
+
+    columns: dict[str, dict] = {}
+    for column in data.columns:
+        if column in NUMERIC_COLUMNS:
+            columns[column] = {}
+        elif column in encoder.categories:
+            columns[column] = {'categories': list(encoder.categories[column])}
+
+    manifest = {
+        'schema_version': 1,
+        'model_type': 'logistic_regression',
+        'model_version': f'2.0.0+{onnx_sha[:12]}',
+        'column_mapping_version': args.column_mapping_version,
+        'created_at': args.created_at,
+        'onnx': {
+            'file': 'churn.onnx',
+            'sha256': onnx_sha,
+            'opset': OPSET,
+            'inputs': {'features': 'features', 'variant': 'variant'},
+            'outputs': {'probability': 'probability', 'logit': 'logit', 'contributions': 'contributions'},
+        },
+        'training_data': {
+            'file': args.source_file,
+            'sha256': args.source_sha256,
+            'rows': int(len(data.label)),
+            'positives': int(data.label.sum()),
+            'label_column': args.source_label or args.label,
+        },
+        'columns': columns,
+        'features': features,
+        'variants': variants,
+        'thresholds': THRESHOLDS,
+        'metrics': metrics,
+        'training': {
+            'estimator': 'sklearn.linear_model.LogisticRegression(penalty="l2", solver="lbfgs")',
+            'standardisation': 'sklearn.preprocessing.StandardScaler on the raw-encoded features',
+            'numeric_encoding': spec_name,
+            'missing_values': (
+                'numeric cell: the feature impute (training median), then clip and transform; categorical '
+                'cell that is missing or not in the column categories: every indicator of the column takes '
+                'its mean (contributes 0); absent column: every feature of it takes its mean (contributes 0)'
+            ),
+            'C': chosen_c,
+            'selection': 'lowest mean CV log loss; numeric encoding shared by all variants, C per variant',
+            'cv': f'RepeatedStratifiedKFold(n_splits={CV_SPLITS}, n_repeats={CV_REPEATS}, random_state={SEED})',
+            'cv_note': 'metrics come from the same folds that chose C and the encoding (slightly optimistic)',
+            'c_grid': list(C_GRID),
+            'requires_analysis': requires_analysis,
+            'search': search,
+            'versions': {
+                'python': platform.python_version(),
+                'numpy': np.__version__,
+                'pandas': pd.__version__,
+                'scikit-learn': sklearn.__version__,
+                'onnx': onnx.__version__,
+            },
+        },
+    }
+
+    rng = np.random.default_rng(SEED)
+    parity = {
+        'variant_names': [s.name for s in specs],
+        'cases': parity_cases(data, encoder, mean, scale, specs, requires, models, rng),
+    }
+
+    os.makedirs(args.out, exist_ok=True)
+    write_atomically(
+        args.out,
+        {
+            'churn.onnx': onnx_bytes,
+            'manifest.json': to_json(manifest).encode(),
+            'parity.json': to_json(parity).encode(),
+        },
+    )
+    for name, m in metrics.items():
+        log(f'{name}: variant {m["variant"]} auc={m["auc"]:.4f}±{m["auc_std"]:.4f} brier={m["brier"]:.4f}')
+    log(f'wrote {args.out}/churn.onnx, manifest.json, parity.json ({len(parity["cases"])} parity cases)')
+    return 0
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except TrainingError as error:
+        print(f'training failed: {error}', file=sys.stderr)
+        sys.exit(2)
