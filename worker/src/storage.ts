@@ -1,0 +1,90 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { PermanentError, TransientError } from './errors.js';
+
+/**
+ * S3 at the edge of a job: one streamed read of the input, one streamed (multipart when large) write of the
+ * results. Errors leave this module already classified: a missing or forbidden object is permanent (retrying will
+ * not make it appear), anything else (throttling, 5xx, network) is transient.
+ */
+
+/** The deterministic results key (existing-system-lessons.md #27): a retry overwrites, never adds, an object. */
+export function outputKey(userId: string, predictionId: string): string {
+  return `predictions/${userId}/${predictionId}.csv`;
+}
+
+const PERMANENT_S3_ERRORS: Record<string, string> = {
+  NoSuchKey: 'The uploaded file could not be found - please upload it again',
+  NotFound: 'The uploaded file could not be found - please upload it again',
+  NoSuchBucket: 'The uploaded file could not be found - please upload it again',
+  AccessDenied: 'The uploaded file could not be read - please upload it again or contact support',
+  InvalidObjectState: 'The uploaded file could not be read - please upload it again or contact support',
+};
+
+export function classifyS3Error(error: unknown, what: string): PermanentError | TransientError {
+  const name = error instanceof Error ? error.name : '';
+  const permanent = PERMANENT_S3_ERRORS[name];
+  if (permanent) return new PermanentError(permanent, { cause: error, detail: `S3 ${what}: ${name}` });
+  return new TransientError('File storage was unavailable', { cause: error, detail: `S3 ${what} failed` });
+}
+
+export interface OutputUpload {
+  /** write the results CSV here; it is streamed to S3 as it is written */
+  sink: Writable;
+  /** resolves once S3 has the whole object (it exists before the row may become COMPLETED) */
+  done(): Promise<void>;
+  /** stops the upload and discards any uploaded parts */
+  abort(): Promise<void>;
+}
+
+export interface Storage {
+  openInput(key: string, signal?: AbortSignal): Promise<Readable>;
+  createOutput(key: string): OutputUpload;
+}
+
+export function createStorage(s3: S3Client, bucket: string): Storage {
+  return {
+    async openInput(key, signal) {
+      try {
+        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+          abortSignal: signal,
+        });
+        return object.Body as Readable;
+      } catch (error) {
+        throw classifyS3Error(error, 'read');
+      }
+    },
+
+    createOutput(key) {
+      const sink = new PassThrough();
+      const upload = new Upload({
+        client: s3,
+        params: { Bucket: bucket, Key: key, Body: sink, ContentType: 'text/csv' },
+        queueSize: 2,
+        partSize: 5 * 1024 * 1024,
+        leavePartsOnError: false,
+      });
+      const finished = upload.done().then(
+        () => undefined,
+        (error: unknown) => {
+          // Stop the writer: without this a failed upload stops draining the sink and scoring waits forever.
+          const classified = classifyS3Error(error, 'write');
+          sink.destroy(classified);
+          throw classified;
+        },
+      );
+      // Observed here so a failure is never an unhandled rejection; callers still see it through done().
+      finished.catch(() => undefined);
+      return {
+        sink,
+        done: () => finished,
+        async abort() {
+          sink.destroy();
+          await upload.abort().catch(() => undefined);
+          await finished.catch(() => undefined);
+        },
+      };
+    },
+  };
+}

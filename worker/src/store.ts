@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import type { DatabaseConfig } from './config.js';
+import { TransientError } from './errors.js';
+
+/**
+ * The worker's only view of PostgreSQL (spec/database.md): the existing `predictions` and `uploads` tables, written
+ * exactly as the existing worker writes them, but every write is conditional on the row's status and names one row
+ * only: the prediction of the message in hand (existing-system-lessons.md #1, #5). The schema belongs to the
+ * backend's Alembic migrations; the worker never changes it.
+ *
+ * `sqs_message_id` and `sqs_queued_at` are deliberately not written: the grants the worker's role needs
+ * (database.md §7) do not include them, and logs already join message id and prediction id.
+ */
+
+export type PredictionStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED';
+
+/** The prediction as claimed, with its upload, so the job can check the message against both (lessons #10). */
+export interface ClaimedPrediction {
+  uploadId: number;
+  userId: string;
+  /** the upload row's owner and input key; null when the upload row is missing */
+  uploadUserId: string | null;
+  uploadKey: string | null;
+}
+
+export type ClaimResult =
+  | { outcome: 'claimed'; prediction: ClaimedPrediction }
+  /** no such row: an orphan message */
+  | { outcome: 'missing' }
+  /** COMPLETED or FAILED already: a duplicate or a late redelivery */
+  | { outcome: 'final'; status: PredictionStatus }
+  /** RUNNING, freshly claimed, and this is a first delivery: another consumer holds a duplicate copy */
+  | { outcome: 'duplicate' };
+
+/** metrics_json as the API reads it (database.md §5): these four keys first, in this order; extras after. */
+export interface PredictionMetrics {
+  rows_processed: number;
+  original_rows: number;
+  positive_rate: number;
+  processing_timestamp: string;
+  [extra: string]: string | number;
+}
+
+export interface Store {
+  claim(
+    predictionId: string,
+    options: { receiveCount: number; visibilityTimeoutSeconds: number },
+  ): Promise<ClaimResult>;
+  /** false when the row is no longer RUNNING (another attempt finished it): nothing was written */
+  complete(
+    predictionId: string,
+    result: { uploadId: number; outputKey: string; rowsProcessed: number; metrics: PredictionMetrics },
+  ): Promise<boolean>;
+  /** sets FAILED only from QUEUED or RUNNING; false when the row is missing or already final */
+  fail(predictionId: string, errorMessage: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** pg's TLS options for DATABASE_SSL: verify-full checks the chain against the RDS CAs and the host name. */
+export function sslOptions(config: Pick<DatabaseConfig, 'ssl' | 'caFile'>): pg.PoolConfig['ssl'] {
+  if (config.ssl === 'disable') return false;
+  if (config.ssl === 'require') return { rejectUnauthorized: false };
+  return { ca: readFileSync(config.caFile, 'utf8'), rejectUnauthorized: true };
+}
+
+export function createPool(config: DatabaseConfig, onError: (error: Error) => void): pg.Pool {
+  const pool = new pg.Pool({
+    host: config.host,
+    port: config.port,
+    user: config.user,
+    password: config.password,
+    database: config.database,
+    ssl: sslOptions(config),
+    max: config.poolSize,
+    application_name: 'retainwise-worker',
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    // A hung statement must surface as an error the job can retry, not hold the job until JOB_TIMEOUT.
+    query_timeout: 30_000,
+    statement_timeout: 30_000,
+    keepAlive: true,
+  });
+  // An idle client losing its connection (failover, restart) must not crash the process; the pool replaces it.
+  pool.on('error', onError);
+  return pool;
+}
+
+async function transient<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    // The statements are fixed and the values validated, so any database error is the database's state
+    // (unreachable, failover, permissions being changed): worth retrying, never the customer's fault.
+    throw new TransientError('The database was unavailable', {
+      cause: error,
+      detail: `database ${what} failed`,
+    });
+  }
+}
+
+const CLAIM = `
+UPDATE predictions
+   SET status = 'RUNNING', updated_at = now()
+ WHERE id = $1
+   AND (status = 'QUEUED'
+        OR (status = 'RUNNING' AND ($2::int > 1 OR updated_at < now() - make_interval(secs => $3::int))))
+RETURNING upload_id, user_id,
+          (SELECT u.user_id FROM uploads u WHERE u.id = predictions.upload_id) AS upload_user_id,
+          (SELECT u.s3_object_key FROM uploads u WHERE u.id = predictions.upload_id) AS upload_key`;
+
+export function createStore(pool: pg.Pool): Store {
+  return {
+    claim: (predictionId, { receiveCount, visibilityTimeoutSeconds }) =>
+      transient('claim', async () => {
+        // One conditional UPDATE (database.md §6): concurrent claims serialise on the row lock and the loser
+        // re-evaluates the condition against the winner's RUNNING row. A RUNNING row is reclaimable on a
+        // redelivery (an earlier attempt died); on a first delivery only once it is older than the visibility
+        // timeout, because a younger one means a duplicate copy of this message is being worked on right now.
+        const claimed = await pool.query<{
+          upload_id: number;
+          user_id: string;
+          upload_user_id: string | null;
+          upload_key: string | null;
+        }>(CLAIM, [predictionId, receiveCount, visibilityTimeoutSeconds]);
+        const row = claimed.rows[0];
+        if (row) {
+          return {
+            outcome: 'claimed',
+            prediction: {
+              uploadId: row.upload_id,
+              userId: row.user_id,
+              uploadUserId: row.upload_user_id,
+              uploadKey: row.upload_key,
+            },
+          };
+        }
+        const current = await pool.query<{ status: PredictionStatus }>(
+          'SELECT status FROM predictions WHERE id = $1',
+          [predictionId],
+        );
+        const status = current.rows[0]?.status;
+        if (status === undefined) return { outcome: 'missing' };
+        if (status === 'RUNNING') return { outcome: 'duplicate' };
+        // QUEUED yet unclaimable can only be a concurrent change: let SQS hand the message out again.
+        if (status === 'QUEUED') throw new Error('prediction changed while being claimed');
+        return { outcome: 'final', status };
+      }),
+
+    complete: (predictionId, { uploadId, outputKey, rowsProcessed, metrics }) =>
+      transient('complete', async () => {
+        const client = await pool.connect();
+        let broken: Error | undefined;
+        try {
+          await client.query('BEGIN');
+          const updated = await client.query(
+            `UPDATE predictions
+                SET status = 'COMPLETED', s3_output_key = $2, rows_processed = $3, metrics_json = $4::json,
+                    error_message = NULL, updated_at = now()
+              WHERE id = $1 AND status = 'RUNNING'`,
+            [predictionId, outputKey, rowsProcessed, JSON.stringify(metrics)],
+          );
+          if (updated.rowCount !== 1) {
+            await client.query('ROLLBACK');
+            return false;
+          }
+          await client.query(`UPDATE uploads SET status = 'processed', updated_at = now() WHERE id = $1`, [
+            uploadId,
+          ]);
+          await client.query('COMMIT');
+          return true;
+        } catch (error) {
+          broken = error instanceof Error ? error : new Error(String(error));
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        } finally {
+          // A client whose transaction failed is discarded rather than handed to the next job in an unknown state.
+          client.release(broken);
+        }
+      }),
+
+    fail: (predictionId, errorMessage) =>
+      transient('fail', async () => {
+        const updated = await pool.query(
+          `UPDATE predictions SET status = 'FAILED', error_message = $2, updated_at = now()
+            WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')`,
+          [predictionId, errorMessage],
+        );
+        return updated.rowCount === 1;
+      }),
+
+    close: () => pool.end(),
+  };
+}
