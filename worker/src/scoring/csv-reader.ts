@@ -1,0 +1,218 @@
+import { isUtf8 } from 'node:buffer';
+import { CsvError, Parser } from 'csv-parse';
+import { InputError } from './errors.js';
+import { isMissingCell } from './values.js';
+
+/**
+ * Bytes → CSV records, streaming. Parsing follows pandas' defaults where the spec asks for them
+ * (spec/csv-io.md §1: comma, `"` quoting, UTF-8 with an optional BOM, blank lines skipped, cells not
+ * trimmed) and turns every way a file can be unreadable into a user-safe InputError.
+ *
+ * Ragged rows are decided per row: a short row is read as if its missing trailing cells were empty (as
+ * pandas does); a long row is accepted when its extra cells are empty (trailing commas, as spreadsheets
+ * write them) and rejected otherwise, because extra values almost always mean an unquoted comma that has
+ * shifted every later value into the wrong column. Records whose cells are all empty are skipped and
+ * counted, so they neither fail the file nor produce an output row.
+ */
+
+/** A record larger than this fails cleanly instead of buffering an unclosed quote to the end of the file. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+
+export interface CsvRecords {
+  /** the header record as read */
+  readonly header: readonly string[];
+  /** data records in file order, `size` at a time (the last batch may be shorter) */
+  batches(size: number): AsyncGenerator<string[][], void>;
+  /** records read so far, and how many of them were skipped for having no value at all */
+  readonly counts: { readonly records: number; readonly blank: number };
+}
+
+const PARSER_OPTIONS = {
+  bom: true,
+  relax_quotes: true,
+  relax_column_count: true,
+  skip_empty_lines: true,
+  max_record_size: MAX_RECORD_BYTES,
+} as const;
+
+/** Reads up to and including the header; throws InputError('empty_file') when there is none. */
+export async function openCsv(source: AsyncIterable<Uint8Array>): Promise<CsvRecords> {
+  const chunks = recordChunks(source);
+  const counts = { records: 0, blank: 0 };
+  let pending: string[][] = [];
+  let header: string[] | undefined;
+  while (header === undefined) {
+    const next = await chunks.next();
+    if (next.done)
+      throw new InputError(
+        'empty_file',
+        'The CSV file is empty. Upload a file with a header row and at least one customer row.',
+      );
+    pending = next.value;
+    header = pending.shift();
+  }
+  const width = header.length;
+  async function* batches(size: number): AsyncGenerator<string[][], void> {
+    let batch: string[][] = [];
+    const accept = (records: string[][]): void => {
+      for (const record of records) {
+        counts.records++;
+        if (record.length > width) checkExtraCells(record, width, counts.records + 1);
+        if (isBlank(record)) counts.blank++;
+        else batch.push(record);
+      }
+    };
+    accept(pending);
+    pending = [];
+    for (;;) {
+      while (batch.length >= size) {
+        yield batch.slice(0, size);
+        batch = batch.slice(size);
+      }
+      const next = await chunks.next();
+      if (next.done) break;
+      accept(next.value);
+    }
+    if (batch.length > 0) yield batch;
+  }
+  return { header, batches, counts };
+}
+
+function isBlank(record: readonly string[]): boolean {
+  for (const cell of record) if (!isMissingCell(cell)) return false;
+  return true;
+}
+
+function checkExtraCells(record: readonly string[], width: number, recordNumber: number): void {
+  for (let i = width; i < record.length; i++) {
+    if ((record[i] as string).trim() !== '') {
+      throw new InputError(
+        'malformed_csv',
+        `Record ${recordNumber} has ${record.length} fields but the header has ${width}. ` +
+          'Enclose values that contain commas in double quotes and upload again.',
+      );
+    }
+  }
+}
+
+/** Records parsed from each chunk of the source, after checking the chunk is valid UTF-8. */
+async function* recordChunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<string[][]> {
+  // Driven synchronously (write a chunk, read its records) rather than through async iteration, which
+  // costs a promise per record. A parse error is then visible at once as `errored`; the 'error' event
+  // that follows on the next tick is expected and already handled.
+  const parser = new Parser(PARSER_OPTIONS);
+  parser.on('error', () => undefined);
+  const feed = (bytes: Uint8Array): string[][] => {
+    parser.write(bytes);
+    const records: string[][] = [];
+    for (let r = parser.read() as string[] | null; r !== null; r = parser.read() as string[] | null)
+      records.push(r);
+    if (parser.errored) throw toInputError(parser.errored);
+    return records;
+  };
+  let carry: Uint8Array = new Uint8Array(0);
+  let offset = 0;
+  for await (const chunk of source) {
+    const bytes = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    const complete = completeLength(bytes);
+    const body = bytes.subarray(0, complete);
+    if (!isUtf8(body)) {
+      const bad = firstInvalidUtf8(body);
+      feed(body.subarray(0, bad));
+      throw encodingError(parser.info.lines, offset + bad);
+    }
+    carry = bytes.subarray(complete);
+    offset += complete;
+    const records = feed(body);
+    if (records.length > 0) yield records;
+  }
+  if (carry.length > 0) throw encodingError(parser.info.lines, offset);
+  yield await finish(parser);
+}
+
+/** Ends the parser and collects the records its flush emits (the last line may lack a line break). */
+function finish(parser: Parser): Promise<string[][]> {
+  return new Promise((resolve, reject) => {
+    const records: string[][] = [];
+    parser.on('readable', () => {
+      for (let r = parser.read() as string[] | null; r !== null; r = parser.read() as string[] | null)
+        records.push(r);
+    });
+    parser.once('end', () => resolve(records));
+    parser.once('error', (error) => reject(toInputError(error)));
+    parser.end();
+  });
+}
+
+function toInputError(error: unknown): Error {
+  if (!(error instanceof CsvError)) return error instanceof Error ? error : new Error(String(error));
+  const line = (error as CsvError & { lines?: number }).lines;
+  const where = typeof line === 'number' ? ` near line ${line}` : '';
+  if (error.code === 'CSV_MAX_RECORD_SIZE') {
+    return new InputError(
+      'line_too_long',
+      `A record${where} is larger than ${MAX_RECORD_BYTES / 1024 / 1024} MiB; usually a double quote is not closed. Check the quoting and upload again.`,
+    );
+  }
+  return new InputError(
+    'malformed_csv',
+    `The CSV could not be parsed${where}: a double quote is not closed. Enclose values in double quotes, double any quote inside them, and upload again.`,
+  );
+}
+
+function encodingError(line: number, byte: number): InputError {
+  return new InputError(
+    'encoding',
+    `The file is not valid UTF-8 text (near line ${line}, byte ${byte + 1}). Save it as "CSV UTF-8" and upload again.`,
+  );
+}
+
+/** Length of the prefix of `bytes` that does not end inside a multi-byte UTF-8 sequence. */
+function completeLength(bytes: Uint8Array): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const byte = bytes[bytes.length - back] as number;
+    if ((byte & 0xc0) === 0x80) continue;
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back ? bytes.length - back : bytes.length;
+  }
+  return bytes.length;
+}
+
+/** Index of the first byte that is not part of a well-formed UTF-8 sequence (only called on failure). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const lead = bytes[i] as number;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    // [continuation bytes, allowed range of the first continuation byte] per RFC 3629's table
+    const shape: [number, number, number] | undefined =
+      lead >= 0xc2 && lead <= 0xdf
+        ? [1, 0x80, 0xbf]
+        : lead === 0xe0
+          ? [2, 0xa0, 0xbf]
+          : lead === 0xed
+            ? [2, 0x80, 0x9f]
+            : lead >= 0xe1 && lead <= 0xef
+              ? [2, 0x80, 0xbf]
+              : lead === 0xf0
+                ? [3, 0x90, 0xbf]
+                : lead === 0xf4
+                  ? [3, 0x80, 0x8f]
+                  : lead >= 0xf1 && lead <= 0xf3
+                    ? [3, 0x80, 0xbf]
+                    : undefined;
+    if (!shape) return i;
+    const [count, low, high] = shape;
+    const first = bytes[i + 1];
+    if (first === undefined || first < low || first > high) return i;
+    for (let k = 2; k <= count; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || (next & 0xc0) !== 0x80) return i;
+    }
+    i += count + 1;
+  }
+  return bytes.length;
+}
