@@ -195,12 +195,18 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   );
   const result = schema.safeParse(present);
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => {
-        const name = String(issue.path[0]);
-        return present[name] === undefined ? `${name}: required but not set` : `${name}: ${issue.message}`;
-      }),
-    );
+    // One line per variable (its first problem), in the contract's order.
+    const byName = new Map<string, string>();
+    for (const issue of result.error.issues) {
+      const name = String(issue.path[0]);
+      if (!byName.has(name)) {
+        byName.set(
+          name,
+          present[name] === undefined ? `${name}: required but not set` : `${name}: ${issue.message}`,
+        );
+      }
+    }
+    throw new ConfigError([...byName.values()]);
   }
   const env = result.data;
   const problems = crossFieldProblems(env);

@@ -125,6 +125,7 @@ function bodySchema(rules: MessageRules) {
       .min(10)
       .max(500)
       .superRefine((path, ctx) => {
+        if (path.length < 10 || path.length > 500) return; // the length rule speaks first, as in pydantic
         const reason = s3PathRule(path, rules.bucket);
         if (reason) ctx.addIssue({ code: 'custom', message: reason });
       }),
@@ -146,9 +147,10 @@ function bodySchema(rules: MessageRules) {
   });
 }
 
-function reasonFor(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type')
-    return issue.input === undefined ? 'is missing' : `must be a ${issue.expected}`;
+function reasonFor(issue: z.core.$ZodIssue, body: Record<string, unknown>): string {
+  if (issue.code === 'invalid_type') {
+    return body[String(issue.path[0])] === undefined ? 'is missing' : `must be a ${issue.expected}`;
+  }
   if (issue.code === 'too_small') return `must be at least ${String(issue.minimum)} characters`;
   if (issue.code === 'too_big') return `must be at most ${String(issue.maximum)} characters`;
   return issue.message;
@@ -189,12 +191,14 @@ export function parseJobMessage(
   }
   const parsed = bodySchema(rules).safeParse(body);
   if (!parsed.success) {
-    issues.push(
-      ...parsed.error.issues.map((issue) => ({
-        field: issue.path.join('.') || 'body',
-        reason: reasonFor(issue),
-      })),
-    );
+    // One reason per field: the first rule it breaks.
+    const seen = new Set<string>();
+    for (const issue of parsed.error.issues) {
+      const field = issue.path.join('.') || 'body';
+      if (seen.has(field)) continue;
+      seen.add(field);
+      issues.push({ field, reason: reasonFor(issue, body as Record<string, unknown>) });
+    }
   }
   if (issues.length > 0 || !parsed.success) return rejection(issues, predictionId);
 
