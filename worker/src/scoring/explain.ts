@@ -1,0 +1,343 @@
+import type { CanonicalBatch, ColumnValues } from './canonical.js';
+import type { Encoder } from './encoder.js';
+import type { Manifest } from './manifest.js';
+import type { ModelOutputs } from './model.js';
+import { MISSING_CATEGORY } from './values.js';
+
+/**
+ * Per-row explanations. Model factors are the model's own arithmetic: the ONNX `contributions` of a
+ * source column's features summed (for a one-hot column, its indicators), positive = raises the churn
+ * logit (risk), negative = lowers it (protective), ranked by magnitude; contributions + intercept = logit.
+ * SaaS engagement columns are not model inputs (the model is trained on Telco data): they become clearly
+ * labelled `engagement_signal` factors from the existing rules (spec/csv-io.md §7) with no contribution,
+ * listed after the model factors, and never change the probability.
+ */
+
+export type Impact = 'high' | 'medium' | 'low';
+
+export interface Factor {
+  readonly factor: string;
+  readonly impact: Impact;
+  readonly message: string;
+  readonly source: 'model' | 'engagement_signal';
+  /** logit units; model factors only */
+  readonly contribution?: number;
+}
+
+export interface Explanation {
+  readonly risks: Factor[];
+  readonly protective: Factor[];
+}
+
+/**
+ * Impact by |contribution| in logit units: ≥ 0.5 (odds × 1.65 or more) high, ≥ 0.2 (× 1.22) medium,
+ * ≥ 0.05 (× 1.05) low; smaller contributions are noise for a reader and are not listed.
+ */
+export const IMPACT_THRESHOLDS = { high: 0.5, medium: 0.2, low: 0.05 } as const;
+
+export function impactOf(magnitude: number): Impact | undefined {
+  if (magnitude >= IMPACT_THRESHOLDS.high) return 'high';
+  if (magnitude >= IMPACT_THRESHOLDS.medium) return 'medium';
+  if (magnitude >= IMPACT_THRESHOLDS.low) return 'low';
+  return undefined;
+}
+
+export interface BatchScores {
+  readonly batch: CanonicalBatch;
+  readonly features: Float64Array;
+  readonly imputed: Uint32Array;
+  readonly outputs: ModelOutputs;
+}
+
+export type Explainer = (scores: BatchScores, row: number) => Explanation;
+
+const snake = (text: string): string =>
+  text
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
+
+const ADD_ON_NAMES: Record<string, string> = {
+  OnlineSecurity: 'online security',
+  OnlineBackup: 'online backup',
+  DeviceProtection: 'device protection',
+  TechSupport: 'tech support',
+  StreamingTV: 'TV streaming',
+  StreamingMovies: 'movie streaming',
+};
+
+const CATEGORY_MESSAGES: Record<string, Record<string, string>> = {
+  Contract: {
+    'Month-to-month': 'Month-to-month contract',
+    'One year': 'One year contract',
+    'Two year': 'Two year contract',
+  },
+  gender: { Female: 'Female customer', Male: 'Male customer' },
+  SeniorCitizen: { Yes: 'Senior citizen', No: 'Not a senior citizen' },
+  Partner: { Yes: 'Has a partner', No: 'No partner' },
+  Dependents: { Yes: 'Has dependents', No: 'No dependents' },
+  PhoneService: { Yes: 'Has phone service', No: 'No phone service' },
+  MultipleLines: {
+    Yes: 'Multiple phone lines',
+    No: 'Single phone line',
+    'No phone service': 'No phone lines',
+  },
+  InternetService: {
+    DSL: 'DSL internet service',
+    'Fiber optic': 'Fiber optic internet service',
+    No: 'No internet service',
+  },
+  PaperlessBilling: { Yes: 'Paperless billing', No: 'Paper billing' },
+  PaymentMethod: {
+    'Electronic check': 'Pays by electronic check',
+    'Mailed check': 'Pays by mailed check',
+    'Bank transfer (automatic)': 'Pays by automatic bank transfer',
+    'Credit card (automatic)': 'Pays by automatic credit card',
+  },
+  ...Object.fromEntries(
+    Object.entries(ADD_ON_NAMES).map(([column, name]) => [
+      column,
+      { Yes: `Has ${name}`, No: `No ${name}`, 'No internet service': `No internet service (no ${name})` },
+    ]),
+  ),
+};
+
+const NUMERIC_NAMES: Record<string, string> = {
+  tenure: 'Tenure',
+  MonthlyCharges: 'Monthly charges',
+  TotalCharges: 'Total charges',
+};
+
+const months = (t: number): string => {
+  const shown = Number.isInteger(t) ? String(t) : t.toFixed(1);
+  return `${shown} ${shown === '1' ? 'month' : 'months'} tenure`;
+};
+const money = (x: number): string =>
+  `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+/** Message for a present numeric cell; `above` = its encoded value is above the training mean. */
+function numericMessage(column: string, value: number, above: boolean, risk: boolean): string {
+  switch (column) {
+    case 'tenure':
+      if (!risk) return `${months(value)} - well-established relationship`;
+      if (value < 3) return `${months(value)} - early high-risk period`;
+      if (value < 6) return `${months(value)} - past critical period but still establishing`;
+      return `${months(value)} - shorter than typical`;
+    case 'MonthlyCharges':
+      return `${above ? 'High' : 'Low'} monthly charges (${money(value)})`;
+    case 'TotalCharges':
+      return `${above ? 'High' : 'Low'} total charges to date (${money(value)})`;
+    default:
+      return `${column} of ${value}`;
+  }
+}
+
+interface ColumnPlan {
+  readonly name: string;
+  readonly bit: number;
+  /** feature indices of the column */
+  readonly features: readonly number[];
+}
+
+export function createExplainer(manifest: Manifest, encoder: Encoder): Explainer {
+  const width = manifest.features.length;
+  const plans: ColumnPlan[] = encoder.columns.flatMap((name, k) =>
+    encoder.present.has(name)
+      ? [{ name, bit: 1 << k, features: manifest.features.flatMap((f, j) => (f.column === name ? [j] : [])) }]
+      : [],
+  );
+  const engagement = engagementRules();
+  return (scores, row) => {
+    const risks: Factor[] = [];
+    const protective: Factor[] = [];
+    const contributions = scores.outputs.contributions;
+    for (const plan of plans) {
+      let sum = 0;
+      for (const j of plan.features) sum += contributions[row * width + j] as number;
+      const impact = impactOf(Math.abs(sum));
+      if (!impact) continue;
+      const risk = sum > 0;
+      const described = describe(plan, scores, row, risk);
+      const factor: Factor = { ...described, impact, source: 'model', contribution: sum };
+      (risk ? risks : protective).push(factor);
+    }
+    const byMagnitude = (a: Factor, b: Factor): number =>
+      Math.abs(b.contribution ?? 0) - Math.abs(a.contribution ?? 0);
+    risks.sort(byMagnitude);
+    protective.sort(byMagnitude);
+    for (const rule of engagement) rule(scores.batch, row, risks, protective);
+    return { risks, protective };
+  };
+
+  function describe(
+    plan: ColumnPlan,
+    scores: BatchScores,
+    row: number,
+    risk: boolean,
+  ): { factor: string; message: string } {
+    const key = snake(plan.name);
+    const imputed = ((scores.imputed[row] as number) & plan.bit) !== 0;
+    const values = scores.batch.columns.get(plan.name) as ColumnValues;
+    if (imputed) {
+      const name = NUMERIC_NAMES[plan.name] ?? plan.name;
+      const assumed = values.kind === 'number' ? 'typical value' : 'most common value';
+      return { factor: `${key}_missing`, message: `${name} not provided - ${assumed} assumed` };
+    }
+    if (values.kind === 'number') {
+      const first = plan.features[0] as number;
+      const feature = manifest.features[first];
+      const above = feature !== undefined && (scores.features[row * width + first] as number) > feature.mean;
+      return { factor: key, message: numericMessage(plan.name, values.values[row] as number, above, risk) };
+    }
+    if (values.kind !== 'category') return { factor: key, message: plan.name };
+    const code = values.codes[row] as number;
+    const label = code === MISSING_CATEGORY ? '' : (values.labels[code] as string);
+    return {
+      factor: `${key}_${snake(label)}`,
+      message: CATEGORY_MESSAGES[plan.name]?.[label] ?? `${plan.name}: ${label}`,
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------- engagement signals
+
+const SIGNAL_SUFFIX = ' (engagement signal, not part of the churn score)';
+
+type Rule = (batch: CanonicalBatch, row: number, risks: Factor[], protective: Factor[]) => void;
+
+const signal = (factor: string, impact: Impact, message: string): Factor => ({
+  factor,
+  impact,
+  message: message + SIGNAL_SUFFIX,
+  source: 'engagement_signal',
+});
+
+function numberAt(batch: CanonicalBatch, column: string, row: number): number {
+  const values = batch.columns.get(column);
+  return values?.kind === 'number' ? (values.values[row] as number) : NaN;
+}
+
+function labelAt(batch: CanonicalBatch, column: string, row: number): string | undefined {
+  const values = batch.columns.get(column);
+  if (values?.kind !== 'category') return undefined;
+  const code = values.codes[row] as number;
+  return code === MISSING_CATEGORY ? undefined : values.labels[code];
+}
+
+/** Python's round-half-even to an integer, as the existing rule texts print usage. */
+const roundHalfEven = (x: number): number => {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+const plain = (x: number): string => String(x);
+
+/**
+ * spec/csv-io.md §7's rules for the SaaS columns, without its defects (lessons #19): a rule fires only
+ * on a present, readable value; absent columns add nothing; "No" is no.
+ */
+function engagementRules(): Rule[] {
+  return [
+    (batch, row, risks, protective) => {
+      const usage = numberAt(batch, 'feature_usage_score', row);
+      if (Number.isNaN(usage)) return;
+      const u = `${roundHalfEven(usage)}%`;
+      if (usage < 30)
+        risks.push(
+          signal('low_product_usage', 'high', `Low usage (${u}) indicates customer not getting value`),
+        );
+      else if (usage < 50)
+        risks.push(signal('moderate_usage', 'medium', `Moderate usage (${u}) - room for improvement`));
+      else if (usage >= 70)
+        protective.push(
+          signal('high_product_usage', 'high', `High usage (${u}) shows strong product-market fit`),
+        );
+    },
+    (batch, row, risks, protective) => {
+      const purchased = numberAt(batch, 'seats_purchased', row);
+      const used = numberAt(batch, 'seats_used', row);
+      if (!(purchased > 0) || Number.isNaN(used)) return;
+      const ratio = used / purchased;
+      const p = `${roundHalfEven(ratio * 100)}%`;
+      if (ratio < 0.5)
+        risks.push(
+          signal('low_seat_utilization', 'high', `Only ${p} of seats used - paying for unused licenses`),
+        );
+      else if (ratio < 0.7)
+        risks.push(signal('moderate_utilization', 'low', `${p} seat utilization - some unused capacity`));
+      else if (ratio >= 0.8)
+        protective.push(signal('high_seat_utilization', 'medium', `${p} seats used - getting full value`));
+    },
+    (batch, row, risks) => {
+      const tickets = numberAt(batch, 'support_tickets', row);
+      if (tickets > 5)
+        risks.push(
+          signal(
+            'high_support_needs',
+            'medium',
+            `${plain(tickets)} support tickets - possible product issues`,
+          ),
+        );
+    },
+    (batch, row, risks) => {
+      const days = numberAt(batch, 'last_activity_days_ago', row);
+      if (days > 14)
+        risks.push(
+          signal('inactive_user', 'high', `${plain(days)} days since last activity - abandonment signal`),
+        );
+    },
+    (batch, row, risks, protective) => {
+      const integration = labelAt(batch, 'has_integration', row);
+      if (integration === 'No')
+        risks.push(signal('no_integrations', 'medium', 'No integrations - low switching cost'));
+      else if (integration === 'Yes')
+        protective.push(signal('has_integrations', 'medium', 'Has integrations - higher switching cost'));
+    },
+    (batch, row, risks) => {
+      if (labelAt(batch, 'trial_converted', row) === 'No') {
+        risks.push(signal('trial_not_converted', 'low', 'Did not convert from free trial - less committed'));
+      }
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------- confidence
+
+export type Confidence = 'high' | 'medium' | 'low';
+
+/**
+ * Confidence = the share of the variant's model weight (Σ|coefficient| over a column's features) that
+ * rests on cells the file actually provided: columns absent from the file and cells imputed in this row
+ * do not count. ≥ 0.8 high, ≥ 0.5 medium, else low (the existing bands).
+ */
+export function createConfidence(
+  manifest: Manifest,
+  encoder: Encoder,
+  variant: number,
+): (imputed: number) => Confidence {
+  const coefficients = manifest.variants[variant]?.coefficients ?? [];
+  const weights = encoder.columns.map((column) =>
+    manifest.features.reduce(
+      (sum, f, j) => sum + (f.column === column ? Math.abs(coefficients[j] ?? 0) : 0),
+      0,
+    ),
+  );
+  const total = weights.reduce((a, b) => a + b, 0);
+  const presentShare =
+    encoder.columns.reduce((sum, c, k) => sum + (encoder.present.has(c) ? (weights[k] as number) : 0), 0) /
+    total;
+  const shares = weights.map((w) => w / total);
+  const cache = new Map<number, Confidence>();
+  return (imputed) => {
+    let rating = cache.get(imputed);
+    if (rating === undefined) {
+      let share = presentShare;
+      shares.forEach((s, k) => {
+        if (imputed & (1 << k)) share -= s;
+      });
+      rating = share >= 0.8 ? 'high' : share >= 0.5 ? 'medium' : 'low';
+      cache.set(imputed, rating);
+    }
+    return rating;
+  };
+}

@@ -1,0 +1,156 @@
+import type { Writable } from 'node:stream';
+import { batchReader, noDataRows } from './canonical.js';
+import { mapColumns, type ColumnMapping } from './columns.js';
+import { openCsv } from './csv-reader.js';
+import { chooseVariant, createEncoder } from './encoder.js';
+import { createConfidence, createExplainer } from './explain.js';
+import { runModel, type ChurnModel } from './model.js';
+import { createRowFormatter, type RiskLevel } from './output.js';
+
+/**
+ * bytes → strict UTF-8 → CSV records → column mapping → batches → encode → ONNX → explain → CSV lines →
+ * sink, one batch at a time, so memory is bounded by the batch, not the file, and the sink's
+ * backpressure holds the whole pipeline.
+ */
+
+/** Rows per model call: large enough to amortise the session call, small enough to stay in cache. */
+export const BATCH_ROWS = 2048;
+
+export interface ScoreOptions {
+  readonly signal?: AbortSignal;
+  /** called after each batch with the number of rows written so far */
+  readonly onProgress?: (rowsSoFar: number) => void;
+}
+
+export interface ScoreSummary {
+  /** data records read (blank ones included) */
+  originalRows: number;
+  /** rows written to the results file */
+  rowsProcessed: number;
+  riskCounts: Record<RiskLevel, number>;
+  /** mean retention_prediction (metrics_json.positive_rate) */
+  positiveRate: number;
+  /** the model variant used for the file */
+  variant: string;
+  /** model-column cells that were missing or unreadable and were filled in */
+  imputedCells: number;
+  modelVersion: string;
+  /** canonical column → the input header it was read from */
+  mappedColumns: Record<string, string>;
+}
+
+/**
+ * Scores a customer CSV into the results CSV (spec/csv-io.md §8). Throws InputError for anything the
+ * customer must fix; any other error is a bug or an I/O fault. The sink is written but not ended: the
+ * caller owns it (and destroys it on failure).
+ */
+export async function scoreCsv(
+  model: ChurnModel,
+  source: AsyncIterable<Uint8Array>,
+  sink: Writable,
+  options: ScoreOptions = {},
+): Promise<ScoreSummary> {
+  const { signal, onProgress } = options;
+  signal?.throwIfAborted();
+  const csv = await openCsv(source);
+  const batches = csv.batches(BATCH_ROWS);
+  const first = await batches.next();
+  if (first.done) throw noDataRows();
+  const mapping = mapColumns(csv.header, first.value);
+  const score = batchScorer(model, mapping);
+  await write(sink, score.header, signal);
+  let next: IteratorResult<string[][], void> = first;
+  while (!next.done) {
+    signal?.throwIfAborted();
+    await write(sink, await score.batch(next.value), signal);
+    onProgress?.(score.summary.rowsProcessed);
+    next = await batches.next();
+  }
+  return { ...score.summary, originalRows: csv.counts.records };
+}
+
+interface BatchScorer {
+  readonly header: string;
+  batch(records: readonly string[][]): Promise<string>;
+  readonly summary: ScoreSummary;
+}
+
+/** Everything that depends only on the model and the file's columns, built once per file. */
+function batchScorer(model: ChurnModel, mapping: ColumnMapping): BatchScorer {
+  const { manifest } = model;
+  const present = new Set(mapping.columns.map((c) => c.column.name));
+  const variant = chooseVariant(manifest, present);
+  const encoder = createEncoder(manifest, present);
+  const explain = createExplainer(manifest, encoder);
+  const confidence = createConfidence(manifest, encoder, variant);
+  const formatter = createRowFormatter(manifest);
+  const read = batchReader(mapping, BATCH_ROWS);
+  const features = new Float64Array(BATCH_ROWS * encoder.width);
+  const imputed = new Uint32Array(BATCH_ROWS);
+  let retained = 0;
+  const summary: ScoreSummary = {
+    originalRows: 0,
+    rowsProcessed: 0,
+    riskCounts: { High: 0, Medium: 0, Low: 0 },
+    positiveRate: 0,
+    variant: manifest.variants[variant]?.name ?? '',
+    imputedCells: 0,
+    modelVersion: manifest.model_version,
+    mappedColumns: Object.fromEntries(mapping.columns.map((c) => [c.column.name, c.header])),
+  };
+  return {
+    header: formatter.header,
+    summary,
+    async batch(records) {
+      const batch = read(records);
+      encoder.encode(batch, features, imputed);
+      const outputs = await runModel(model, variant, features, batch.size);
+      const ids = batch.columns.get('customerID');
+      const scores = { batch, features, imputed, outputs };
+      let text = '';
+      for (let i = 0; i < batch.size; i++) {
+        const probability = outputs.probability[i] as number;
+        const mask = imputed[i] as number;
+        text += formatter.format({
+          customerId: ids?.kind === 'id' ? (ids.values[i] as string) : '',
+          probability,
+          explanation: explain(scores, i),
+          confidence: confidence(mask),
+        });
+        summary.riskCounts[formatter.riskLevel(probability)]++;
+        if (1 - probability >= manifest.thresholds.retention) retained++;
+        summary.imputedCells += bitCount(mask);
+      }
+      summary.rowsProcessed += batch.size;
+      summary.positiveRate = retained / summary.rowsProcessed;
+      return text;
+    },
+  };
+}
+
+function bitCount(mask: number): number {
+  let n = 0;
+  for (let m = mask; m !== 0; m &= m - 1) n++;
+  return n;
+}
+
+/** Writes respecting backpressure; fails instead of hanging if the sink errors or closes meanwhile. */
+async function write(sink: Writable, chunk: string, signal: AbortSignal | undefined): Promise<void> {
+  if (sink.destroyed || sink.writableEnded)
+    throw new Error('the output stream closed before scoring finished');
+  if (sink.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const settle = (error?: unknown): void => {
+      sink.off('drain', onDrain).off('error', onError).off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve();
+      else reject(error instanceof Error ? error : new Error('scoring was aborted'));
+    };
+    const onDrain = (): void => settle();
+    const onError = (error: Error): void => settle(error);
+    const onClose = (): void => settle(new Error('the output stream closed before scoring finished'));
+    const onAbort = (): void => settle(signal?.reason);
+    sink.on('drain', onDrain).on('error', onError).on('close', onClose);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
