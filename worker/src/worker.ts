@@ -1,0 +1,129 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Config } from './config.js';
+import { createConsumer, type Consumer } from './consumer.js';
+import { describeError } from './errors.js';
+import { createLiveness } from './health.js';
+import { createJobHandler } from './job.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { createTaskProtection } from './protection.js';
+import { createQueue } from './queue.js';
+import { loadModel } from './scoring/index.js';
+import { createStorage } from './storage.js';
+import { createPool, createStore } from './store.js';
+
+/** The worker wired together: config -> clients -> job handler -> consumer. main.ts adds the process around it. */
+export interface RunningWorker {
+  readonly logger: Logger;
+  readonly consumer: Consumer;
+  /** stops receiving, drains or hands back jobs within SHUTDOWN_TIMEOUT_SECONDS, then closes every client */
+  stop(): Promise<void>;
+}
+
+function awsClientConfig(config: Config, requestTimeoutMs: number) {
+  return {
+    region: config.region,
+    maxAttempts: 3,
+    // A dead connection must fail a call, not hang the loop: the health check relies on the loop turning.
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: requestTimeoutMs }),
+    // Only ever set locally: in AWS the SDK resolves the regional endpoint itself (message-contract.md §2).
+    ...(config.endpoint
+      ? { endpoint: config.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  };
+}
+
+export async function startWorker(config: Config, options: { logger?: Logger } = {}): Promise<RunningWorker> {
+  const startedAt = performance.now();
+  const logger = options.logger ?? createLogger({ level: config.logLevel, environment: config.environment });
+  const sqs = new SQSClient(awsClientConfig(config, (config.waitTimeSeconds + 10) * 1000));
+  const s3 = new S3Client({
+    ...awsClientConfig(config, 60_000),
+    forcePathStyle: config.endpoint !== undefined,
+  });
+  const pool = createPool(config.database, (error) =>
+    logger.warn({ err: describeError(error) }, 'idle database connection lost'),
+  );
+  const store = createStore(pool);
+  const queue = createQueue(sqs, {
+    queueUrl: config.queueUrl,
+    dlqUrl: config.dlqUrl,
+    waitTimeSeconds: config.waitTimeSeconds,
+    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+  });
+  const model = await loadModel(config.modelDir);
+  const metrics = createMetrics({
+    namespace: config.metricsNamespace,
+    environment: config.environment,
+    enabled: config.environment !== 'local',
+  });
+  const protection = createTaskProtection({
+    agentUri: config.ecsAgentUri,
+    expiresInMinutes: (config.jobTimeoutSeconds + config.shutdownTimeoutSeconds) / 60 + 1,
+    logger,
+  });
+  const liveness = createLiveness(config.healthFile);
+  const consumer = createConsumer({
+    queue,
+    logger,
+    concurrency: config.concurrency,
+    waitTimeSeconds: config.waitTimeSeconds,
+    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+    heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
+    jobTimeoutSeconds: config.jobTimeoutSeconds,
+    maxReceiveCount: config.maxReceiveCount,
+    onBusyChange: (busy) => protection.setBusy(busy),
+    onAlive: (withinMs) => liveness.alive(withinMs),
+    handler: createJobHandler({
+      store,
+      storage: createStorage(s3, config.bucket),
+      queue,
+      model,
+      metrics,
+      logger,
+      settings: {
+        bucket: config.bucket,
+        messageMaxAgeSeconds: config.messageMaxAgeSeconds,
+        maxReceiveCount: config.maxReceiveCount,
+        visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+        retryBaseDelaySeconds: config.retryBaseDelaySeconds,
+      },
+    }),
+  });
+  consumer.start();
+  // Not awaited: a database that is down at start is a transient condition every job already handles; this only
+  // makes a wrong password or host visible in the first second rather than at the first job.
+  pool.query('SELECT 1').then(
+    () => logger.debug('database reachable'),
+    (error: unknown) => logger.error({ err: describeError(error) }, 'database not reachable at start'),
+  );
+  logger.info(
+    {
+      ready_ms: Math.round(performance.now() - startedAt),
+      since_process_start_ms: Math.round(process.uptime() * 1000),
+      concurrency: config.concurrency,
+      queue_url: config.queueUrl,
+    },
+    'worker ready',
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    logger,
+    consumer,
+    stop() {
+      stopping ??= (async () => {
+        logger.info({ in_flight: consumer.inFlight }, 'worker stopping');
+        const { handedBack } = await consumer.stop(config.shutdownTimeoutSeconds * 1000);
+        await protection.settle();
+        await store.close().catch(() => undefined);
+        sqs.destroy();
+        s3.destroy();
+        logger.info({ handed_back: handedBack }, 'worker stopped');
+      })();
+      return stopping;
+    },
+  };
+}
