@@ -82,7 +82,10 @@ export const manifestSchema = z
       label_column: z.string(),
     }),
     /** canonical columns the model reads, with the categories each categorical column may take */
-    columns: z.record(z.string(), z.object({ categories: z.array(z.string()).optional(), impute: z.string().optional() })),
+    columns: z.record(
+      z.string(),
+      z.object({ categories: z.array(z.string()).optional(), impute: z.string().optional() }),
+    ),
     features: z.array(featureSchema).min(1),
     /** tried in order; the first whose `requires` are all present wins, so list the richest first */
     variants: z.array(variantSchema).min(1),

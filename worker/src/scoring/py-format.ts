@@ -10,6 +10,8 @@
  */
 export function pyFixed(x: number, digits: number): string {
   const fixed = x.toFixed(digits);
+  const scaled = Math.abs(x) * 10 ** digits;
+  if (Math.abs(scaled - Math.floor(scaled) - 0.5) > 1e-6) return fixed;
   const exact = x.toFixed(20);
   const cut = exact.indexOf('.') + digits + 1;
   if (!/^50*$/.test(exact.slice(cut))) return fixed;
@@ -26,6 +28,9 @@ export function pyRound(x: number, digits: number): string {
 
 /** `repr(x)` of a finite float: shortest round-trip digits, scientific below 1e-4 and from 1e16. */
 export function pyRepr(x: number): string {
+  const magnitude = Math.abs(x);
+  // Where both languages print fixed notation they print the same shortest digits; Python adds ".0".
+  if (magnitude >= 1e-4 && magnitude < 1e16) return Number.isInteger(x) ? `${x}.0` : String(x);
   if (!Number.isFinite(x)) throw new Error(`cannot format ${x} as JSON`);
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
   const [mantissa = '', exp = '0'] = Math.abs(x).toExponential().split('e');
