@@ -27,15 +27,20 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-import numpy as np
-import onnx
-import pandas as pd
-import sklearn
-from onnx import TensorProto, helper, numpy_helper
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
-from sklearn.model_selection import RepeatedStratifiedKFold
-from sklearn.preprocessing import StandardScaler
+# Single-threaded BLAS, set before numpy loads it: threaded reductions change the last bits of the
+# coefficients with the machine's core count, and a re-run must reproduce the artifacts byte for byte.
+for _variable in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+    os.environ[_variable] = '1'
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+import pandas as pd  # noqa: E402
+import sklearn  # noqa: E402
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score  # noqa: E402
+from sklearn.model_selection import RepeatedStratifiedKFold  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 SEED = 20240601
 CV_SPLITS = 5
@@ -93,17 +98,33 @@ class TrainingError(Exception):
 # --------------------------------------------------------------------------------------------- data
 
 
+# Parsed columns: float arrays (NaN = missing) for numeric columns, str arrays ("" = missing) otherwise.
+Columns = dict[str, np.ndarray]
+
+
+def parse_columns(cells: pd.DataFrame) -> Columns:
+    return {
+        c: parse_numbers(cells[c], c) if c in NUMERIC_COLUMNS else cells[c].to_numpy(dtype=str) for c in cells.columns
+    }
+
+
 @dataclass(frozen=True)
 class Dataset:
-    cells: pd.DataFrame  # canonical string cells, "" = missing; only model columns that are present
+    cells: pd.DataFrame  # canonical string cells, "" = missing; only the model columns that are present
+    values: Columns
     label: np.ndarray  # int 0/1
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return tuple(self.cells.columns)
+        return tuple(self.values)
+
+    @property
+    def size(self) -> int:
+        return len(self.label)
 
     def subset(self, idx: np.ndarray) -> 'Dataset':
-        return Dataset(self.cells.iloc[idx].reset_index(drop=True), self.label[idx])
+        """Rows `idx` for cross-validation (parsed values only)."""
+        return Dataset(self.cells.iloc[:0], {c: v[idx] for c, v in self.values.items()}, self.label[idx])
 
 
 def read_dataset(path: str, label_column: str) -> Dataset:
@@ -119,10 +140,9 @@ def read_dataset(path: str, label_column: str) -> Dataset:
         raise TrainingError(f'label column {label_column!r} must hold 0/1, found {bad[:3]}')
     model_columns = [c for c in NUMERIC_COLUMNS + CATEGORICAL_COLUMNS if c in frame.columns]
     cells = frame[model_columns].reset_index(drop=True)
-    for column in NUMERIC_COLUMNS:
-        parse_numbers(cells[column], column)
+    values = parse_columns(cells)
     for column in model_columns:
-        if column in CATEGORICAL_COLUMNS and cells[column].replace('', np.nan).nunique() > MAX_CATEGORIES:
+        if column in CATEGORICAL_COLUMNS and len(set(values[column]) - {''}) > MAX_CATEGORIES:
             raise TrainingError(f'column {column!r} has more than {MAX_CATEGORIES} distinct values; is it canonical?')
     y = labels.astype(int).to_numpy()
     per_class = min(int(y.sum()), int(len(y) - y.sum()))
@@ -131,7 +151,7 @@ def read_dataset(path: str, label_column: str) -> Dataset:
             f'need at least {10 * CV_SPLITS} churned and {10 * CV_SPLITS} retained customers, '
             f'found {int(y.sum())} and {int(len(y) - y.sum())}'
         )
-    return Dataset(cells, y)
+    return Dataset(cells, values, y)
 
 
 def parse_numbers(cells: pd.Series, column: str) -> np.ndarray:
@@ -153,29 +173,26 @@ class Encoder:
     features: tuple[dict, ...]  # manifest features without mean/scale
     categories: dict[str, tuple[str, ...]]  # categorical column -> its categories, in feature order
 
-    def encode(self, cells: pd.DataFrame, means: np.ndarray | None = None) -> np.ndarray:
-        """Raw-encode rows. A column absent from `cells`, or a missing/unknown category, takes the
+    def encode(self, values: Columns, rows: int, means: np.ndarray | None = None) -> np.ndarray:
+        """Raw-encode rows. A column absent from `values`, or a missing/unknown category, takes the
         feature's mean (standardised 0, contribution exactly 0); before the means are known (training),
         those cells are NaN and `fill_with_means` fills them with the mean of the known values."""
-        out = np.empty((len(cells), len(self.features)), dtype=np.float64)
-        parsed: dict[str, np.ndarray] = {}
+        out = np.empty((rows, len(self.features)), dtype=np.float64)
         for j, feature in enumerate(self.features):
             column = feature['column']
             neutral = np.nan if means is None else float(means[j])
-            if column not in cells.columns:
+            if column not in values:
                 out[:, j] = neutral
             elif feature['kind'] == 'numeric':
-                if column not in parsed:
-                    parsed[column] = parse_numbers(cells[column], column)
-                x = np.where(np.isnan(parsed[column]), feature['impute'], parsed[column])
+                x = np.where(np.isnan(values[column]), feature['impute'], values[column])
                 x = np.clip(x, feature['clip'][0], feature['clip'][1])
                 out[:, j] = np.log1p(x) if feature['transform'] == 'log1p' else x
             else:
                 # A missing category is no evidence either way: like an absent column it contributes 0.
                 # Imputing the mode instead would charge every blank Contract the month-to-month risk
                 # and every blank InternetService the fiber-optic risk (lessons #22).
-                known = cells[column].isin(self.categories[column]).to_numpy()
-                indicator = (cells[column] == feature['category']).to_numpy(dtype=np.float64)
+                known = np.isin(values[column], self.categories[column])
+                indicator = (values[column] == feature['category']).astype(np.float64)
                 out[:, j] = np.where(known, indicator, neutral)
         return out
 
@@ -188,7 +205,7 @@ def fill_with_means(raw: np.ndarray) -> np.ndarray:
 def fit_encoder(data: Dataset, numeric_spec: tuple[tuple[str, str], ...]) -> Encoder:
     features: list[dict] = []
     for column, transform in numeric_spec:
-        x = parse_numbers(data.cells[column], column)
+        x = data.values[column]
         observed = x[~np.isnan(x)]
         if observed.size == 0:
             raise TrainingError(f'column {column!r} has no values')
@@ -209,7 +226,7 @@ def fit_encoder(data: Dataset, numeric_spec: tuple[tuple[str, str], ...]) -> Enc
     for column in CATEGORICAL_COLUMNS:
         if column not in data.columns:
             continue
-        categories[column] = tuple(sorted(set(data.cells[column]) - {''}))
+        categories[column] = tuple(sorted(set(data.values[column]) - {''}))
         if not categories[column]:
             del categories[column]
             continue
@@ -253,9 +270,16 @@ def feature_mask(encoder: Encoder, columns: tuple[str, ...]) -> np.ndarray:
     return np.array([f['column'] in columns for f in encoder.features])
 
 
-def fit_logistic(z: np.ndarray, y: np.ndarray, mask: np.ndarray, c: float) -> tuple[np.ndarray, float, LogisticRegression]:
-    model = LogisticRegression(C=c, solver='lbfgs', max_iter=10_000, tol=1e-10)
-    model.fit(z[:, mask], y)
+def logistic(warm_start: bool = False) -> LogisticRegression:
+    return LogisticRegression(solver='lbfgs', max_iter=10_000, tol=1e-10, warm_start=warm_start)
+
+
+def fit_logistic(
+    z: np.ndarray, y: np.ndarray, mask: np.ndarray, c: float, model: LogisticRegression | None = None
+) -> tuple[np.ndarray, float, LogisticRegression]:
+    """Fits on the masked features; coefficients of the other features are 0."""
+    model = model or logistic()
+    model.set_params(C=c).fit(z[:, mask], y)
     coefficients = np.zeros(z.shape[1])
     coefficients[mask] = model.coef_[0]
     return coefficients, float(model.intercept_[0]), model
@@ -307,14 +331,16 @@ def cross_validate(
     for train_idx, test_idx in folds(data):
         train, test = data.subset(train_idx), data.subset(test_idx)
         encoder = fit_encoder(train, numeric_spec)
-        raw_train = fill_with_means(encoder.encode(train.cells))
+        raw_train = fill_with_means(encoder.encode(train.values, train.size))
         mean, scale = fit_scaler(raw_train)
         z_train = (raw_train - mean) / scale
-        z_test = (encoder.encode(test.cells, mean) - mean) / scale
+        z_test = (encoder.encode(test.values, test.size, mean) - mean) / scale
         for spec in specs:
             mask = feature_mask(encoder, spec.columns)
-            for c in grid[spec.name]:
-                w, b, _ = fit_logistic(z_train, train.label, mask, c)
+            # along the C grid, each fit starts from the previous solution: same optimum, fewer iterations
+            warm = logistic(warm_start=True)
+            for c in sorted(grid[spec.name]):
+                w, b, _ = fit_logistic(z_train, train.label, mask, c, warm)
                 scores.setdefault((spec.name, c), new_scores()).add(test.label, sigmoid(z_test @ w + b))
                 for absent in absent_sets:
                     keep = ~feature_mask(encoder, absent)
@@ -437,7 +463,7 @@ def parity_cases(data: Dataset, encoder: Encoder, mean, scale, specs, requires, 
         return next(s.name for s in specs if set(requires[s.name]) <= columns)
 
     def add(spec: VariantSpec, cells: pd.DataFrame) -> None:
-        raw = encoder.encode(cells, mean)
+        raw = encoder.encode(parse_columns(cells), len(cells), mean)
         z = (raw - mean) / scale
         mask = feature_mask(encoder, spec.columns)
         model = models[spec.name]
@@ -547,7 +573,7 @@ def main(argv: list[str]) -> int:
     requires, requires_analysis = assign_requires(specs, scores, chosen_c)
 
     encoder = fit_encoder(data, numeric_spec)
-    raw = fill_with_means(encoder.encode(data.cells))
+    raw = fill_with_means(encoder.encode(data.values, data.size))
     mean, scale = fit_scaler(raw)
     z = (raw - mean) / scale
     weights, intercepts, models = [], [], {}
