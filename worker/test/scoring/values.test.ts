@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalColumn } from '../../src/scoring/columns.js';
+import { contract, isMissingCell, MISSING_CATEGORY, parseNumber, yesNo } from '../../src/scoring/values.js';
+
+const label = (column: string, cell: string): string | undefined => {
+  const value = canonicalColumn(column)?.value;
+  if (value?.kind !== 'category') throw new Error(`${column} is not categorical`);
+  const parser = value.parser();
+  const code = parser.parse(cell);
+  return code === MISSING_CATEGORY ? undefined : parser.labels[code];
+};
+
+describe('numbers (contracts.md §B, lessons #17)', () => {
+  it.each([
+    ['42', 42],
+    ['29.85', 29.85],
+    ['-3', -3],
+    ['.5', 0.5],
+    ['7.', 7],
+    ['$1,234.50', 1234.5],
+    [' 1,234.50 ', 1234.5],
+    ['$ 99', 99],
+    ['1 234', 1234],
+    ['12,345,678', 12345678],
+    ['£12.00', 12],
+    ['€7', 7],
+    ['1e3', 1000],
+    ['+5', 5],
+  ])('reads %j as %d', (cell, expected) => {
+    expect(parseNumber(cell)).toBe(expected);
+  });
+
+  it.each([
+    '',
+    ' ',
+    '   ',
+    'NA',
+    'N/A',
+    'n/a',
+    'NULL',
+    'null',
+    'NaN',
+    'nan',
+    'None',
+    '#N/A',
+    '<NA>',
+    'abc',
+    '29,85',
+    '1,23',
+    '12 months',
+    '0x1A',
+    'Infinity',
+    '1e999',
+    '(5)',
+    '5%',
+    '--1',
+  ])('reads %j as missing', (cell) => {
+    expect(parseNumber(cell)).toBeNaN();
+  });
+
+  it('treats empty, whitespace-only and NA-token cells as missing', () => {
+    for (const cell of ['', ' ', '\t', 'NA', 'n/a', 'NULL', 'NaN', 'None', '#N/A', '<NA>', ' null ']) {
+      expect(isMissingCell(cell)).toBe(true);
+    }
+    for (const cell of ['0', 'No', 'x', '-']) expect(isMissingCell(cell)).toBe(false);
+  });
+});
+
+describe('Yes/No columns', () => {
+  const parser = yesNo();
+  const read = (cell: string): string | undefined => parser.labels[parser.parse(cell)];
+  it.each(['Yes', 'yes', 'YES', ' y ', 'Y', 'true', 'TRUE', 'True', '1', '1.0'])('%j is Yes', (cell) => {
+    expect(read(cell)).toBe('Yes');
+  });
+  it.each(['No', 'no', 'NO', 'n', 'N', 'false', 'False', 'FALSE', '0', '0.0'])(
+    '%j is No, never yes',
+    (cell) => {
+      expect(read(cell)).toBe('No');
+    },
+  );
+  it.each(['', 'maybe', '2', '-1', 'NA', 'nope', 'yess'])('%j is missing', (cell) => {
+    expect(parser.parse(cell)).toBe(MISSING_CATEGORY);
+  });
+  it("reads the Telco file's SeniorCitizen 0/1 and the SaaS flags as Yes/No", () => {
+    expect(label('SeniorCitizen', '0')).toBe('No');
+    expect(label('SeniorCitizen', '1')).toBe('Yes');
+    expect(label('has_integration', 'No')).toBe('No');
+    expect(label('trial_converted', 'TRUE')).toBe('Yes');
+  });
+});
+
+describe('contracts (csv-io §5 synonyms, case- and spacing-insensitive)', () => {
+  const parser = contract();
+  const read = (cell: string): string | undefined => parser.labels[parser.parse(cell)];
+  it.each([
+    ...[
+      'Month-to-month',
+      'month-to-month',
+      'MONTH TO MONTH',
+      'Monthly',
+      'MONTHLY',
+      'monthly',
+      'Professional',
+      'Starter',
+      'Basic',
+      'Free',
+      'M2M',
+      'MTM',
+      'Quarterly',
+      'quarterly',
+    ].map((c) => [c, 'Month-to-month']),
+    ...[
+      'One year',
+      'One Year',
+      'one-year',
+      ' Annual',
+      'Annual',
+      'ANNUAL',
+      'annual',
+      'Yearly',
+      'YEARLY',
+      'yearly',
+      '1-year',
+      '1 year',
+      'Enterprise',
+      'Premium',
+    ].map((c) => [c, 'One year']),
+    ...[
+      'Two year',
+      'Two Year',
+      'two years',
+      'Two years',
+      '2-year',
+      '2 years',
+      'Multi-year',
+      'multi year',
+    ].map((c) => [c, 'Two year']),
+  ])('%j → %s', (cell, expected) => {
+    expect(read(cell)).toBe(expected);
+  });
+  it.each(['', 'Quarter', 'weekly', 'Lifetime', '3-year', 'NA'])('%j is missing', (cell) => {
+    expect(parser.parse(cell)).toBe(MISSING_CATEGORY);
+  });
+});
+
+describe('Telco categoricals keep the Telco labels', () => {
+  it.each([
+    ['gender', 'female', 'Female'],
+    ['gender', 'M', 'Male'],
+    ['MultipleLines', 'no phone service', 'No phone service'],
+    ['MultipleLines', 'true', 'Yes'],
+    ['InternetService', 'fiber optic', 'Fiber optic'],
+    ['InternetService', 'FIBER  OPTIC', 'Fiber optic'],
+    ['InternetService', 'dsl', 'DSL'],
+    ['InternetService', 'no', 'No'],
+    ['OnlineSecurity', 'No internet service', 'No internet service'],
+    ['TechSupport', 'YES', 'Yes'],
+    ['PaymentMethod', 'electronic check', 'Electronic check'],
+    ['PaymentMethod', 'Bank transfer (automatic)', 'Bank transfer (automatic)'],
+    ['PaymentMethod', 'credit card (AUTOMATIC)', 'Credit card (automatic)'],
+  ])('%s %j → %j', (column, cell, expected) => {
+    expect(label(column, cell)).toBe(expected);
+  });
+  it.each([
+    ['gender', 'other'],
+    ['InternetService', 'Cable'],
+    ['PaymentMethod', 'Bitcoin'],
+    ['OnlineBackup', 'maybe'],
+  ])('%s %j is missing', (column, cell) => {
+    expect(label(column, cell)).toBeUndefined();
+  });
+});
