@@ -2,7 +2,7 @@
 // `prod-deps` stages are replayed in a temporary folder (the same COPY and RUN lines, the same npm flags, the
 // same pruning), the runtime stage's COPY lines assemble the image's /app, and the worker is started from
 // that layout. Whatever is changed in the Dockerfile is what this test runs.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import {
   stageNamed,
   type ParsedDockerfile,
 } from './dockerfile.js';
+import { FAST, listKeys, submitJob, telcoCsv, useStack, waitForPrediction } from '../support/harness.js';
 import { loadBuildContext, replayStage, stageDir, type BuildContext } from './replay.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -205,6 +206,48 @@ describe('the replayed production layout (/app of the runtime stage)', () => {
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
     });
     expect(JSON.parse(stdout)).toEqual(expect.arrayContaining(['probability', 'logit', 'contributions']));
+  });
+
+  describe('started as the container starts it', () => {
+    const local = useStack();
+
+    it('completes a prediction job, passes its health check and exits 0 on SIGTERM', async () => {
+      const runtime = stageNamed(dockerfile, 'runtime');
+      const [node, ...args] = execForm(instructionsOf(runtime, 'CMD')[0]!);
+      expect(node).toBe('node');
+      const env = {
+        PATH: process.env.PATH ?? '',
+        ...stageEnv(runtime),
+        ...local.stack.workerEnv({ ...FAST, HEALTH_FILE: path.join(root, 'worker.alive') }),
+      };
+      const worker = spawn(process.execPath, args, { cwd: appDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      worker.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+      try {
+        const job = await submitJob(local.stack, { csv: telcoCsv(25) });
+        const row = await waitForPrediction(local.stack, job.predictionId, { timeoutMs: 60_000 });
+        expect({ status: row.status, rows: row.rows_processed, error: row.error_message }, output).toEqual({
+          status: 'COMPLETED',
+          rows: 25,
+          error: null,
+        });
+        expect(await listKeys(local.stack, `predictions/${job.userId}/`)).toContain(
+          `predictions/${job.userId}/${job.predictionId}.csv`,
+        );
+
+        // The HEALTHCHECK command, with the image's absolute path mapped into the layout.
+        const [checkNode, script = ''] = execForm(instructionsOf(runtime, 'HEALTHCHECK')[0]!);
+        expect(checkNode).toBe('node');
+        await expect(
+          promisify(execFile)(process.execPath, [stageDir(root, 'runtime', script)], { env }),
+        ).resolves.toBeDefined();
+      } finally {
+        worker.kill('SIGTERM');
+      }
+      expect(await exited, output).toBe(0);
+    });
   });
 });
 
