@@ -1,0 +1,227 @@
+// The prediction job queue, its dead-letter queue and their resource policies (spec/message-contract.md §2).
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { policyDocument, policyJson, type PolicyDocument } from './policy.js';
+import { assertValid, check, inRange, withDefaults, type Issue } from './validation.js';
+
+/** The existing queues' settings (spec/existing-system-lessons.md §E). */
+export const QUEUE_DEFAULTS = {
+  visibilityTimeoutSeconds: 300,
+  messageRetentionSeconds: 345_600,
+  dlqMessageRetentionSeconds: 1_209_600,
+  receiveWaitTimeSeconds: 20,
+  maxMessageSizeBytes: 262_144,
+  maxReceiveCount: 3,
+  kmsDataKeyReusePeriodSeconds: 300,
+} as const;
+
+/**
+ * Actions on messages and queue metadata that must arrive through our SQS VPC endpoint. Batch APIs are
+ * authorised as their single-message action. Control-plane actions (SetQueueAttributes, AddPermission,
+ * RemovePermission, DeleteQueue, TagQueue, UntagQueue) are deliberately absent: the account's administrators
+ * must always be able to repair the queue and its policy (lessons #32).
+ */
+export const SQS_DATA_PLANE_ACTIONS = [
+  'sqs:SendMessage',
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:GetQueueAttributes',
+  'sqs:GetQueueUrl',
+  'sqs:ListQueueTags',
+  'sqs:ListDeadLetterSourceQueues',
+  // Destroys or moves messages: from outside the VPC only for the exempt (deploy, break-glass) principals.
+  'sqs:PurgeQueue',
+  'sqs:StartMessageMoveTask',
+  'sqs:CancelMessageMoveTask',
+  'sqs:ListMessageMoveTasks',
+];
+
+export interface QueuePolicyInputs {
+  queueArn: string;
+  sqsVpcEndpointId: string;
+  /** Principals (role ARNs) that may use the data plane from anywhere: the deployer and break-glass roles. */
+  exemptPrincipalArns: string[];
+}
+
+/**
+ * Deny-only resource policy: grants live in the roles' identity policies (one place to read who can do what),
+ * this policy only narrows them. It never names a specific allowed role, so a role used by mistake cannot
+ * silently lose or gain access here (lessons #33).
+ */
+export function queuePolicyDocument(p: QueuePolicyInputs): PolicyDocument {
+  return policyDocument([
+    {
+      Sid: 'DenyWithoutTls',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'sqs:*',
+      Resource: p.queueArn,
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    },
+    {
+      Sid: 'DenyDataPlaneOutsideVpcEndpoint',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: SQS_DATA_PLANE_ACTIONS,
+      Resource: p.queueArn,
+      Condition: {
+        StringNotEquals: { 'aws:SourceVpce': p.sqsVpcEndpointId },
+        ArnNotLike: { 'aws:PrincipalArn': p.exemptPrincipalArns },
+      },
+    },
+  ]);
+}
+
+export interface PredictionQueuesArgs {
+  /** Name of the job queue (standard, not FIFO). No default here; the stack config derives `<env>-retainwise-predictions-queue`. */
+  queueName: string;
+  /** Name of the dead-letter queue. No default here; the stack config derives `<env>-retainwise-predictions-dlq`. */
+  dlqName: string;
+  /** Seconds a received message stays invisible; the worker extends it by heartbeat. @default 300 */
+  visibilityTimeoutSeconds?: number;
+  /** Seconds the job queue keeps a message; the worker's MESSAGE_MAX_AGE_SECONDS equals it. @default 345600 (4 days) */
+  messageRetentionSeconds?: number;
+  /** Seconds the DLQ keeps a message; must exceed the main queue's because SQS keeps the original enqueue time. @default 1209600 (14 days) */
+  dlqMessageRetentionSeconds?: number;
+  /** Long-poll wait of ReceiveMessage, for both queues. @default 20 */
+  receiveWaitTimeSeconds?: number;
+  /** Largest accepted message body. @default 262144 */
+  maxMessageSizeBytes?: number;
+  /** Receives before SQS moves a message to the DLQ; the worker's MAX_RECEIVE_COUNT equals it. @default 3 */
+  maxReceiveCount?: number;
+  /** Customer managed KMS key ARN for encryption at rest. @default undefined (SQS-managed SSE) */
+  kmsKeyArn?: string;
+  /** How long SQS reuses a KMS data key (only with `kmsKeyArn`). @default 300 */
+  kmsDataKeyReusePeriodSeconds?: number;
+  /** The SQS interface endpoint all data-plane calls must come through (`aws:SourceVpce`). */
+  sqsVpcEndpointId: pulumi.Input<string>;
+  /** Role ARNs that deploy and read this stack (Pulumi reads queue attributes from CI runners). At least one. */
+  deployerPrincipalArns: pulumi.Input<string>[];
+  /** Break-glass role ARNs allowed to use the data plane from outside the VPC (e.g. a DLQ redrive from the console). @default [] */
+  breakGlassPrincipalArns?: string[];
+}
+
+export type ResolvedQueueSettings = Required<
+  Omit<PredictionQueuesArgs, 'kmsKeyArn' | 'sqsVpcEndpointId' | 'deployerPrincipalArns'>
+> &
+  Pick<PredictionQueuesArgs, 'kmsKeyArn'>;
+
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** Settings checks shared by the component and the stack config (keys are the argument / config key names). */
+export function validateQueueSettings(s: ResolvedQueueSettings): Issue[] {
+  return check(
+    [
+      QUEUE_NAME.test(s.queueName),
+      'queueName',
+      'must be 1-80 letters, digits, "-" or "_" (a standard queue)',
+    ],
+    [QUEUE_NAME.test(s.dlqName), 'dlqName', 'must be 1-80 letters, digits, "-" or "_" (a standard queue)'],
+    [s.queueName !== s.dlqName, 'dlqName', 'must differ from queueName'],
+    [inRange(s.visibilityTimeoutSeconds, 0, 43_200), 'visibilityTimeoutSeconds', 'must be 0-43200'],
+    [inRange(s.messageRetentionSeconds, 60, 1_209_600), 'messageRetentionSeconds', 'must be 60-1209600'],
+    [
+      inRange(s.dlqMessageRetentionSeconds, 60, 1_209_600),
+      'dlqMessageRetentionSeconds',
+      'must be 60-1209600',
+    ],
+    [
+      s.dlqMessageRetentionSeconds > s.messageRetentionSeconds,
+      'dlqMessageRetentionSeconds',
+      `must exceed messageRetentionSeconds (${s.messageRetentionSeconds}): a dead-lettered message keeps its original enqueue time and would expire early`,
+    ],
+    [inRange(s.receiveWaitTimeSeconds, 1, 20), 'receiveWaitTimeSeconds', 'must be 1-20 (long polling)'],
+    [inRange(s.maxMessageSizeBytes, 1024, 1_048_576), 'maxMessageSizeBytes', 'must be 1024-1048576'],
+    [inRange(s.maxReceiveCount, 1, 1000), 'maxReceiveCount', 'must be 1-1000'],
+    [inRange(s.kmsDataKeyReusePeriodSeconds, 60, 86_400), 'kmsDataKeyReusePeriodSeconds', 'must be 60-86400'],
+  );
+}
+
+export class PredictionQueues extends pulumi.ComponentResource {
+  readonly queue: aws.sqs.Queue;
+  readonly deadLetterQueue: aws.sqs.Queue;
+  /** The resolved settings, which the worker's environment repeats (contracts.md §D). */
+  readonly settings: ResolvedQueueSettings;
+
+  constructor(name: string, args: PredictionQueuesArgs, opts?: pulumi.ComponentResourceOptions) {
+    const s: ResolvedQueueSettings = withDefaults({ ...QUEUE_DEFAULTS, breakGlassPrincipalArns: [] }, args);
+    assertValid(`PredictionQueues '${name}' arguments`, [
+      ...validateQueueSettings(s),
+      ...check([
+        args.deployerPrincipalArns.length > 0,
+        'deployerPrincipalArns',
+        'needs at least the deploy role',
+      ]),
+    ]);
+    super('retainwise:messaging:PredictionQueues', name, {}, opts);
+    this.settings = s;
+
+    const encryption = s.kmsKeyArn
+      ? { kmsMasterKeyId: s.kmsKeyArn, kmsDataKeyReusePeriodSeconds: s.kmsDataKeyReusePeriodSeconds }
+      : { sqsManagedSseEnabled: true };
+    // Replacing a queue drops its messages: a rename or a type change must be a deliberate, two-step act.
+    const queueOpts: pulumi.CustomResourceOptions = { parent: this, protect: true };
+
+    this.deadLetterQueue = new aws.sqs.Queue(
+      `${name}-dlq`,
+      {
+        name: s.dlqName,
+        visibilityTimeoutSeconds: s.visibilityTimeoutSeconds,
+        messageRetentionSeconds: s.dlqMessageRetentionSeconds,
+        receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
+        maxMessageSize: s.maxMessageSizeBytes,
+        ...encryption,
+      },
+      queueOpts,
+    );
+    this.queue = new aws.sqs.Queue(
+      `${name}-queue`,
+      {
+        name: s.queueName,
+        visibilityTimeoutSeconds: s.visibilityTimeoutSeconds,
+        messageRetentionSeconds: s.messageRetentionSeconds,
+        receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
+        maxMessageSize: s.maxMessageSizeBytes,
+        delaySeconds: 0,
+        redrivePolicy: this.deadLetterQueue.arn.apply((deadLetterTargetArn) =>
+          JSON.stringify({ deadLetterTargetArn, maxReceiveCount: s.maxReceiveCount }),
+        ),
+        ...encryption,
+      },
+      queueOpts,
+    );
+    // A separate resource: the DLQ's allow-list names the main queue, whose redrive policy names the DLQ.
+    new aws.sqs.RedriveAllowPolicy(
+      `${name}-dlq-redrive-allow`,
+      {
+        queueUrl: this.deadLetterQueue.url,
+        redriveAllowPolicy: this.queue.arn.apply((arn) =>
+          JSON.stringify({ redrivePermission: 'byQueue', sourceQueueArns: [arn] }),
+        ),
+      },
+      { parent: this },
+    );
+
+    const exempt = [...args.deployerPrincipalArns, ...s.breakGlassPrincipalArns];
+    for (const [suffix, queue] of [
+      ['queue', this.queue],
+      ['dlq', this.deadLetterQueue],
+    ] as const) {
+      new aws.sqs.QueuePolicy(
+        `${name}-${suffix}-policy`,
+        {
+          queueUrl: queue.url,
+          policy: policyJson(
+            [queue.arn, args.sqsVpcEndpointId, pulumi.all(exempt)],
+            ([queueArn, endpoint, principals]) =>
+              queuePolicyDocument({ queueArn, sqsVpcEndpointId: endpoint, exemptPrincipalArns: principals }),
+          ),
+        },
+        { parent: this },
+      );
+    }
+
+    this.registerOutputs({ queueUrl: this.queue.url, dlqUrl: this.deadLetterQueue.url });
+  }
+}
