@@ -1,0 +1,361 @@
+// What pages a human: the alert topic, the alarms on the queues, the worker service and the worker's own
+// metrics, and one dashboard. Every dimension names a resource of this stack (from outputs), and the worker
+// metrics carry exactly the one dimension the worker emits, Environment (contracts.md §E; lessons #35).
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { CONTAINER_INSIGHTS, metric, SQS, type Dimension } from './metrics.js';
+import { WORKER_METRICS_NAMESPACE } from './worker-service.js';
+
+export const ALARM_DEFAULTS = {
+  topicName: 'retainwise-cloudwatch-alerts',
+  dlqDepthThreshold: 5,
+  oldestMessageAgeThresholdSeconds: 1800,
+  jobFailureRateThresholdPercent: 5,
+  backlogWithoutWorkersMinutes: 15,
+};
+
+export interface AlarmsArgs {
+  /** SNS topic all alarms notify (on ALARM and on OK). @default 'retainwise-cloudwatch-alerts' */
+  topicName?: string;
+  /** Address subscribed to the topic; AWS sends a confirmation mail first. @default undefined (no subscription) */
+  email?: string | undefined;
+  /** The worker's ENVIRONMENT: the only dimension of its metrics. */
+  environment: string;
+  queueName: pulumi.Input<string>;
+  dlqName: pulumi.Input<string>;
+  clusterName: pulumi.Input<string>;
+  serviceName: pulumi.Input<string>;
+  /** Alarm when the DLQ holds more messages than this. @default 5 */
+  dlqDepthThreshold?: number;
+  /** Alarm when the oldest job has waited longer than this. @default 1800 */
+  oldestMessageAgeThresholdSeconds?: number;
+  /** Alarm when more than this share of jobs fails, over three 5-minute periods. @default 5 */
+  jobFailureRateThresholdPercent?: number;
+  /** Alarm when jobs wait this long with no running worker task. @default 15 */
+  backlogWithoutWorkersMinutes?: number;
+  /** @default `retainwise-<environment>` */
+  dashboardName?: string;
+  region: string;
+}
+
+export class Alarms extends pulumi.ComponentResource {
+  readonly topic: aws.sns.Topic;
+  readonly alarms: aws.cloudwatch.MetricAlarm[];
+  readonly dashboard: aws.cloudwatch.Dashboard;
+  readonly dashboardUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: AlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('retainwise:monitoring:Alarms', name, {}, opts);
+    const parent = { parent: this };
+    const t = {
+      dlqDepthThreshold: args.dlqDepthThreshold ?? ALARM_DEFAULTS.dlqDepthThreshold,
+      oldestMessageAgeThresholdSeconds:
+        args.oldestMessageAgeThresholdSeconds ?? ALARM_DEFAULTS.oldestMessageAgeThresholdSeconds,
+      jobFailureRateThresholdPercent:
+        args.jobFailureRateThresholdPercent ?? ALARM_DEFAULTS.jobFailureRateThresholdPercent,
+      backlogWithoutWorkersMinutes:
+        args.backlogWithoutWorkersMinutes ?? ALARM_DEFAULTS.backlogWithoutWorkersMinutes,
+    };
+
+    // Unencrypted on purpose: CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key,
+    // and alarm notifications carry no customer data.
+    this.topic = new aws.sns.Topic(
+      `${name}-topic`,
+      { name: args.topicName ?? ALARM_DEFAULTS.topicName },
+      parent,
+    );
+    if (args.email) {
+      new aws.sns.TopicSubscription(
+        `${name}-email`,
+        { topic: this.topic.arn, protocol: 'email', endpoint: args.email },
+        parent,
+      );
+    }
+
+    const queue: Dimension[] = [{ name: 'QueueName', value: args.queueName }];
+    const dlq: Dimension[] = [{ name: 'QueueName', value: args.dlqName }];
+    const service: Dimension[] = [
+      { name: 'ClusterName', value: args.clusterName },
+      { name: 'ServiceName', value: args.serviceName },
+    ];
+    const worker: Dimension[] = [{ name: 'Environment', value: args.environment }];
+    const notify = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
+    const alarm = (id: string, props: Omit<aws.cloudwatch.MetricAlarmArgs, 'name'>) =>
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${id}`,
+        { name: `retainwise-${args.environment}-${id}`, ...notify, ...props },
+        parent,
+      );
+
+    this.alarms = [
+      alarm('dlq-messages', {
+        alarmDescription: pulumi.interpolate`More than ${t.dlqDepthThreshold} messages in ${args.dlqName}: jobs the worker rejected or gave up on (their predictions are FAILED). Inspect, fix the cause, then redrive or purge.`,
+        namespace: SQS,
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensions: dimensionMap(dlq),
+        statistic: 'Maximum',
+        period: 300,
+        evaluationPeriods: 1,
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: t.dlqDepthThreshold,
+        // An empty DLQ goes quiet after hours of inactivity; a non-empty one always reports.
+        treatMissingData: 'notBreaching',
+      }),
+      alarm('oldest-job-age', {
+        alarmDescription: pulumi.interpolate`A job has waited more than ${t.oldestMessageAgeThresholdSeconds} s in ${args.queueName}: the worker service ${args.serviceName} is not keeping up or not running.`,
+        namespace: SQS,
+        metricName: 'ApproximateAgeOfOldestMessage',
+        dimensions: dimensionMap(queue),
+        statistic: 'Maximum',
+        period: 300,
+        evaluationPeriods: 1,
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: t.oldestMessageAgeThresholdSeconds,
+        // No data: an idle queue has no old message.
+        treatMissingData: 'notBreaching',
+      }),
+      alarm('backlog-without-workers', {
+        alarmDescription: pulumi.interpolate`Jobs have waited ${t.backlogWithoutWorkersMinutes} minutes in ${args.queueName} while ${args.serviceName} in ${args.clusterName} runs no task: scaling from zero failed or tasks cannot start (image, secret, model load).`,
+        metricQueries: [
+          metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
+          metric('running', CONTAINER_INSIGHTS, 'RunningTaskCount', service, 'Maximum'),
+          {
+            id: 'stalled',
+            expression: 'IF(visible >= 1 AND FILL(running, 0) < 1, 1, 0)',
+            label: 'Work waiting, no task running',
+            returnData: true,
+          },
+        ],
+        evaluationPeriods: t.backlogWithoutWorkersMinutes,
+        datapointsToAlarm: t.backlogWithoutWorkersMinutes,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: 1,
+        // No queue data: the queue is idle, nothing is waiting.
+        treatMissingData: 'notBreaching',
+      }),
+      alarm('job-failure-rate', {
+        alarmDescription: `More than ${t.jobFailureRateThresholdPercent} % of jobs failed (JobsFailed ÷ (JobsFailed + JobsCompleted), ${WORKER_METRICS_NAMESPACE}, Environment=${args.environment}) in three consecutive 5-minute periods.`,
+        metricQueries: [
+          metric('failed', WORKER_METRICS_NAMESPACE, 'JobsFailed', worker, 'Sum', 300),
+          metric('completed', WORKER_METRICS_NAMESPACE, 'JobsCompleted', worker, 'Sum', 300),
+          {
+            id: 'failureRate',
+            expression:
+              'IF(FILL(failed, 0) + FILL(completed, 0) > 0, 100 * FILL(failed, 0) / (FILL(failed, 0) + FILL(completed, 0)), 0)',
+            label: 'Failed jobs (%)',
+            returnData: true,
+          },
+        ],
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: t.jobFailureRateThresholdPercent,
+        // No jobs, no failures.
+        treatMissingData: 'notBreaching',
+      }),
+      alarm('message-parse-errors', {
+        alarmDescription: `The worker rejected job messages as invalid (MessageParseError, Environment=${args.environment}): the publisher and the message contract disagree. The messages are in the DLQ with a rejection_reason attribute.`,
+        namespace: WORKER_METRICS_NAMESPACE,
+        metricName: 'MessageParseError',
+        dimensions: dimensionMap(worker),
+        statistic: 'Sum',
+        period: 300,
+        evaluationPeriods: 1,
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: 0,
+        // The metric is only emitted when a message is rejected.
+        treatMissingData: 'notBreaching',
+      }),
+    ];
+
+    const dashboardName = args.dashboardName ?? `retainwise-${args.environment}`;
+    this.dashboard = new aws.cloudwatch.Dashboard(
+      `${name}-dashboard`,
+      {
+        dashboardName,
+        dashboardBody: pulumi
+          .all([
+            args.queueName,
+            args.dlqName,
+            args.clusterName,
+            args.serviceName,
+            pulumi.all(this.alarms.map((a) => a.arn)),
+          ])
+          .apply(([queueName, dlqName, clusterName, serviceName, alarmArns]) =>
+            JSON.stringify(
+              dashboardBody({
+                queueName,
+                dlqName,
+                clusterName,
+                serviceName,
+                environment: args.environment,
+                region: args.region,
+                alarmArns,
+              }),
+            ),
+          ),
+      },
+      parent,
+    );
+    this.dashboardUrl = pulumi.output(
+      `https://${args.region}.console.aws.amazon.com/cloudwatch/home?region=${args.region}#dashboards/dashboard/${dashboardName}`,
+    );
+    this.registerOutputs({ topicArn: this.topic.arn, dashboardUrl: this.dashboardUrl });
+  }
+}
+
+function dimensionMap(dimensions: Dimension[]): pulumi.Output<Record<string, string>> {
+  return pulumi
+    .all(dimensions.map((d) => pulumi.all([d.name, d.value])))
+    .apply((pairs) => Object.fromEntries(pairs));
+}
+
+export interface DashboardInputs {
+  queueName: string;
+  dlqName: string;
+  clusterName: string;
+  serviceName: string;
+  environment: string;
+  region: string;
+  alarmArns: string[];
+}
+
+/** The dashboard: alarm states, then queue, service and job panels. */
+export function dashboardBody(d: DashboardInputs): { widgets: Record<string, unknown>[] } {
+  const graph = (
+    title: string,
+    metrics: unknown[][],
+    y: number,
+    x: number,
+    extra: Record<string, unknown> = {},
+  ) => ({
+    type: 'metric',
+    x,
+    y,
+    width: 12,
+    height: 6,
+    properties: { title, region: d.region, view: 'timeSeries', period: 60, metrics, ...extra },
+  });
+  const env = ['Environment', d.environment];
+  return {
+    widgets: [
+      {
+        type: 'alarm',
+        x: 0,
+        y: 0,
+        width: 24,
+        height: 3,
+        properties: { title: 'Alarms', alarms: d.alarmArns },
+      },
+      graph(
+        'Jobs waiting and in progress',
+        [
+          [
+            SQS,
+            'ApproximateNumberOfMessagesVisible',
+            'QueueName',
+            d.queueName,
+            { stat: 'Maximum', label: 'Waiting' },
+          ],
+          [
+            SQS,
+            'ApproximateNumberOfMessagesNotVisible',
+            'QueueName',
+            d.queueName,
+            { stat: 'Maximum', label: 'In progress' },
+          ],
+          [
+            SQS,
+            'ApproximateNumberOfMessagesVisible',
+            'QueueName',
+            d.dlqName,
+            { stat: 'Maximum', label: 'Dead-lettered' },
+          ],
+        ],
+        3,
+        0,
+      ),
+      graph(
+        'Oldest waiting job (s)',
+        [[SQS, 'ApproximateAgeOfOldestMessage', 'QueueName', d.queueName, { stat: 'Maximum' }]],
+        3,
+        12,
+      ),
+      graph(
+        'Worker tasks',
+        [
+          [
+            CONTAINER_INSIGHTS,
+            'DesiredTaskCount',
+            'ClusterName',
+            d.clusterName,
+            'ServiceName',
+            d.serviceName,
+            { stat: 'Maximum', label: 'Desired' },
+          ],
+          [
+            CONTAINER_INSIGHTS,
+            'RunningTaskCount',
+            'ClusterName',
+            d.clusterName,
+            'ServiceName',
+            d.serviceName,
+            { stat: 'Maximum', label: 'Running' },
+          ],
+        ],
+        9,
+        0,
+      ),
+      graph(
+        'Worker CPU and memory (%)',
+        [
+          [
+            'AWS/ECS',
+            'CPUUtilization',
+            'ClusterName',
+            d.clusterName,
+            'ServiceName',
+            d.serviceName,
+            { stat: 'Maximum' },
+          ],
+          [
+            'AWS/ECS',
+            'MemoryUtilization',
+            'ClusterName',
+            d.clusterName,
+            'ServiceName',
+            d.serviceName,
+            { stat: 'Maximum' },
+          ],
+        ],
+        9,
+        12,
+      ),
+      graph(
+        'Jobs',
+        [
+          [WORKER_METRICS_NAMESPACE, 'JobsCompleted', ...env, { stat: 'Sum', label: 'Completed' }],
+          [WORKER_METRICS_NAMESPACE, 'JobsFailed', ...env, { stat: 'Sum', label: 'Failed' }],
+          [WORKER_METRICS_NAMESPACE, 'MessageParseError', ...env, { stat: 'Sum', label: 'Invalid messages' }],
+        ],
+        15,
+        0,
+        { period: 300 },
+      ),
+      graph(
+        'Job duration and queue wait (ms)',
+        [
+          [WORKER_METRICS_NAMESPACE, 'JobDuration', ...env, { stat: 'p50', label: 'Duration p50' }],
+          [WORKER_METRICS_NAMESPACE, 'JobDuration', ...env, { stat: 'p99', label: 'Duration p99' }],
+          [WORKER_METRICS_NAMESPACE, 'QueueWait', ...env, { stat: 'p90', label: 'Queue wait p90' }],
+        ],
+        15,
+        12,
+        { period: 300 },
+      ),
+      graph('Rows scored', [[WORKER_METRICS_NAMESPACE, 'RowsScored', ...env, { stat: 'Sum' }]], 21, 0, {
+        period: 300,
+      }),
+    ],
+  };
+}

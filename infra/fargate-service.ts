@@ -1,0 +1,304 @@
+// One Fargate service with its task definition, log group and execution role: what the worker and the backend
+// API have in common. Hardened by default (read-only root file system, all capabilities dropped, private
+// subnets without public IP, deployment circuit breaker with rollback, wait for a steady state).
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { ecsTasksTrustPolicy, executionPolicy } from './iam.js';
+import { attachExclusivePolicies, policyJson } from './policy.js';
+import { assertValid, check, inRange, type Issue } from './validation.js';
+
+export type CpuArchitecture = 'ARM64' | 'X86_64';
+
+/** Fargate's maximum stopTimeout: the time between SIGTERM and SIGKILL. */
+export const MAX_STOP_TIMEOUT_SECONDS = 120;
+
+/** Memory sizes (MiB) Fargate accepts for each CPU size (units of 1/1024 vCPU). */
+export function fargateMemoryOptions(cpu: number): number[] {
+  const range = (from: number, to: number, step: number) =>
+    Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
+  const table: Record<number, number[]> = {
+    256: [512, 1024, 2048],
+    512: range(1024, 4096, 1024),
+    1024: range(2048, 8192, 1024),
+    2048: range(4096, 16_384, 1024),
+    4096: range(8192, 30_720, 1024),
+    8192: range(16_384, 61_440, 4096),
+    16_384: range(32_768, 122_880, 8192),
+  };
+  return table[cpu] ?? [];
+}
+
+export function fargateSizeIssues(cpu: number, memory: number): Issue[] {
+  const options = fargateMemoryOptions(cpu);
+  if (options.length === 0)
+    return [{ key: 'cpu', message: 'must be one of 256, 512, 1024, 2048, 4096, 8192, 16384' }];
+  return check([
+    options.includes(memory),
+    'memory',
+    `${memory} MiB is not a Fargate size for ${cpu} CPU units (allowed: ${options[0]}-${options[options.length - 1]} in steps of ${(options[1] ?? 0) - (options[0] ?? 0)})`,
+  ]);
+}
+
+export interface ContainerSecret {
+  /** Environment variable name inside the container. */
+  name: string;
+  /** Full Secrets Manager secret ARN. */
+  secretArn: string;
+  /** A key of a JSON secret. @default undefined (the whole secret string) */
+  jsonKey?: string | undefined;
+}
+
+export interface LoadBalancerAttachment {
+  targetGroupArn: string;
+  containerPort: number;
+  /** Seconds ECS ignores failing load balancer health checks after a task starts. */
+  healthCheckGracePeriodSeconds: number;
+}
+
+export interface FargateServiceArgs {
+  cluster: aws.ecs.Cluster;
+  /** Service name and task definition family. */
+  serviceName: string;
+  containerName: string;
+  /** Image reference; pin it by digest so every deploy registers a revision that really changes (lessons #37). */
+  image: pulumi.Input<string>;
+  /** The ECR repository `image` lives in; the execution role may pull from it only. */
+  repositoryArn: pulumi.Input<string>;
+  cpu: number;
+  memory: number;
+  cpuArchitecture: CpuArchitecture;
+  taskRole: aws.iam.Role;
+  /** Name of this service's execution role (created here). */
+  executionRoleName: string;
+  /** Plain environment variables. Never put credentials here: use `secrets`. */
+  environment: Record<string, pulumi.Input<string>>;
+  /** Variables injected from Secrets Manager at task start (lessons #40). @default [] */
+  secrets?: ContainerSecret[];
+  /** KMS keys encrypting those secrets, when they are not the AWS managed key. @default [] */
+  secretKmsKeyArns?: string[];
+  logGroupName: string;
+  logRetentionDays: number;
+  subnetIds: pulumi.Input<string[]>;
+  securityGroupIds: pulumi.Input<string>[];
+  /** Tasks to run; with `autoscaled` only the initial value. */
+  desiredCount: number;
+  /** Application Auto Scaling owns desiredCount after creation, so deployments do not reset it. @default false */
+  autoscaled?: boolean;
+  /** Mount the root file system read-only, with a writable scratch volume at /tmp. @default true */
+  readonlyRootFilesystem?: boolean;
+  /** `uid:gid` the container runs as. @default undefined (the image's USER) */
+  user?: string | undefined;
+  /** Container health check command (exec form, without "CMD"). @default undefined (none) */
+  healthCheckCommand?: string[] | undefined;
+  /** Seconds between SIGTERM and SIGKILL (at most 120 on Fargate). @default 30 */
+  stopTimeoutSeconds?: number;
+  /** Register the tasks with an existing target group. @default undefined (no load balancer) */
+  loadBalancer?: LoadBalancerAttachment | undefined;
+  region: string;
+  accountId: pulumi.Input<string>;
+}
+
+export const SCRATCH_VOLUME = { name: 'tmp', containerPath: '/tmp' } as const;
+
+/** The container definition ECS receives (resolved values): one container per task. */
+export function containerDefinition(a: {
+  name: string;
+  image: string;
+  environment: Record<string, string>;
+  secrets: ContainerSecret[];
+  logGroupName: string;
+  region: string;
+  readonlyRootFilesystem: boolean;
+  user: string | undefined;
+  healthCheckCommand: string[] | undefined;
+  stopTimeoutSeconds: number;
+  containerPort: number | undefined;
+}): Record<string, unknown> {
+  return {
+    name: a.name,
+    image: a.image,
+    essential: true,
+    ...(a.user ? { user: a.user } : {}),
+    readonlyRootFilesystem: a.readonlyRootFilesystem,
+    ...(a.readonlyRootFilesystem
+      ? {
+          mountPoints: [
+            {
+              sourceVolume: SCRATCH_VOLUME.name,
+              containerPath: SCRATCH_VOLUME.containerPath,
+              readOnly: false,
+            },
+          ],
+        }
+      : {}),
+    // Sorted so the registered revision only changes when a value does.
+    environment: Object.entries(a.environment)
+      .sort(([x], [y]) => x.localeCompare(y))
+      .map(([name, value]) => ({ name, value })),
+    secrets: a.secrets.map((s) => ({
+      name: s.name,
+      valueFrom: s.jsonKey ? `${s.secretArn}:${s.jsonKey}::` : s.secretArn,
+    })),
+    ...(a.containerPort ? { portMappings: [{ containerPort: a.containerPort, protocol: 'tcp' }] } : {}),
+    logConfiguration: {
+      logDriver: 'awslogs',
+      options: {
+        'awslogs-group': a.logGroupName,
+        'awslogs-region': a.region,
+        'awslogs-stream-prefix': 'ecs',
+        // A stalled log API must not stall the process writing to stdout; the buffer absorbs bursts.
+        mode: 'non-blocking',
+        'max-buffer-size': '25m',
+      },
+    },
+    ...(a.healthCheckCommand
+      ? {
+          healthCheck: {
+            command: ['CMD', ...a.healthCheckCommand],
+            interval: 30,
+            timeout: 5,
+            retries: 3,
+            startPeriod: 60,
+          },
+        }
+      : {}),
+    stopTimeout: a.stopTimeoutSeconds,
+    // An init process reaps zombies and forwards SIGTERM; no Linux capability is needed by a Node service.
+    linuxParameters: { initProcessEnabled: true, capabilities: { drop: ['ALL'] } },
+  };
+}
+
+export class FargateService extends pulumi.ComponentResource {
+  readonly service: aws.ecs.Service;
+  readonly taskDefinition: aws.ecs.TaskDefinition;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly executionRole: aws.iam.Role;
+
+  constructor(name: string, args: FargateServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    const stopTimeoutSeconds = args.stopTimeoutSeconds ?? 30;
+    assertValid(`FargateService '${name}' arguments`, [
+      ...fargateSizeIssues(args.cpu, args.memory),
+      ...check([
+        inRange(stopTimeoutSeconds, 1, MAX_STOP_TIMEOUT_SECONDS),
+        'stopTimeoutSeconds',
+        `must be 1-${MAX_STOP_TIMEOUT_SECONDS} on Fargate`,
+      ]),
+    ]);
+    super('retainwise:ecs:FargateService', name, {}, opts);
+    const parent = { parent: this };
+    const readonlyRootFilesystem = args.readonlyRootFilesystem ?? true;
+    const secrets = args.secrets ?? [];
+
+    this.logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: args.logGroupName, retentionInDays: args.logRetentionDays },
+      parent,
+    );
+    this.executionRole = new aws.iam.Role(
+      `${name}-execution`,
+      {
+        name: args.executionRoleName,
+        description: `ECS starts ${args.serviceName} tasks with this role`,
+        assumeRolePolicy: policyJson([args.accountId], ([accountId]) => ecsTasksTrustPolicy(accountId)),
+      },
+      parent,
+    );
+    const executionPolicies = attachExclusivePolicies(
+      `${name}-execution`,
+      this.executionRole,
+      {
+        inline: {
+          'start-task': policyJson([args.repositoryArn, this.logGroup.arn], ([repositoryArn, logGroupArn]) =>
+            executionPolicy({
+              repositoryArn,
+              logGroupArn,
+              secretArns: [...new Set(secrets.map((s) => s.secretArn))],
+              secretKmsKeyArns: args.secretKmsKeyArns ?? [],
+              region: args.region,
+            }),
+          ),
+        },
+      },
+      parent,
+    );
+
+    this.taskDefinition = new aws.ecs.TaskDefinition(
+      `${name}-task`,
+      {
+        family: args.serviceName,
+        requiresCompatibilities: ['FARGATE'],
+        networkMode: 'awsvpc',
+        cpu: String(args.cpu),
+        memory: String(args.memory),
+        runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: args.cpuArchitecture },
+        taskRoleArn: args.taskRole.arn,
+        executionRoleArn: this.executionRole.arn,
+        volumes: readonlyRootFilesystem ? [{ name: SCRATCH_VOLUME.name }] : [],
+        containerDefinitions: pulumi
+          .all([args.image, pulumi.output(args.environment)])
+          .apply(([image, environment]) =>
+            JSON.stringify([
+              containerDefinition({
+                name: args.containerName,
+                image,
+                environment,
+                secrets,
+                logGroupName: args.logGroupName,
+                region: args.region,
+                readonlyRootFilesystem,
+                user: args.user,
+                healthCheckCommand: args.healthCheckCommand,
+                stopTimeoutSeconds,
+                containerPort: args.loadBalancer?.containerPort,
+              }),
+            ]),
+          ),
+      },
+      parent,
+    );
+
+    const lb = args.loadBalancer;
+    this.service = new aws.ecs.Service(
+      `${name}-service`,
+      {
+        name: args.serviceName,
+        cluster: args.cluster.arn,
+        taskDefinition: this.taskDefinition.arn,
+        desiredCount: args.desiredCount,
+        launchType: 'FARGATE',
+        platformVersion: 'LATEST',
+        networkConfiguration: {
+          subnets: args.subnetIds,
+          securityGroups: args.securityGroupIds,
+          assignPublicIp: false,
+        },
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        deploymentMinimumHealthyPercent: 100,
+        deploymentMaximumPercent: 200,
+        // `pulumi up` returns only once the new revision runs (or has been rolled back): lessons #37.
+        waitForSteadyState: true,
+        enableEcsManagedTags: true,
+        propagateTags: 'SERVICE',
+        // A grace period is only valid with a load balancer (lessons #41).
+        ...(lb
+          ? {
+              loadBalancers: [
+                {
+                  targetGroupArn: lb.targetGroupArn,
+                  containerName: args.containerName,
+                  containerPort: lb.containerPort,
+                },
+              ],
+              healthCheckGracePeriodSeconds: lb.healthCheckGracePeriodSeconds,
+            }
+          : {}),
+      },
+      {
+        parent: this,
+        dependsOn: executionPolicies,
+        ignoreChanges: args.autoscaled ? ['desiredCount'] : [],
+      },
+    );
+    this.registerOutputs({ serviceName: this.service.name, taskDefinitionArn: this.taskDefinition.arn });
+  }
+}

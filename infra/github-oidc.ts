@@ -1,0 +1,326 @@
+// The CI identity: GitHub Actions' OIDC provider and two roles assumed with its tokens. The preview role
+// (read-only) is for pull requests of this repository; the deploy role for its main branch or its deploy
+// environment. No static keys anywhere; `aud` and `sub` are pinned with StringEquals (lessons #39).
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import {
+  attachExclusivePolicies,
+  bucketArn,
+  PARTITION,
+  policyDocument,
+  policyJson,
+  roleArn,
+  type PolicyDocument,
+  type PolicyStatement,
+} from './policy.js';
+
+export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
+export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
+export const READ_ONLY_ACCESS = `arn:${PARTITION}:iam::aws:policy/ReadOnlyAccess`;
+export const POWER_USER_ACCESS = `arn:${PARTITION}:iam::aws:policy/PowerUserAccess`;
+
+/** Where Pulumi keeps the stack's state: Pulumi Cloud, or an S3 bucket with a KMS secrets provider. */
+export type StateBackend = { kind: 'pulumi-cloud' } | { kind: 's3'; bucketName: string; kmsKeyArn: string };
+
+export const CI_DEFAULTS = {
+  deployBranch: 'main',
+  previewRoleName: 'retainwise-cicd-preview-role',
+  deployRoleName: 'retainwise-cicd-ecs-deployment-role',
+  stateBackend: 'pulumi-cloud' as StateBackend['kind'],
+  /** A deploy builds an image and waits for ECS to reach a steady state. */
+  deployMaxSessionSeconds: 7200,
+};
+
+/** Token subjects (`sub`) GitHub issues for each kind of workflow run. */
+export function githubSubjects(repository: string, deployBranch: string, deployEnvironment: string) {
+  return {
+    preview: [`repo:${repository}:pull_request`],
+    deploy: [
+      `repo:${repository}:ref:refs/heads/${deployBranch}`,
+      `repo:${repository}:environment:${deployEnvironment}`,
+    ],
+  };
+}
+
+export function githubTrustPolicy(providerArn: string, subjects: string[]): PolicyDocument {
+  return policyDocument([
+    {
+      Sid: 'GitHubActionsOidc',
+      Effect: 'Allow',
+      Principal: { Federated: providerArn },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: {
+        StringEquals: {
+          [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
+          [`${GITHUB_OIDC_HOST}:sub`]: subjects,
+        },
+      },
+    },
+  ]);
+}
+
+/** State access: a preview reads state and takes the stack lock; a deploy also writes state. */
+export function stateBackendStatements(
+  backend: StateBackend,
+  access: 'preview' | 'deploy',
+): PolicyStatement[] {
+  if (backend.kind === 'pulumi-cloud') return [];
+  const bucket = bucketArn(backend.bucketName);
+  const list: PolicyStatement = {
+    Sid: 'ListStateBucket',
+    Effect: 'Allow',
+    Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+    Resource: bucket,
+  };
+  if (access === 'deploy') {
+    return [
+      list,
+      {
+        Sid: 'ReadWriteState',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        Resource: `${bucket}/*`,
+      },
+      {
+        Sid: 'UseSecretsProviderKey',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        Resource: backend.kmsKeyArn,
+      },
+    ];
+  }
+  return [
+    list,
+    { Sid: 'ReadState', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucket}/*` },
+    {
+      Sid: 'TakeStackLock',
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:DeleteObject'],
+      Resource: `${bucket}/.pulumi/locks/*`,
+    },
+    // GenerateDataKey: the lock object is written under the bucket's default (KMS) encryption.
+    {
+      Sid: 'UseSecretsProviderKey',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: backend.kmsKeyArn,
+    },
+  ];
+}
+
+/** Inline policy of the preview role, on top of ReadOnlyAccess. */
+export function previewRolePolicy(p: {
+  stateBackend: StateBackend;
+  uploadsBucketName: string;
+}): PolicyDocument {
+  return policyDocument([
+    ...stateBackendStatements(p.stateBackend, 'preview'),
+    // ReadOnlyAccess reads every object; customer files are not needed to plan a change, and this role runs
+    // code from pull requests.
+    {
+      Sid: 'DenyCustomerFiles',
+      Effect: 'Deny',
+      Action: ['s3:GetObject', 's3:GetObjectVersion'],
+      Resource: `${bucketArn(p.uploadsBucketName)}/*`,
+    },
+  ]);
+}
+
+export interface DeployPolicyInputs {
+  accountId: string;
+  deployRoleName: string;
+  previewRoleName: string;
+  /** Roles ECS tasks run as (task and execution roles) that the deployer creates and passes to ECS. */
+  ecsTaskRoleNames: string[];
+  /** The VPC flow logs delivery role. */
+  flowLogsRoleName: string;
+  oidcProviderArn: string;
+  stateBackend: StateBackend;
+}
+
+/**
+ * Inline policy of the deploy role, on top of PowerUserAccess (everything but IAM, Organizations and Account):
+ * manage exactly the roles of this stack, pass them only to their services, and never change itself.
+ */
+export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
+  const arn = (name: string) => roleArn(p.accountId, name);
+  const self = arn(p.deployRoleName);
+  const taskRoles = p.ecsTaskRoleNames.map(arn);
+  const roleRead = [
+    'iam:GetRole',
+    'iam:GetRolePolicy',
+    'iam:ListRolePolicies',
+    'iam:ListAttachedRolePolicies',
+    'iam:ListRoleTags',
+  ];
+  return policyDocument([
+    {
+      Sid: 'ManageStackRoles',
+      Effect: 'Allow',
+      Action: [
+        ...roleRead,
+        'iam:CreateRole',
+        'iam:DeleteRole',
+        'iam:UpdateRole',
+        'iam:UpdateRoleDescription',
+        'iam:UpdateAssumeRolePolicy',
+        'iam:TagRole',
+        'iam:UntagRole',
+        'iam:PutRolePolicy',
+        'iam:DeleteRolePolicy',
+        'iam:ListInstanceProfilesForRole',
+      ],
+      Resource: [...taskRoles, arn(p.flowLogsRoleName), arn(p.previewRoleName)],
+    },
+    {
+      Sid: 'PassTaskRolesToEcs',
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: taskRoles,
+      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    },
+    {
+      Sid: 'PassFlowLogsRole',
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: arn(p.flowLogsRoleName),
+      Condition: { StringEquals: { 'iam:PassedToService': 'vpc-flow-logs.amazonaws.com' } },
+    },
+    {
+      Sid: 'AttachOnlyReadOnlyToPreviewRole',
+      Effect: 'Allow',
+      Action: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
+      Resource: arn(p.previewRoleName),
+      Condition: { ArnEquals: { 'iam:PolicyARN': READ_ONLY_ACCESS } },
+    },
+    // Refresh reads the CI identity itself; changing it is an administrator's job (see the README).
+    { Sid: 'ReadOwnRole', Effect: 'Allow', Action: roleRead, Resource: self },
+    {
+      Sid: 'ReadOidcProvider',
+      Effect: 'Allow',
+      Action: 'iam:GetOpenIDConnectProvider',
+      Resource: p.oidcProviderArn,
+    },
+    ...stateBackendStatements(p.stateBackend, 'deploy'),
+    {
+      Sid: 'DenySelfModification',
+      Effect: 'Deny',
+      Action: [
+        'iam:Update*',
+        'iam:Attach*',
+        'iam:Detach*',
+        'iam:Put*',
+        'iam:Delete*',
+        'iam:Tag*',
+        'iam:Untag*',
+      ],
+      Resource: self,
+    },
+  ]);
+}
+
+export interface GithubOidcArgs {
+  /** `owner/name` exactly as GitHub spells it: it becomes the tokens' `sub` prefix. */
+  repository: string;
+  /** Branch whose workflow runs may deploy. @default 'main' */
+  deployBranch?: string;
+  /** GitHub environment whose jobs may deploy. */
+  deployEnvironment: string;
+  /** The account's existing GitHub OIDC provider (one per account). @default undefined (create it) */
+  existingProviderArn?: string | undefined;
+  /** @default 'retainwise-cicd-preview-role' */
+  previewRoleName?: string;
+  /** @default 'retainwise-cicd-ecs-deployment-role' (the existing CI role's name) */
+  deployRoleName?: string;
+  stateBackend: StateBackend;
+  /** Names of the task and execution roles the deployer manages and passes to ECS. */
+  ecsTaskRoleNames: string[];
+  flowLogsRoleName: string;
+  /** The customer-file bucket the preview role must not read. */
+  uploadsBucketName: pulumi.Input<string>;
+  accountId: pulumi.Input<string>;
+}
+
+export class GithubOidc extends pulumi.ComponentResource {
+  readonly providerArn: pulumi.Output<string>;
+  readonly previewRole: aws.iam.Role;
+  readonly deployRole: aws.iam.Role;
+
+  constructor(name: string, args: GithubOidcArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('retainwise:ci:GithubOidc', name, {}, opts);
+    const parent = { parent: this };
+    const previewRoleName = args.previewRoleName ?? CI_DEFAULTS.previewRoleName;
+    const deployRoleName = args.deployRoleName ?? CI_DEFAULTS.deployRoleName;
+    const subjects = githubSubjects(
+      args.repository,
+      args.deployBranch ?? CI_DEFAULTS.deployBranch,
+      args.deployEnvironment,
+    );
+
+    // GitHub's certificate chain is trusted by AWS directly: no thumbprint to pin and rotate.
+    this.providerArn = args.existingProviderArn
+      ? pulumi.output(args.existingProviderArn)
+      : new aws.iam.OpenIdConnectProvider(
+          `${name}-provider`,
+          { url: `https://${GITHUB_OIDC_HOST}`, clientIdLists: [GITHUB_OIDC_AUDIENCE] },
+          { parent: this, protect: true },
+        ).arn;
+
+    this.previewRole = new aws.iam.Role(
+      `${name}-preview`,
+      {
+        name: previewRoleName,
+        description: `pulumi preview for pull requests of ${args.repository}`,
+        assumeRolePolicy: policyJson([this.providerArn], ([arn]) => githubTrustPolicy(arn, subjects.preview)),
+      },
+      parent,
+    );
+    attachExclusivePolicies(
+      `${name}-preview`,
+      this.previewRole,
+      {
+        managed: [READ_ONLY_ACCESS],
+        inline: {
+          'preview-stack': policyJson([args.uploadsBucketName], ([uploadsBucketName]) =>
+            previewRolePolicy({ stateBackend: args.stateBackend, uploadsBucketName }),
+          ),
+        },
+      },
+      parent,
+    );
+
+    // Losing this role locks CI out; removing it must be deliberate.
+    this.deployRole = new aws.iam.Role(
+      `${name}-deploy`,
+      {
+        name: deployRoleName,
+        description: `pulumi up from ${args.repository} (${subjects.deploy.join(', ')})`,
+        maxSessionDuration: CI_DEFAULTS.deployMaxSessionSeconds,
+        assumeRolePolicy: policyJson([this.providerArn], ([arn]) => githubTrustPolicy(arn, subjects.deploy)),
+      },
+      { parent: this, protect: true },
+    );
+    attachExclusivePolicies(
+      `${name}-deploy`,
+      this.deployRole,
+      {
+        managed: [POWER_USER_ACCESS],
+        inline: {
+          'deploy-stack': policyJson([args.accountId, this.providerArn], ([accountId, oidcProviderArn]) =>
+            deployRolePolicy({
+              accountId,
+              deployRoleName,
+              previewRoleName,
+              ecsTaskRoleNames: args.ecsTaskRoleNames,
+              flowLogsRoleName: args.flowLogsRoleName,
+              oidcProviderArn,
+              stateBackend: args.stateBackend,
+            }),
+          ),
+        },
+      },
+      parent,
+    );
+    this.registerOutputs({ previewRoleArn: this.previewRole.arn, deployRoleArn: this.deployRole.arn });
+  }
+}

@@ -1,0 +1,168 @@
+// The RetainWise stack: read the config, wire the components, export the outputs. Nothing else lives here.
+// A default-exported function (Pulumi calls it and exports what it returns) so the offline plan and the tests
+// can run the whole program under mocks, once per configuration.
+import path from 'node:path';
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { Alarms } from './alarms.js';
+import { QueueDepthScaling } from './autoscaling.js';
+import { BackendService } from './backend-service.js';
+import { loadConfig } from './config.js';
+import { GithubOidc } from './github-oidc.js';
+import { TaskRoles } from './iam.js';
+import { workerImageTag } from './image-tag.js';
+import { Network } from './network.js';
+import { PredictionQueues } from './queues.js';
+import { WorkerService } from './worker-service.js';
+
+const REPOSITORY_ROOT = path.resolve(import.meta.dirname, '..');
+
+export default function retainwise() {
+  const config = loadConfig();
+  const { environment, region } = config;
+  const { accountId } = aws.getCallerIdentityOutput();
+  const namePrefix = `retainwise-${environment}`;
+  const bucketName = config.bucketName ?? pulumi.interpolate`retainwise-uploads-${accountId}`;
+  const databaseUrlSecret = {
+    name: 'DATABASE_URL',
+    secretArn: config.worker.databaseUrlSecretArn,
+    jsonKey: config.worker.databaseUrlSecretJsonKey,
+  };
+  const secretKmsKeyArns = config.worker.databaseSecretKmsKeyArn
+    ? [config.worker.databaseSecretKmsKeyArn]
+    : [];
+
+  const network = new Network('network', {
+    ...config.network,
+    namePrefix,
+    flowLogsRoleName: config.roles.flowLogsRoleName,
+    region,
+    accountId,
+  });
+  if (config.backend && network.egress === 'vpc-endpoints') {
+    void pulumi.log.warn(
+      'The backend API runs without a NAT path: it can reach AWS APIs only. Use egress "nat-gateway" if it calls external services.',
+    );
+  }
+
+  const ci = new GithubOidc('github', {
+    repository: config.ci.repository,
+    deployBranch: config.ci.deployBranch,
+    deployEnvironment: config.ci.deployEnvironment,
+    existingProviderArn: config.ci.oidcProviderArn,
+    previewRoleName: config.ci.previewRoleName,
+    deployRoleName: config.ci.deployRoleName,
+    stateBackend: config.ci.stateBackend,
+    ecsTaskRoleNames: [
+      config.roles.workerTaskRoleName,
+      config.roles.backendTaskRoleName,
+      config.roles.executionRoleName,
+      ...(config.backend ? [config.roles.backendExecutionRoleName] : []),
+    ],
+    flowLogsRoleName: config.roles.flowLogsRoleName,
+    uploadsBucketName: bucketName,
+    accountId,
+  });
+
+  const queues = new PredictionQueues('predictions', {
+    ...config.queues,
+    sqsVpcEndpointId: network.sqsEndpoint.id,
+    // Pulumi reads queue attributes from CI runners, outside the VPC.
+    deployerPrincipalArns: [ci.deployRole.arn, ci.previewRole.arn],
+  });
+
+  const roles = new TaskRoles('task-roles', {
+    workerTaskRoleName: config.roles.workerTaskRoleName,
+    backendTaskRoleName: config.roles.backendTaskRoleName,
+    queueArn: queues.queue.arn,
+    dlqArn: queues.deadLetterQueue.arn,
+    queueKmsKeyArn: config.queues.kmsKeyArn,
+    bucketName,
+    clusterName: config.worker.clusterName,
+    region,
+    accountId,
+  });
+
+  const worker = new WorkerService('worker', {
+    ...config.worker,
+    executionRoleName: config.roles.executionRoleName,
+    queues,
+    taskRole: roles.workerTaskRole,
+    bucketName,
+    environment,
+    subnetIds: network.privateSubnetIds,
+    securityGroupIds: [network.tasksSecurityGroup.id],
+    imageTag: workerImageTag(REPOSITORY_ROOT, config.worker.cpuArchitecture),
+    region,
+    accountId,
+  });
+
+  const backend = config.backend
+    ? new BackendService('backend', {
+        ...config.backend,
+        cluster: worker.cluster,
+        taskRole: roles.backendTaskRole,
+        executionRoleName: config.roles.backendExecutionRoleName,
+        queueUrl: queues.queue.url,
+        bucketName,
+        environmentName: environment,
+        databaseUrlSecret,
+        secretKmsKeyArns,
+        vpcId: network.vpcId,
+        subnetIds: network.privateSubnetIds,
+        tasksSecurityGroupId: network.tasksSecurityGroup.id,
+        namePrefix,
+        logRetentionDays: config.worker.logRetentionDays,
+        region,
+        accountId,
+      })
+    : undefined;
+
+  new QueueDepthScaling('worker-scaling', {
+    ...config.scaling,
+    clusterName: worker.cluster.name,
+    serviceName: worker.fargate.service.name,
+    queueName: queues.queue.name,
+    workerConcurrency: config.worker.workerConcurrency,
+  });
+
+  const alarms = new Alarms('alarms', {
+    topicName: config.alarms.topicName,
+    email: config.alarms.email,
+    environment,
+    queueName: queues.queue.name,
+    dlqName: queues.deadLetterQueue.name,
+    clusterName: worker.cluster.name,
+    serviceName: worker.fargate.service.name,
+    dlqDepthThreshold: config.alarms.dlqDepthThreshold,
+    oldestMessageAgeThresholdSeconds: config.alarms.oldestMessageAgeThresholdSeconds,
+    jobFailureRateThresholdPercent: config.alarms.jobFailureRateThresholdPercent,
+    backlogWithoutWorkersMinutes: config.alarms.backlogWithoutWorkersMinutes,
+    region,
+  });
+
+  return {
+    queueUrl: queues.queue.url,
+    queueArn: queues.queue.arn,
+    queueName: queues.queue.name,
+    dlqUrl: queues.deadLetterQueue.url,
+    dlqArn: queues.deadLetterQueue.arn,
+    dlqName: queues.deadLetterQueue.name,
+    bucketName: pulumi.output(bucketName),
+    workerTaskRoleArn: roles.workerTaskRole.arn,
+    backendTaskRoleArn: roles.backendTaskRole.arn,
+    executionRoleArn: worker.fargate.executionRole.arn,
+    backendExecutionRoleArn: backend?.fargate.executionRole.arn,
+    previewRoleArn: ci.previewRole.arn,
+    deployRoleArn: ci.deployRole.arn,
+    githubOidcProviderArn: ci.providerArn,
+    clusterName: worker.cluster.name,
+    workerServiceName: worker.fargate.service.name,
+    backendServiceName: backend?.fargate.service.name,
+    workerImageUri: worker.imageUri,
+    vpcId: network.vpcId,
+    privateSubnetIds: network.privateSubnetIds,
+    alarmTopicArn: alarms.topic.arn,
+    dashboardUrl: alarms.dashboardUrl,
+  };
+}

@@ -1,0 +1,459 @@
+// Where the tasks run: an existing VPC's private subnets (brownfield) or a new VPC (greenfield); how they reach
+// AWS APIs (VPC endpoints or a NAT gateway); their security groups; VPC flow logs.
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { attachExclusivePolicies, policyDocument, policyJson, serviceTrustPolicy } from './policy.js';
+import { assertValid, check, inRange, withDefaults, type Issue } from './validation.js';
+
+export type Egress = 'vpc-endpoints' | 'nat-gateway';
+
+export const NETWORK_DEFAULTS = {
+  vpcCidr: '10.40.0.0/16',
+  azCount: 2,
+  egress: 'vpc-endpoints' as Egress,
+  natGatewayCount: 1,
+  s3GatewayEndpoint: true,
+  flowLogRetentionDays: 30,
+};
+
+/**
+ * Interface endpoints a Fargate task in a subnet without NAT needs: image pull (ECR API + registry; layers come
+ * from S3 through the gateway endpoint), awslogs, and the secrets injected at start. SQS is not in this list
+ * because its endpoint exists in both modes: the queue policy only admits calls through it.
+ */
+export const EGRESS_INTERFACE_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'logs', 'secretsmanager'] as const;
+
+export interface NetworkSettings {
+  /** An existing VPC (brownfield). @default undefined (a new VPC is created) */
+  vpcId?: string | undefined;
+  /** Private subnets of `vpcId`, one per AZ, at least two. Required with `vpcId`, rejected without. @default undefined */
+  privateSubnetIds?: string[] | undefined;
+  /** CIDR of a new VPC (only without `vpcId`); /16 to /24. @default '10.40.0.0/16' */
+  vpcCidr?: string | undefined;
+  /** Availability zones of a new VPC (only without `vpcId`). @default 2 */
+  azCount?: number | undefined;
+  /**
+   * How the tasks reach ECR, CloudWatch Logs and Secrets Manager: `vpc-endpoints` (interface endpoints, no
+   * internet path) or `nat-gateway` (a new VPC gets NAT gateways; an existing VPC must already route its private
+   * subnets through one). @default 'vpc-endpoints'
+   */
+  egress?: Egress | undefined;
+  /** NAT gateways of a new VPC with `egress: nat-gateway`; one per AZ removes the single-AZ dependency. @default 1 */
+  natGatewayCount?: number | undefined;
+  /** Create the (free) S3 gateway endpoint; set false when the VPC's route tables already have one. @default true */
+  s3GatewayEndpoint?: boolean | undefined;
+  /** The database's security group: tasks get egress 5432 to it and it gets ingress 5432 from them. @default undefined */
+  databaseSecurityGroupId?: string | undefined;
+  /** Retention of the VPC flow log group, in days. @default 30 */
+  flowLogRetentionDays?: number | undefined;
+}
+
+type ResolvedNetwork = NetworkArgs & typeof NETWORK_DEFAULTS;
+
+export interface NetworkArgs extends NetworkSettings {
+  /** Prefix of resource names and Name tags, e.g. `retainwise-prod`. */
+  namePrefix: string;
+  /** IAM role the flow logs deliver with. @default `${namePrefix}-vpc-flow-logs` */
+  flowLogsRoleName?: string;
+  region: string;
+  accountId: pulumi.Input<string>;
+}
+
+export function validateNetworkSettings(s: NetworkSettings): Issue[] {
+  const egress = s.egress ?? NETWORK_DEFAULTS.egress;
+  if (s.vpcId !== undefined) {
+    const subnets = s.privateSubnetIds ?? [];
+    return check(
+      [
+        s.privateSubnetIds !== undefined,
+        'privateSubnetIds',
+        'is required with vpcId (the private subnets the tasks run in)',
+      ],
+      [
+        s.privateSubnetIds === undefined || subnets.length >= 2,
+        'privateSubnetIds',
+        'needs at least two subnets in different AZs',
+      ],
+      [new Set(subnets).size === subnets.length, 'privateSubnetIds', 'lists a subnet twice'],
+      [s.vpcCidr === undefined, 'vpcCidr', 'only applies to a new VPC (remove it, or remove vpcId)'],
+      [s.azCount === undefined, 'azCount', 'only applies to a new VPC (remove it, or remove vpcId)'],
+      [
+        s.natGatewayCount === undefined,
+        'natGatewayCount',
+        'only applies to a new VPC; an existing VPC keeps its own NAT',
+      ],
+    );
+  }
+  const azCount = s.azCount ?? NETWORK_DEFAULTS.azCount;
+  const cidr = parseCidr(s.vpcCidr ?? NETWORK_DEFAULTS.vpcCidr);
+  return check(
+    [s.privateSubnetIds === undefined, 'privateSubnetIds', 'only applies with vpcId (an existing VPC)'],
+    [
+      cidr !== undefined && cidr.prefix >= 16 && cidr.prefix <= 24,
+      'vpcCidr',
+      'must be a valid IPv4 CIDR from /16 to /24',
+    ],
+    [inRange(azCount, 2, 6), 'azCount', 'must be 2-6'],
+    [
+      s.natGatewayCount === undefined || egress === 'nat-gateway',
+      'natGatewayCount',
+      'only applies with egress "nat-gateway"',
+    ],
+    [
+      s.natGatewayCount === undefined || inRange(s.natGatewayCount, 1, azCount),
+      'natGatewayCount',
+      `must be 1-${azCount} (at most one per AZ)`,
+    ],
+  );
+}
+
+interface Cidr {
+  address: number;
+  prefix: number;
+}
+
+function parseCidr(cidr: string): Cidr | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+  const address = octets.reduce((a, o) => a * 256 + o, 0);
+  const block = 2 ** (32 - prefix);
+  return address % block === 0 ? { address, prefix } : undefined;
+}
+
+/** The `index`-th subnet of `cidr` that is `newBits` longer (Terraform's cidrsubnet). */
+export function subnetCidr(cidr: string, newBits: number, index: number): string {
+  const parsed = parseCidr(cidr);
+  if (!parsed) throw new Error(`invalid CIDR ${cidr}`);
+  const prefix = parsed.prefix + newBits;
+  if (prefix > 28 || index >= 2 ** newBits) throw new Error(`${cidr} has no subnet #${index} of /${prefix}`);
+  const address = parsed.address + index * 2 ** (32 - prefix);
+  const octets = [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256);
+  return `${octets.join('.')}/${prefix}`;
+}
+
+// A new VPC is cut into 16 equal blocks: private subnets take blocks 0-5, public (NAT) subnets blocks 8-13.
+const SUBNET_NEW_BITS = 4;
+const PUBLIC_BLOCK_OFFSET = 8;
+
+export class Network extends pulumi.ComponentResource {
+  readonly vpcId: pulumi.Output<string>;
+  readonly privateSubnetIds: pulumi.Output<string[]>;
+  /** Attached to every task: egress only. */
+  readonly tasksSecurityGroup: aws.ec2.SecurityGroup;
+  readonly endpointsSecurityGroup: aws.ec2.SecurityGroup;
+  readonly sqsEndpoint: aws.ec2.VpcEndpoint;
+  readonly egress: Egress;
+  readonly flowLogsRole: aws.iam.Role;
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValid(`Network '${name}' arguments`, validateNetworkSettings(args));
+    super('retainwise:network:Network', name, {}, opts);
+    const s = withDefaults(NETWORK_DEFAULTS, args);
+    const parent = { parent: this };
+    const tag = (suffix: string) => ({ Name: `${args.namePrefix}-${suffix}` });
+    this.egress = s.egress;
+
+    const placement = args.vpcId
+      ? this.existingVpc(args.vpcId, args.privateSubnetIds ?? [])
+      : this.newVpc(name, s, tag);
+    this.vpcId = placement.vpcId;
+    this.privateSubnetIds = placement.subnetIds;
+
+    this.tasksSecurityGroup = new aws.ec2.SecurityGroup(
+      `${name}-tasks`,
+      {
+        name: `${args.namePrefix}-tasks`,
+        description: 'RetainWise ECS tasks: egress to AWS APIs (and the database) only',
+        vpcId: this.vpcId,
+        tags: tag('tasks'),
+      },
+      parent,
+    );
+    this.endpointsSecurityGroup = new aws.ec2.SecurityGroup(
+      `${name}-endpoints`,
+      {
+        name: `${args.namePrefix}-vpc-endpoints`,
+        description: 'RetainWise interface VPC endpoints: HTTPS from the ECS tasks',
+        vpcId: this.vpcId,
+        tags: tag('vpc-endpoints'),
+      },
+      parent,
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-endpoints-https-from-tasks`,
+      {
+        securityGroupId: this.endpointsSecurityGroup.id,
+        referencedSecurityGroupId: this.tasksSecurityGroup.id,
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        description: 'HTTPS from the ECS tasks',
+      },
+      parent,
+    );
+
+    const endpoint = (service: string) =>
+      new aws.ec2.VpcEndpoint(
+        `${name}-${service.replace('.', '-')}`,
+        {
+          vpcId: this.vpcId,
+          serviceName: `com.amazonaws.${args.region}.${service}`,
+          vpcEndpointType: 'Interface',
+          privateDnsEnabled: true,
+          subnetIds: this.privateSubnetIds,
+          securityGroupIds: [this.endpointsSecurityGroup.id],
+          tags: tag(`${service}-endpoint`),
+        },
+        parent,
+      );
+    // Always present: the queue policy admits data-plane calls only through this endpoint (lessons #31).
+    this.sqsEndpoint = endpoint('sqs');
+    if (s.egress === 'vpc-endpoints') EGRESS_INTERFACE_ENDPOINTS.forEach(endpoint);
+    if (s.s3GatewayEndpoint) {
+      new aws.ec2.VpcEndpoint(
+        `${name}-s3`,
+        {
+          vpcId: this.vpcId,
+          serviceName: `com.amazonaws.${args.region}.s3`,
+          vpcEndpointType: 'Gateway',
+          routeTableIds: placement.routeTableIds,
+          tags: tag('s3-endpoint'),
+        },
+        parent,
+      );
+    }
+
+    this.egressRules(name, s, args.region);
+    if (args.databaseSecurityGroupId) this.databaseRules(name, args.databaseSecurityGroupId);
+    this.flowLogsRole = this.flowLogs(name, args, s.flowLogRetentionDays);
+
+    this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds });
+  }
+
+  private existingVpc(vpcId: string, subnetIds: string[]) {
+    const routeTableIds = pulumi
+      .all(
+        subnetIds.map((subnetId) => aws.ec2.getRouteTableOutput({ subnetId }, { parent: this }).routeTableId),
+      )
+      .apply((ids) => [...new Set(ids)]);
+    return { vpcId: pulumi.output(vpcId), subnetIds: pulumi.output(subnetIds), routeTableIds };
+  }
+
+  private newVpc(name: string, s: ResolvedNetwork, tag: (suffix: string) => Record<string, string>) {
+    const parent = { parent: this };
+    const vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      // DNS support and hostnames are what let interface endpoints answer the public service names.
+      { cidrBlock: s.vpcCidr, enableDnsSupport: true, enableDnsHostnames: true, tags: tag('vpc') },
+      parent,
+    );
+    // Nothing may use the default security group: strip its rules (CIS AWS Foundations 5.4).
+    new aws.ec2.DefaultSecurityGroup(
+      `${name}-default-sg`,
+      { vpcId: vpc.id, tags: tag('default-unused') },
+      parent,
+    );
+    const zones = aws.getAvailabilityZonesOutput(
+      { state: 'available', filters: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }] },
+      parent,
+    ).names;
+    const azs = Array.from({ length: s.azCount }, (_, i) => zones.apply((names) => zoneAt(names, i)));
+
+    const natGateways = s.egress === 'nat-gateway' ? this.natGateways(name, vpc, azs, s, tag) : [];
+    const subnets = azs.map((availabilityZone, i) => {
+      const subnet = new aws.ec2.Subnet(
+        `${name}-private-${i}`,
+        {
+          vpcId: vpc.id,
+          availabilityZone,
+          cidrBlock: subnetCidr(s.vpcCidr, SUBNET_NEW_BITS, i),
+          mapPublicIpOnLaunch: false,
+          tags: tag(`private-${i}`),
+        },
+        parent,
+      );
+      const nat = natGateways[i % Math.max(natGateways.length, 1)];
+      const routeTable = new aws.ec2.RouteTable(
+        `${name}-private-${i}`,
+        {
+          vpcId: vpc.id,
+          routes: nat ? [{ cidrBlock: '0.0.0.0/0', natGatewayId: nat.id }] : [],
+          tags: tag(`private-${i}`),
+        },
+        parent,
+      );
+      new aws.ec2.RouteTableAssociation(
+        `${name}-private-${i}`,
+        { subnetId: subnet.id, routeTableId: routeTable.id },
+        parent,
+      );
+      return { subnet, routeTable };
+    });
+    return {
+      vpcId: vpc.id,
+      subnetIds: pulumi.all(subnets.map((x) => x.subnet.id)),
+      routeTableIds: pulumi.all(subnets.map((x) => x.routeTable.id)),
+    };
+  }
+
+  private natGateways(
+    name: string,
+    vpc: aws.ec2.Vpc,
+    azs: pulumi.Output<string>[],
+    s: ResolvedNetwork,
+    tag: (suffix: string) => Record<string, string>,
+  ): aws.ec2.NatGateway[] {
+    const parent = { parent: this };
+    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tag('igw') }, parent);
+    const publicRoutes = new aws.ec2.RouteTable(
+      `${name}-public`,
+      { vpcId: vpc.id, routes: [{ cidrBlock: '0.0.0.0/0', gatewayId: igw.id }], tags: tag('public') },
+      parent,
+    );
+    return azs.slice(0, s.natGatewayCount).map((availabilityZone, i) => {
+      // Public subnets hold only the NAT gateways: tasks never get public IPs.
+      const subnet = new aws.ec2.Subnet(
+        `${name}-public-${i}`,
+        {
+          vpcId: vpc.id,
+          availabilityZone,
+          cidrBlock: subnetCidr(s.vpcCidr, SUBNET_NEW_BITS, PUBLIC_BLOCK_OFFSET + i),
+          mapPublicIpOnLaunch: false,
+          tags: tag(`public-${i}`),
+        },
+        parent,
+      );
+      new aws.ec2.RouteTableAssociation(
+        `${name}-public-${i}`,
+        { subnetId: subnet.id, routeTableId: publicRoutes.id },
+        parent,
+      );
+      const eip = new aws.ec2.Eip(`${name}-nat-${i}`, { domain: 'vpc', tags: tag(`nat-${i}`) }, parent);
+      return new aws.ec2.NatGateway(
+        `${name}-nat-${i}`,
+        { subnetId: subnet.id, allocationId: eip.id, tags: tag(`nat-${i}`) },
+        { parent: this, dependsOn: [igw] },
+      );
+    });
+  }
+
+  private egressRules(name: string, s: ResolvedNetwork, region: string): void {
+    const parent = { parent: this };
+    const https = {
+      securityGroupId: this.tasksSecurityGroup.id,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+    };
+    if (s.egress === 'nat-gateway') {
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-tasks-https`,
+        { ...https, cidrIpv4: '0.0.0.0/0', description: 'HTTPS to AWS APIs through the NAT gateway' },
+        parent,
+      );
+      return;
+    }
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-tasks-https-endpoints`,
+      {
+        ...https,
+        referencedSecurityGroupId: this.endpointsSecurityGroup.id,
+        description: 'HTTPS to the interface endpoints',
+      },
+      parent,
+    );
+    const s3 = aws.ec2.getPrefixListOutput({ name: `com.amazonaws.${region}.s3` }, parent);
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-tasks-https-s3`,
+      { ...https, prefixListId: s3.id, description: 'HTTPS to S3 through the gateway endpoint' },
+      parent,
+    );
+  }
+
+  private databaseRules(name: string, databaseSecurityGroupId: string): void {
+    const parent = { parent: this };
+    const postgres = { ipProtocol: 'tcp', fromPort: 5432, toPort: 5432 };
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-tasks-postgres`,
+      {
+        ...postgres,
+        securityGroupId: this.tasksSecurityGroup.id,
+        referencedSecurityGroupId: databaseSecurityGroupId,
+        description: 'PostgreSQL to the database',
+      },
+      parent,
+    );
+    // A rule resource of its own on the database's group: it adds to, never replaces, that group's rules.
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-database-from-tasks`,
+      {
+        ...postgres,
+        securityGroupId: databaseSecurityGroupId,
+        referencedSecurityGroupId: this.tasksSecurityGroup.id,
+        description: 'PostgreSQL from the RetainWise ECS tasks',
+      },
+      parent,
+    );
+  }
+
+  private flowLogs(name: string, args: NetworkArgs, retentionInDays: number): aws.iam.Role {
+    const parent = { parent: this };
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-flow-logs`,
+      { name: `/aws/vpc/${args.namePrefix}-flow-logs`, retentionInDays },
+      parent,
+    );
+    const role = new aws.iam.Role(
+      `${name}-flow-logs`,
+      {
+        name: args.flowLogsRoleName ?? `${args.namePrefix}-vpc-flow-logs`,
+        assumeRolePolicy: policyJson([args.accountId], ([accountId]) =>
+          serviceTrustPolicy('vpc-flow-logs.amazonaws.com', accountId),
+        ),
+      },
+      parent,
+    );
+    attachExclusivePolicies(
+      `${name}-flow-logs`,
+      role,
+      {
+        inline: {
+          'deliver-flow-logs': policyJson([logGroup.arn], ([arn]) =>
+            policyDocument([
+              {
+                Sid: 'WriteFlowLogStreams',
+                Effect: 'Allow',
+                Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+                Resource: `${arn}:*`,
+              },
+            ]),
+          ),
+        },
+      },
+      parent,
+    );
+    new aws.ec2.FlowLog(
+      `${name}-flow-log`,
+      {
+        vpcId: this.vpcId,
+        trafficType: 'ALL',
+        logDestinationType: 'cloud-watch-logs',
+        logDestination: logGroup.arn,
+        iamRoleArn: role.arn,
+        maxAggregationInterval: 600,
+        tags: { Name: `${args.namePrefix}-flow-log` },
+      },
+      parent,
+    );
+    return role;
+  }
+}
+
+function zoneAt(names: string[], i: number): string {
+  const zone = names[i];
+  if (!zone) throw new Error(`the region has only ${names.length} usable availability zones; lower azCount`);
+  return zone;
+}
