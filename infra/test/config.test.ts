@@ -1,0 +1,271 @@
+import * as pulumi from '@pulumi/pulumi';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, type InfraConfig } from '../config.js';
+import { ConfigError, type Issue } from '../validation.js';
+import {
+  DATABASE_SECRET_ARN,
+  deployStack,
+  engineConfig,
+  MINIMAL_CONFIG,
+  type ConfigValue,
+} from './support/program.js';
+
+const parse = (settings: Record<string, ConfigValue>, stack = 'prod'): InfraConfig =>
+  parseConfig(engineConfig({ ...MINIMAL_CONFIG, ...settings }), { project: 'retainwise', stack });
+
+function issues(settings: Record<string, ConfigValue>): Issue[] {
+  try {
+    parse(settings);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+const SUBNETS = ['subnet-0a1b2c3d4e5f60719', 'subnet-0a1b2c3d4e5f6071a'];
+const TARGET_GROUP =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/retainwise-api/0123456789abcdef';
+const BACKEND_IMAGE = `123456789012.dkr.ecr.us-east-1.amazonaws.com/retainwise-backend@sha256:${'a'.repeat(64)}`;
+
+describe('stack configuration', () => {
+  it('defaults to the existing system names and settings (lessons §E)', () => {
+    const c = parse({});
+    expect(c.environment).toBe('prod');
+    expect(c.queues).toMatchObject({
+      queueName: 'prod-retainwise-predictions-queue',
+      dlqName: 'prod-retainwise-predictions-dlq',
+      visibilityTimeoutSeconds: 300,
+      messageRetentionSeconds: 345_600,
+      dlqMessageRetentionSeconds: 1_209_600,
+      receiveWaitTimeSeconds: 20,
+      maxMessageSizeBytes: 262_144,
+      maxReceiveCount: 3,
+      kmsKeyArn: undefined,
+      breakGlassPrincipalArns: [],
+    });
+    expect(c.roles).toMatchObject({
+      workerTaskRoleName: 'prod-retainwise-worker-task-role',
+      backendTaskRoleName: 'prod-retainwise-backend-task-role',
+      executionRoleName: 'retainwise-ecs-task-execution-role',
+    });
+    expect(c.worker).toMatchObject({
+      clusterName: 'retainwise-cluster',
+      serviceName: 'retainwise-worker',
+      repositoryName: 'retainwise-worker',
+      logRetentionDays: 7,
+      cpuArchitecture: 'ARM64',
+    });
+    expect(c.alarms).toMatchObject({
+      topicName: 'retainwise-cloudwatch-alerts',
+      dlqDepthThreshold: 5,
+      oldestMessageAgeThresholdSeconds: 1800,
+    });
+    expect(c.ci).toMatchObject({
+      deployRoleName: 'retainwise-cicd-ecs-deployment-role',
+      deployBranch: 'main',
+      deployEnvironment: 'prod',
+      stateBackend: { kind: 'pulumi-cloud' },
+    });
+    expect(c.bucketName).toBeUndefined();
+    expect(c.backend).toBeUndefined();
+    expect(c.network).toEqual(expect.objectContaining({ vpcId: undefined, egress: undefined }));
+  });
+
+  it('gives another environment its own names, so two stacks can share an account', () => {
+    const c = parse({}, 'staging');
+    expect(c.queues.queueName).toBe('staging-retainwise-predictions-queue');
+    expect(c.worker.clusterName).toBe('retainwise-cluster-staging');
+    expect(c.worker.serviceName).toBe('retainwise-worker-staging');
+    expect(c.roles.executionRoleName).toBe('retainwise-ecs-task-execution-role-staging');
+    expect(c.alarms.topicName).toBe('retainwise-cloudwatch-alerts-staging');
+    expect(c.ci.deployEnvironment).toBe('staging');
+  });
+
+  it('reads values the way the Pulumi engine passes them: strings, with structured values as JSON', () => {
+    const c = parse({
+      vpcId: 'vpc-0a1b2c3d4e5f60718',
+      privateSubnetIds: SUBNETS,
+      s3GatewayEndpoint: 'false',
+      workerMaxTasks: '6',
+      breakGlassPrincipalArns: ['arn:aws:iam::123456789012:role/break-glass'],
+    });
+    expect(c.network).toMatchObject({
+      vpcId: 'vpc-0a1b2c3d4e5f60718',
+      privateSubnetIds: SUBNETS,
+      s3GatewayEndpoint: false,
+    });
+    expect(c.scaling.maxTasks).toBe(6);
+    expect(c.queues.breakGlassPrincipalArns).toEqual(['arn:aws:iam::123456789012:role/break-glass']);
+  });
+
+  it.each<[string, Record<string, ConfigValue>, string, string]>([
+    ['a missing repository', { githubRepository: undefined }, 'retainwise:githubRepository', 'is required'],
+    [
+      'a missing database secret',
+      { databaseUrlSecretArn: undefined },
+      'retainwise:databaseUrlSecretArn',
+      'is required',
+    ],
+    ['a missing region', { 'aws:region': undefined }, 'aws:region', 'must be set'],
+    [
+      'a repository without owner',
+      { githubRepository: 'retainwise-analytics' },
+      'retainwise:githubRepository',
+      '"owner/name"',
+    ],
+    [
+      'a repository path with three parts',
+      { githubRepository: 'a/b/c' },
+      'retainwise:githubRepository',
+      '"owner/name"',
+    ],
+    [
+      'a secret ARN without its random suffix',
+      { databaseUrlSecretArn: DATABASE_SECRET_ARN.slice(0, -7) },
+      'retainwise:databaseUrlSecretArn',
+      'full Secrets Manager secret ARN',
+    ],
+    ['an unknown egress mode', { egress: 'nat' }, 'retainwise:egress', '"vpc-endpoints" or "nat-gateway"'],
+    ['a malformed VPC id', { vpcId: 'vpc-xyz', privateSubnetIds: SUBNETS }, 'retainwise:vpcId', 'vpc-'],
+    ['a non-numeric size', { workerCpu: 'lots' }, 'retainwise:workerCpu', 'whole number'],
+    ['a misspelt key', { workerMemroy: '2048' }, 'retainwise:workerMemroy', 'did you mean "workerMemory"'],
+    [
+      'subnets without their VPC',
+      { privateSubnetIds: SUBNETS },
+      'retainwise:privateSubnetIds',
+      'only applies with vpcId',
+    ],
+    [
+      'a VPC without subnets',
+      { vpcId: 'vpc-0a1b2c3d4e5f60718' },
+      'retainwise:privateSubnetIds',
+      'is required with vpcId',
+    ],
+    [
+      'a VPC with one subnet',
+      { vpcId: 'vpc-0a1b2c3d4e5f60718', privateSubnetIds: SUBNETS.slice(0, 1) },
+      'retainwise:privateSubnetIds',
+      'at least two',
+    ],
+    [
+      'a CIDR for an existing VPC',
+      { vpcId: 'vpc-0a1b2c3d4e5f60718', privateSubnetIds: SUBNETS, vpcCidr: '10.0.0.0/16' },
+      'retainwise:vpcCidr',
+      'only applies to a new VPC',
+    ],
+    [
+      'NAT gateways without NAT egress',
+      { natGatewayCount: '2' },
+      'retainwise:natGatewayCount',
+      'only applies with egress "nat-gateway"',
+    ],
+    [
+      'more NAT gateways than zones',
+      { egress: 'nat-gateway', natGatewayCount: '3' },
+      'retainwise:natGatewayCount',
+      'at most one per AZ',
+    ],
+    ['a misaligned CIDR', { vpcCidr: '10.40.1.0/16' }, 'retainwise:vpcCidr', 'valid IPv4 CIDR'],
+    [
+      'a DLQ that expires messages first',
+      { dlqMessageRetentionSeconds: '345600' },
+      'retainwise:dlqMessageRetentionSeconds',
+      'must exceed messageRetentionSeconds',
+    ],
+    [
+      'a heartbeat too slow for the visibility timeout',
+      { heartbeatIntervalSeconds: '200' },
+      'retainwise:heartbeatIntervalSeconds',
+      'at most half of visibilityTimeoutSeconds (300)',
+    ],
+    [
+      'a memory size Fargate does not offer',
+      { workerCpu: '1024', workerMemory: '1024' },
+      'retainwise:workerMemory',
+      'not a Fargate size for 1024',
+    ],
+    [
+      'a shutdown longer than the stop timeout allows',
+      { shutdownTimeoutSeconds: '115' },
+      'retainwise:shutdownTimeoutSeconds',
+      'stopTimeout is 120',
+    ],
+    [
+      'a minimum above the maximum',
+      { workerMinTasks: '5', workerMaxTasks: '4' },
+      'retainwise:workerMinTasks',
+      'must not exceed maxTasks',
+    ],
+    [
+      'a latency target below one job',
+      { acceptableLatencySeconds: '10', averageJobSeconds: '60' },
+      'retainwise:acceptableLatencySeconds',
+      'at least 1',
+    ],
+    [
+      'backend settings without a backend',
+      { backendCpu: '512' },
+      'retainwise:backendCpu',
+      'only applies to the backend service',
+    ],
+    [
+      'a backend image by tag',
+      { backendImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/retainwise-backend:latest' },
+      'retainwise:backendImage',
+      'pinned by digest',
+    ],
+    [
+      'a target group without its load balancer group',
+      { backendImage: BACKEND_IMAGE, backendTargetGroupArn: TARGET_GROUP },
+      'retainwise:backendLoadBalancerSecurityGroupId',
+      'is required with targetGroupArn',
+    ],
+    [
+      'a credential in plain environment',
+      { backendImage: BACKEND_IMAGE, backendEnvironment: { CLERK_SECRET_KEY: 'sk_live' } },
+      'retainwise:backendEnvironment',
+      'look like credentials',
+    ],
+    [
+      'an override of a managed variable',
+      { backendImage: BACKEND_IMAGE, backendEnvironment: { S3_BUCKET: 'other' } },
+      'retainwise:backendEnvironment',
+      'must not set S3_BUCKET',
+    ],
+    [
+      'an S3 state backend without its bucket and key',
+      { stateBackend: 's3' },
+      'retainwise:stateBucketName',
+      'is required when stateBackend is "s3"',
+    ],
+    [
+      'S3 state settings with Pulumi Cloud',
+      { stateBucketName: 'retainwise-pulumi-state' },
+      'retainwise:stateBucketName',
+      'only applies when stateBackend is "s3"',
+    ],
+  ])('rejects %s, naming the key', (_, settings, key, message) => {
+    expect(issues(settings)).toContainEqual({ key, message: expect.stringContaining(message) as string });
+  });
+
+  it('reports every bad key in one error that Pulumi prints without a stack trace', () => {
+    let error: unknown;
+    try {
+      parse({ workerMemory: '100', egress: 'nat', githubRepository: 'nope' });
+    } catch (e) {
+      error = e;
+    }
+    expect(pulumi.RunError.isInstance(error)).toBe(true);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^Invalid configuration of stack "prod":/);
+    for (const key of ['retainwise:egress', 'retainwise:githubRepository'])
+      expect(message).toContain(`  - ${key}: `);
+  });
+
+  it('stops the program with that error (it reads its config first)', async () => {
+    await expect(deployStack({ egress: 'nat' })).rejects.toThrow(
+      /retainwise:egress: must be "vpc-endpoints" or "nat-gateway"/,
+    );
+  });
+});

@@ -1,0 +1,96 @@
+// Runs the real program (or one component) under Pulumi's mocks and answers questions about what it registered.
+import program from '../../index.js';
+import { runOffline, type RecordedResource } from '../../offline.js';
+import type { PolicyDocument } from '../../policy.js';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+export const DATABASE_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/retainwise/database-url-AbCdEf`;
+export const REPOSITORY = 'retainwise/retainwise-analytics';
+
+/** The least config a stack needs: everything else has a default. */
+export const MINIMAL_CONFIG = {
+  githubRepository: REPOSITORY,
+  databaseUrlSecretArn: DATABASE_SECRET_ARN,
+};
+
+export type ConfigValue = string | number | boolean | string[] | Record<string, string> | undefined;
+
+/** Engine-style config (`project:key` → string); keys without a namespace belong to `retainwise`. */
+export function engineConfig(settings: Record<string, ConfigValue>): Record<string, string> {
+  const config: Record<string, string> = { 'aws:region': REGION };
+  for (const [key, value] of Object.entries(settings)) {
+    const qualified = key.includes(':') ? key : `retainwise:${key}`;
+    if (value === undefined) delete config[qualified];
+    else config[qualified] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return config;
+}
+
+export class Stack {
+  constructor(
+    readonly resources: RecordedResource[],
+    readonly outputs: Record<string, unknown>,
+  ) {}
+
+  all(type: string): RecordedResource[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  /** The one resource of `type` (named `name`, if given); fails loudly when absent or ambiguous. */
+  one(type: string, name?: string): RecordedResource {
+    const found = this.all(type).filter((r) => name === undefined || r.name === name);
+    if (found.length !== 1) {
+      throw new Error(
+        `expected one ${type}${name ? ` named ${name}` : ''}, found ${found.map((r) => r.name).join(', ') || 'none'}`,
+      );
+    }
+    return found[0] as RecordedResource;
+  }
+
+  has(type: string, name?: string): boolean {
+    return this.all(type).some((r) => name === undefined || r.name === name);
+  }
+
+  /** A resource input holding a JSON document (policies, container definitions, dashboard bodies). */
+  json<T = unknown>(type: string, name: string, input: string): T {
+    const value = this.one(type, name).inputs[input];
+    if (typeof value !== 'string') throw new Error(`${type} ${name}.${input} is not a JSON string`);
+    return JSON.parse(value) as T;
+  }
+
+  /** The document of the inline role policy registered as `policyLogicalName`. */
+  rolePolicy(policyLogicalName: string): PolicyDocument {
+    return this.json<PolicyDocument>('aws:iam/rolePolicy:RolePolicy', policyLogicalName, 'policy');
+  }
+
+  input<T = unknown>(type: string, name: string, input: string): T {
+    return this.one(type, name).inputs[input] as T;
+  }
+}
+
+/** The whole stack with `settings` on top of MINIMAL_CONFIG (an `undefined` value removes a key). */
+export async function deployStack(
+  settings: Record<string, ConfigValue> = {},
+  stack = 'prod',
+): Promise<Stack> {
+  const run = await runOffline(program, {
+    project: 'retainwise',
+    stack,
+    config: engineConfig({ ...MINIMAL_CONFIG, ...settings }),
+    accountId: ACCOUNT,
+  });
+  return new Stack(run.resources, run.outputs);
+}
+
+/** Only what `create` registers (one component and its children), with a bare config. */
+export async function deployComponent(create: () => unknown): Promise<Stack> {
+  const run = await runOffline(
+    () => {
+      create();
+      return {};
+    },
+    { project: 'retainwise', stack: 'prod', config: engineConfig({}), accountId: ACCOUNT },
+  );
+  return new Stack(run.resources, {});
+}
