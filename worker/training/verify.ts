@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { z } from 'zod';
-import { readManifest, type Manifest } from '../src/scoring/manifest.js';
+import type { Manifest } from '../src/scoring/manifest.js';
+import { loadModel, runModel } from '../src/scoring/model.js';
 
 /**
- * The check every trained model passes before it replaces `worker/model/`: the manifest is valid, it
- * names the ONNX file's hash, and onnxruntime reproduces scikit-learn's logits and probabilities on the
- * parity cases, with contributions that add up to the logit.
+ * The check every trained model passes before it replaces `worker/model/`: the scoring library loads it
+ * (valid manifest, known columns, ONNX hash and signature), and onnxruntime reproduces scikit-learn's
+ * logits and probabilities on the parity cases, with contributions that add up to the logit.
  */
 
 /** contracts.md §A: ONNX against scikit-learn */
@@ -45,31 +45,9 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export interface ModelOutputs {
-  readonly probability: Float64Array;
-  readonly logit: Float64Array;
-  /** row-major [rows, features] */
-  readonly contributions: Float64Array;
-}
-
-/** Runs the graph on raw-encoded rows with one variant, as contracts.md §A defines its inputs. */
-export async function runModel(
-  session: InferenceSession,
-  features: readonly (readonly number[])[],
-  variant: number,
-): Promise<ModelOutputs> {
-  const width = features[0]?.length ?? 0;
-  const out = await session.run({
-    features: new Tensor('float64', Float64Array.from(features.flat()), [features.length, width]),
-    variant: new Tensor('int64', BigInt64Array.of(BigInt(variant)), [1]),
-  });
-  const data = (name: string): Float64Array => {
-    const tensor = out[name];
-    if (!(tensor?.data instanceof Float64Array))
-      throw new Error(`ONNX output ${name} is missing or not float64`);
-    return tensor.data;
-  };
-  return { probability: data('probability'), logit: data('logit'), contributions: data('contributions') };
+/** Parity rows as the row-major matrix the model takes. */
+export function featureMatrix(cases: readonly ParityCase[]): Float64Array {
+  return Float64Array.from(cases.flatMap((c) => c.features));
 }
 
 export interface ModelCheck {
@@ -80,44 +58,36 @@ export interface ModelCheck {
   readonly maxContributionError: number;
 }
 
-/** Verifies the three artifacts in `dir`; throws an Error naming the first problem. */
+/**
+ * Verifies the three artifacts in `dir` and returns the worst errors; throws an Error naming the first
+ * problem. Loading goes through the scoring library, so a model it would refuse never gets installed.
+ */
 export async function verifyModel(dir: string): Promise<ModelCheck> {
-  const manifest = await readManifest(join(dir, 'manifest.json'));
-  const onnxPath = join(dir, manifest.onnx.file);
-  const actualHash = await sha256File(onnxPath);
-  if (actualHash !== manifest.onnx.sha256) {
-    throw new Error(`${onnxPath} has sha256 ${actualHash}, the manifest says ${manifest.onnx.sha256}`);
-  }
-  const parity = await readParity(join(dir, 'parity.json'));
-  const names = manifest.variants.map((v) => v.name);
-  if (parity.variant_names.join() !== names.join()) {
-    throw new Error(
-      `parity variants ${parity.variant_names.join()} differ from manifest variants ${names.join()}`,
-    );
-  }
-  const session = await InferenceSession.create(onnxPath);
+  const model = await loadModel(dir);
   try {
+    const { manifest } = model;
+    const parity = await readParity(join(dir, 'parity.json'));
+    const names = manifest.variants.map((v) => v.name);
+    if (parity.variant_names.join() !== names.join()) {
+      throw new Error(
+        `parity variants ${parity.variant_names.join()} differ from manifest variants ${names.join()}`,
+      );
+    }
+    const width = manifest.features.length;
     const errors = { probability: 0, logit: 0, contribution: 0 };
     for (const [index, variant] of manifest.variants.entries()) {
       const cases = parity.cases.filter((c) => c.variant === variant.name);
       if (cases.length === 0) throw new Error(`parity.json has no case for variant ${variant.name}`);
-      const out = await runModel(
-        session,
-        cases.map((c) => c.features),
-        index,
-      );
-      const width = manifest.features.length;
+      const out = await runModel(model, index, featureMatrix(cases), cases.length);
       cases.forEach((c, i) => {
         const sum = out.contributions.subarray(i * width, (i + 1) * width).reduce((a, b) => a + b, 0);
+        const logit = out.logit[i] as number;
         errors.probability = Math.max(
           errors.probability,
           Math.abs((out.probability[i] as number) - c.probability),
         );
-        errors.logit = Math.max(errors.logit, Math.abs((out.logit[i] as number) - c.logit));
-        errors.contribution = Math.max(
-          errors.contribution,
-          Math.abs(sum + variant.intercept - (out.logit[i] as number)),
-        );
+        errors.logit = Math.max(errors.logit, Math.abs(logit - c.logit));
+        errors.contribution = Math.max(errors.contribution, Math.abs(sum + variant.intercept - logit));
       });
     }
     if (errors.probability > PARITY_TOLERANCE || errors.logit > PARITY_TOLERANCE) {
@@ -136,6 +106,6 @@ export async function verifyModel(dir: string): Promise<ModelCheck> {
       maxContributionError: errors.contribution,
     };
   } finally {
-    await session.release();
+    await model.session.release();
   }
 }

@@ -1,13 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { InferenceSession } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readManifest, type Manifest } from '../../src/scoring/manifest.js';
+import type { Manifest } from '../../src/scoring/manifest.js';
+import { loadModel, runModel, type ChurnModel } from '../../src/scoring/model.js';
 import {
   CONTRIBUTION_TOLERANCE,
+  featureMatrix,
   PARITY_TOLERANCE,
   readParity,
-  runModel,
   sha256File,
   verifyModel,
   type Parity,
@@ -18,18 +18,19 @@ import {
 const MODEL_DIR = fileURLToPath(new URL('../../model/', import.meta.url));
 const TRAINING_DATA = fileURLToPath(new URL('../../../../shared/data/telco-churn.csv', import.meta.url));
 
+let model: ChurnModel;
 let manifest: Manifest;
 let parity: Parity;
-let session: InferenceSession;
 
+// loadModel validates the manifest against manifest.ts and the mapper, and checks the ONNX hash and signature.
 beforeAll(async () => {
-  manifest = await readManifest(join(MODEL_DIR, 'manifest.json'));
+  model = await loadModel(MODEL_DIR);
+  manifest = model.manifest;
   parity = await readParity(join(MODEL_DIR, 'parity.json'));
-  session = await InferenceSession.create(join(MODEL_DIR, 'churn.onnx'));
 });
 
 afterAll(async () => {
-  await session.release();
+  await model.session.release();
 });
 
 const variantIndex = (name: string): number => manifest.variants.findIndex((v) => v.name === name);
@@ -89,8 +90,8 @@ describe('model manifest', () => {
 
 describe('churn.onnx', () => {
   it('has the contract inputs and outputs', () => {
-    expect(session.inputNames).toEqual(['features', 'variant']);
-    expect([...session.outputNames].sort()).toEqual(['contributions', 'logit', 'probability']);
+    expect(model.session.inputNames).toEqual(['features', 'variant']);
+    expect([...model.session.outputNames].sort()).toEqual(['contributions', 'logit', 'probability']);
   });
 
   it('passes the pre-install check that npm run train applies', async () => {
@@ -103,11 +104,7 @@ describe('churn.onnx', () => {
     async (name) => {
       const cases = casesOf(name);
       expect(cases.length).toBeGreaterThanOrEqual(50);
-      const out = await runModel(
-        session,
-        cases.map((c) => c.features),
-        variantIndex(name),
-      );
+      const out = await runModel(model, variantIndex(name), featureMatrix(cases), cases.length);
       cases.forEach((c, i) => {
         expect(Math.abs((out.probability[i] as number) - c.probability)).toBeLessThanOrEqual(
           PARITY_TOLERANCE,
@@ -123,11 +120,7 @@ describe('churn.onnx', () => {
       const variant = manifest.variants[variantIndex(name)];
       const cases = casesOf(name);
       const width = manifest.features.length;
-      const out = await runModel(
-        session,
-        cases.map((c) => c.features),
-        variantIndex(name),
-      );
+      const out = await runModel(model, variantIndex(name), featureMatrix(cases), cases.length);
       cases.forEach((c, i) => {
         const row = out.contributions.subarray(i * width, (i + 1) * width);
         manifest.features.forEach((f, j) => {
@@ -152,7 +145,7 @@ describe('churn.onnx', () => {
           absent.includes(manifest.features[j]?.column ?? '') ? manifest.features[j]!.mean : x,
         ),
       );
-    const out = await runModel(session, rows, variantIndex('full'));
+    const out = await runModel(model, variantIndex('full'), Float64Array.from(rows.flat()), rows.length);
     const width = manifest.features.length;
     let checked = 0;
     rows.forEach((_, i) =>
