@@ -69,7 +69,7 @@ describe('worker/Dockerfile', () => {
   it('runs the worker as the unprivileged node user under tini, with NODE_ENV=production', () => {
     const runtime = stageNamed(dockerfile, 'runtime');
     expect(instructionsOf(runtime, 'USER').map((i) => i.content)).toEqual(['node']);
-    expect(stageEnv(runtime).NODE_ENV).toBe('production');
+    expect(stageEnv(runtime)).toMatchObject({ NODE_ENV: 'production', TINI_SUBREAPER: '1' });
     expect(instructionsOf(runtime, 'WORKDIR').at(-1)?.content).toBe('/app/worker');
     expect(execForm(instructionsOf(runtime, 'ENTRYPOINT')[0]!)).toEqual(['/usr/bin/tini', '--']);
     expect(execForm(instructionsOf(runtime, 'CMD')[0]!)).toEqual([
