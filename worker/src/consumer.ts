@@ -157,7 +157,9 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       }
       let messages: Message[];
       try {
-        messages = await queue.receive(free, stopController.signal);
+        // Not aborted on stop: SQS would still hand messages to a poll whose client has gone, hiding them for a
+        // whole visibility timeout. The poll ends within WaitTimeSeconds and anything it brings is handed back.
+        messages = await queue.receive(free);
         failures = 0;
       } catch (error) {
         if (stopController.signal.aborted) break;
@@ -187,18 +189,10 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     async stop(drainMs) {
       stopController.abort();
       slotFreed?.();
-      await loop;
-      const settled = Promise.all([...running].map((entry) => entry.done));
-      const keepAlive = setInterval(alive, IDLE_CHECK_MS);
       try {
-        const drained = await Promise.race([settled.then(() => true), sleep(drainMs).then(() => false)]);
-        if (drained) return { handedBack: 0 };
-        const unfinished = [...running];
-        await Promise.all(unfinished.map(handBack));
-        await Promise.race([settled, sleep(SETTLE_AFTER_ABORT_MS)]);
-        return { handedBack: unfinished.length };
+        return await drain(drainMs);
       } finally {
-        clearInterval(keepAlive);
+        await loop;
       }
     },
 
@@ -206,4 +200,21 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       return running.size;
     },
   };
+
+  async function drain(drainMs: number): Promise<{ handedBack: number }> {
+    const settled = Promise.all([...running].map((entry) => entry.done));
+    const keepAlive = setInterval(alive, IDLE_CHECK_MS);
+    try {
+      const drained = await Promise.race([settled.then(() => true), sleep(drainMs).then(() => false)]);
+      if (drained) return { handedBack: 0 };
+      // Hand back only once our own last poll has ended, or that poll could pick the message straight up again.
+      await loop;
+      const unfinished = [...running];
+      await Promise.all(unfinished.map(handBack));
+      await Promise.race([settled, sleep(SETTLE_AFTER_ABORT_MS)]);
+      return { handedBack: unfinished.length };
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
 }

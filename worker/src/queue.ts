@@ -19,7 +19,7 @@ export const REDELIVERED_ATTRIBUTE = 'redelivered';
 const MAX_ATTRIBUTES = 10;
 
 export interface Queue {
-  receive(maxMessages: number, signal: AbortSignal): Promise<Message[]>;
+  receive(maxMessages: number, signal?: AbortSignal): Promise<Message[]>;
   delete(message: Message): Promise<void>;
   changeVisibility(message: Message, seconds: number): Promise<void>;
   /** copies the message (body and attributes) to the DLQ with the reason it was rejected */

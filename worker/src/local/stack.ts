@@ -189,6 +189,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL: endpoint,
       ENVIRONMENT: 'local',
       SQS_VISIBILITY_TIMEOUT_SECONDS: String(visibility),
+      HEARTBEAT_INTERVAL_SECONDS: String(Math.max(1, Math.min(60, Math.floor(visibility / 3)))),
       MAX_RECEIVE_COUNT: String(maxReceiveCount),
       HEALTH_FILE: join(database.root, 'worker.alive'),
       ...overrides,

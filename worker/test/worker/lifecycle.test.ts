@@ -1,0 +1,190 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { checkLiveness } from '../../src/health.js';
+import {
+  DEMO_USER_ID,
+  FAST,
+  listKeys,
+  readPrediction,
+  spawnWorker,
+  startTestWorker,
+  submitJob,
+  telcoCsv,
+  useStack,
+  waitFor,
+  waitForPrediction,
+} from '../support/harness.js';
+
+/**
+ * The worker as a process: killed mid-job, stopped with SIGTERM, misconfigured, and its health check. Child
+ * workers run src/main.ts exactly as the container does.
+ */
+
+const context = useStack({ visibilityTimeoutSeconds: 2 });
+// Big enough that a job is certainly still running a few milliseconds after it was claimed (~1 s of scoring).
+const LARGE = telcoCsv(4000);
+
+const isRunning = (id: string) => async () =>
+  (await readPrediction(context.stack, id))?.status === 'RUNNING' ? true : undefined;
+
+function childEnv(overrides: Record<string, string> = {}) {
+  return context.stack.workerEnv({
+    ...FAST,
+    LOG_LEVEL: 'info',
+    HEARTBEAT_INTERVAL_SECONDS: '1',
+    ...overrides,
+  });
+}
+
+it('a job whose worker is killed (SIGKILL) mid-job is completed by another, once', async () => {
+  const job = await submitJob(context.stack, { csv: LARGE });
+  const doomed = spawnWorker(childEnv());
+  await waitFor(isRunning(job.predictionId));
+  doomed.child.kill('SIGKILL');
+  await doomed.exited;
+  expect((await readPrediction(context.stack, job.predictionId))?.status).toBe('RUNNING');
+
+  // The message reappears after its visibility timeout (2 s) and the redelivery reclaims the RUNNING row.
+  const survivor = await startTestWorker(context.stack);
+  try {
+    const row = await waitForPrediction(context.stack, job.predictionId);
+    expect(row).toMatchObject({ status: 'COMPLETED', rows_processed: 4000 });
+    expect(await listKeys(context.stack, `predictions/${DEMO_USER_ID}/${job.predictionId}`)).toHaveLength(1);
+    await context.stack.fauxqs.spy.waitForMessageWithId(job.messageId, 'consumed', 10_000);
+  } finally {
+    await survivor.stop();
+  }
+});
+
+describe('SIGTERM', () => {
+  it('stops receiving, finishes the running job and exits 0', async () => {
+    const job = await submitJob(context.stack, { csv: LARGE });
+    const worker = spawnWorker(childEnv());
+    await waitFor(isRunning(job.predictionId));
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(await readPrediction(context.stack, job.predictionId)).toMatchObject({ status: 'COMPLETED' });
+    expect(worker.output()).toContain('"msg":"worker stopped"');
+    expect(worker.output()).toContain('"handed_back":0');
+  });
+
+  it('hands an unfinished job straight back (visibility 0) when the drain time is up', async () => {
+    const job = await submitJob(context.stack, { csv: LARGE });
+    const worker = spawnWorker(childEnv({ SHUTDOWN_TIMEOUT_SECONDS: '0' }));
+    await waitFor(isRunning(job.predictionId));
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(worker.output()).toContain('"handed_back":1');
+    // visible again at once, long before the 2 s visibility timeout would have run out
+    const queued = context.stack.fauxqs.inspectQueue(context.stack.queueName);
+    const visibleAgain = [
+      ...(queued?.messages.ready ?? []),
+      ...(queued?.messages.inflight.filter((m) => m.visibilityDeadline <= Date.now()).map((m) => m.message) ??
+        []),
+    ];
+    expect(visibleAgain.map((m) => m.messageId)).toContain(job.messageId);
+    expect((await readPrediction(context.stack, job.predictionId))?.status).toBe('RUNNING');
+
+    const next = await startTestWorker(context.stack);
+    try {
+      expect(await waitForPrediction(context.stack, job.predictionId)).toMatchObject({ status: 'COMPLETED' });
+    } finally {
+      await next.stop();
+    }
+  });
+});
+
+it('keeps a long job invisible with heartbeats instead of letting it run twice', async () => {
+  const job = await submitJob(context.stack, { csv: telcoCsv(10_000) });
+  const worker = spawnWorker(childEnv());
+  try {
+    await waitFor(isRunning(job.predictionId));
+    // past the 2 s visibility timeout, the message is still in flight with a deadline pushed into the future
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const row = await readPrediction(context.stack, job.predictionId);
+    if (row?.status === 'RUNNING') {
+      const queue = context.stack.fauxqs.inspectQueue(context.stack.queueName);
+      expect(queue?.messages.ready.map((m) => m.messageId)).not.toContain(job.messageId);
+      const inflight = queue?.messages.inflight.find((m) => m.message.messageId === job.messageId);
+      expect(inflight?.visibilityDeadline).toBeGreaterThan(Date.now());
+      expect(inflight?.message.approximateReceiveCount).toBe(1);
+    }
+    expect(await waitForPrediction(context.stack, job.predictionId)).toMatchObject({ status: 'COMPLETED' });
+    expect(worker.output()).toContain('"receive_count":1');
+    expect(worker.output()).not.toContain('"receive_count":2');
+  } finally {
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+  }
+});
+
+describe('start-up', () => {
+  it('refuses to start on a bad environment, listing every problem, exit 78', async () => {
+    const worker = spawnWorker({ WORKER_CONCURRENCY: 'many', DATABASE_URL: 'mysql://u:secret@h/d' });
+    expect(await worker.exited).toBe(78);
+    const output = worker.output();
+    expect(output).toContain('Invalid worker configuration:');
+    for (const name of [
+      'PREDICTIONS_QUEUE_URL',
+      'PREDICTIONS_DLQ_URL',
+      'S3_BUCKET',
+      'DATABASE_URL',
+      'WORKER_CONCURRENCY',
+    ]) {
+      expect(output).toContain(`  - ${name}: `);
+    }
+    expect(output).not.toContain('secret');
+  });
+
+  it('logs "worker ready" and keeps its liveness file fresh', async () => {
+    const healthFile = join(mkdtempSync(join(tmpdir(), 'retainwise-health-')), 'alive');
+    const worker = spawnWorker(childEnv({ HEALTH_FILE: healthFile }));
+    try {
+      await waitFor(() => (worker.output().includes('"msg":"worker ready"') ? true : undefined), 20_000);
+      const ready = JSON.parse(
+        worker
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"worker ready"')) ?? '{}',
+      ) as {
+        ready_ms?: number;
+      };
+      expect(ready.ready_ms).toBeTypeOf('number');
+      await waitFor(() => (checkLiveness(healthFile).healthy ? true : undefined), 5000);
+      expect(runHealthcheck(healthFile).status).toBe(0);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+    }
+  });
+});
+
+const HEALTHCHECK = fileURLToPath(new URL('../../src/healthcheck.ts', import.meta.url));
+function runHealthcheck(file: string) {
+  return spawnSync(process.execPath, ['--import', 'tsx', HEALTHCHECK], {
+    env: { PATH: process.env.PATH ?? '', HEALTH_FILE: file },
+    encoding: 'utf8',
+  });
+}
+
+describe('health check contract', () => {
+  it('fails without a liveness file, with a stale one, or a garbled one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'retainwise-health-'));
+    const file = join(dir, 'alive');
+    const missing = runHealthcheck(file);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('no liveness file');
+
+    writeFileSync(file, String(Date.now() - 1000));
+    expect(runHealthcheck(file).status).toBe(1);
+    writeFileSync(file, 'not a number');
+    expect(checkLiveness(file)).toEqual({ healthy: false, reason: `liveness file ${file} is unreadable` });
+    writeFileSync(file, String(Date.now() + 60_000));
+    expect(checkLiveness(file).healthy).toBe(true);
+    expect(checkLiveness(file, Date.now() + 61_000).healthy).toBe(false);
+  });
+});
