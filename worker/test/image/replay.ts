@@ -112,5 +112,10 @@ async function runShell(
     child.on('error', reject);
     child.on('close', resolve);
   });
-  if (code !== 0) throw new Error(`RUN ${script}\nexited with ${String(code)}:\n${output.slice(-4000)}`);
+  if (code !== 0) throw new Error(`RUN ${script}\nexited with ${String(code)}:\n${abbreviate(output)}`);
+}
+
+/** The start (npm states the cause first, then prints its usage) and the end of a long output. */
+function abbreviate(output: string): string {
+  return output.length <= 6000 ? output : `${output.slice(0, 3000)}\n[…]\n${output.slice(-3000)}`;
 }
