@@ -1,0 +1,164 @@
+// The stack's fixed monthly cost, estimated from the resources a plan registers, at us-east-1 list prices.
+// Usage-based charges (requests, GB processed, log ingestion, task-hours above the minimum) are listed with
+// their unit prices but not summed: they depend on traffic.
+import type { RecordedResource } from './offline.js';
+
+export const HOURS_PER_MONTH = 730;
+
+/** us-east-1 on-demand list prices (USD). */
+export const PRICES = {
+  interfaceEndpointHourPerAz: 0.01,
+  interfaceEndpointPerGb: 0.01,
+  natGatewayHour: 0.045,
+  natGatewayPerGb: 0.045,
+  publicIpv4Hour: 0.005,
+  fargate: {
+    X86_64: { vcpuHour: 0.04048, gbHour: 0.004445 },
+    ARM64: { vcpuHour: 0.03238, gbHour: 0.00356 },
+  },
+  alarmPerMetricMonth: 0.1,
+  dashboardMonth: 3,
+  logIngestionPerGb: 0.5,
+  logStoragePerGbMonth: 0.03,
+  sqsPerMillionRequests: 0.4,
+  ecrStoragePerGbMonth: 0.1,
+  customMetricMonth: 0.3,
+} as const;
+
+export interface CostLine {
+  item: string;
+  quantity: string;
+  monthlyUsd: number;
+}
+
+export interface CostEstimate {
+  lines: CostLine[];
+  fixedMonthlyUsd: number;
+  usageBased: string[];
+  assumptions: string[];
+}
+
+const money = (n: number) => Math.round(n * 100) / 100;
+
+type Architecture = keyof typeof PRICES.fargate;
+
+export function fargateTaskHour(cpu: number, memoryMiB: number, architecture: Architecture): number {
+  const p = PRICES.fargate[architecture];
+  return (cpu / 1024) * p.vcpuHour + (memoryMiB / 1024) * p.gbHour;
+}
+
+export function estimateMonthlyCost(resources: RecordedResource[]): CostEstimate {
+  const of = (type: string) => resources.filter((r) => r.type === type);
+  const lines: CostLine[] = [];
+  const usageBased: string[] = [];
+
+  const interfaceEndpoints = of('aws:ec2/vpcEndpoint:VpcEndpoint').filter(
+    (r) => r.inputs['vpcEndpointType'] === 'Interface',
+  );
+  const endpointAzHours = interfaceEndpoints.reduce(
+    (n, r) => n + ((r.inputs['subnetIds'] as unknown[] | undefined)?.length ?? 0),
+    0,
+  );
+  if (endpointAzHours > 0) {
+    const services = interfaceEndpoints.map((r) =>
+      String(r.inputs['serviceName']).split('.').slice(3).join('.'),
+    );
+    lines.push({
+      item: `Interface VPC endpoints (${services.join(', ')})`,
+      quantity: `${interfaceEndpoints.length} endpoints × ${endpointAzHours / interfaceEndpoints.length} AZ`,
+      monthlyUsd: money(endpointAzHours * PRICES.interfaceEndpointHourPerAz * HOURS_PER_MONTH),
+    });
+    usageBased.push(`Interface endpoint data: $${PRICES.interfaceEndpointPerGb}/GB`);
+  }
+  const nats = of('aws:ec2/natGateway:NatGateway').length;
+  if (nats > 0) {
+    lines.push({
+      item: 'NAT gateways',
+      quantity: String(nats),
+      monthlyUsd: money(nats * PRICES.natGatewayHour * HOURS_PER_MONTH),
+    });
+    usageBased.push(`NAT gateway data processing: $${PRICES.natGatewayPerGb}/GB`);
+  }
+  const ips = of('aws:ec2/eip:Eip').length;
+  if (ips > 0) {
+    lines.push({
+      item: 'Public IPv4 addresses (NAT)',
+      quantity: String(ips),
+      monthlyUsd: money(ips * PRICES.publicIpv4Hour * HOURS_PER_MONTH),
+    });
+  }
+
+  const taskDefinitions = new Map(
+    of('aws:ecs/taskDefinition:TaskDefinition').map((t) => [String(t.inputs['family']), t]),
+  );
+  const minimumByService = new Map(
+    of('aws:appautoscaling/target:Target').map((t) => [
+      String(t.inputs['resourceId']).split('/').pop(),
+      Number(t.inputs['minCapacity']),
+    ]),
+  );
+  for (const service of of('aws:ecs/service:Service')) {
+    const name = String(service.inputs['name']);
+    const family = String(service.inputs['taskDefinition']).split('/').pop()?.replace(/:\d+$/, '') ?? '';
+    const task = taskDefinitions.get(family);
+    if (!task) continue;
+    const architecture =
+      (task.inputs['runtimePlatform'] as { cpuArchitecture?: Architecture } | undefined)?.cpuArchitecture ??
+      'X86_64';
+    const cpu = Number(task.inputs['cpu']);
+    const memory = Number(task.inputs['memory']);
+    const hourly = fargateTaskHour(cpu, memory, architecture);
+    const autoscaled = minimumByService.has(name);
+    const alwaysOn = autoscaled
+      ? (minimumByService.get(name) ?? 0)
+      : Number(service.inputs['desiredCount'] ?? 0);
+    lines.push({
+      item: `Fargate ${name} (${cpu / 1024} vCPU, ${memory / 1024} GB, ${architecture}${autoscaled ? ', minimum tasks' : ''})`,
+      quantity: `${alwaysOn} × $${hourly.toFixed(5)}/h`,
+      monthlyUsd: money(alwaysOn * hourly * HOURS_PER_MONTH),
+    });
+    if (autoscaled) usageBased.push(`Fargate ${name} above its minimum: $${hourly.toFixed(5)} per task-hour`);
+  }
+
+  const alarmMetrics = of('aws:cloudwatch/metricAlarm:MetricAlarm').reduce((n, alarm) => {
+    const queries = alarm.inputs['metricQueries'] as { metric?: unknown }[] | undefined;
+    return n + (queries ? queries.filter((q) => q.metric).length : 1);
+  }, 0);
+  // Target tracking creates its own alarm on the policy's two metrics (one: scale-in is disabled).
+  const trackingMetrics =
+    of('aws:appautoscaling/policy:Policy').filter((p) => p.inputs['policyType'] === 'TargetTrackingScaling')
+      .length * 2;
+  if (alarmMetrics + trackingMetrics > 0) {
+    lines.push({
+      item: 'CloudWatch alarms (per metric in each alarm)',
+      quantity: `${alarmMetrics + trackingMetrics} alarm metrics`,
+      monthlyUsd: money((alarmMetrics + trackingMetrics) * PRICES.alarmPerMetricMonth),
+    });
+  }
+  const dashboards = of('aws:cloudwatch/dashboard:Dashboard').length;
+  if (dashboards > 0) {
+    lines.push({
+      item: 'CloudWatch dashboards',
+      quantity: String(dashboards),
+      monthlyUsd: money(dashboards * PRICES.dashboardMonth),
+    });
+  }
+
+  usageBased.push(
+    `CloudWatch Logs (tasks, VPC flow logs): $${PRICES.logIngestionPerGb}/GB ingested, $${PRICES.logStoragePerGbMonth}/GB-month stored`,
+    `Worker metrics (EMF) and Container Insights: $${PRICES.customMetricMonth}/metric-month`,
+    `SQS: $${PRICES.sqsPerMillionRequests} per million requests (long polling keeps idle receives to 3 per minute per poller)`,
+    `ECR storage: $${PRICES.ecrStoragePerGbMonth}/GB-month`,
+  );
+  return {
+    lines,
+    fixedMonthlyUsd: money(lines.reduce((n, l) => n + l.monthlyUsd, 0)),
+    usageBased,
+    assumptions: [
+      `us-east-1 on-demand list prices, ${HOURS_PER_MONTH} hours per month, USD, before free tiers and taxes`,
+      'An interface endpoint bills per AZ (subnet) it is placed in; gateway endpoints (S3) are free',
+      'Autoscaled services count only their minimum tasks as fixed cost',
+      'The first 3 dashboards and 10 alarm metrics of an account are free; not deducted here',
+    ],
+  };
+}

@@ -1,0 +1,109 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { readStackFiles } from '../plan.js';
+import { estimateMonthlyCost, fargateTaskHour } from '../pricing.js';
+import { deployStack } from './support/program.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const plan = (...args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', 'infra/plan.ts', ...args], {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+
+interface PlanJson {
+  stack: string;
+  resources: { type: string; name: string; urn: string; custom: boolean; inputs: Record<string, unknown> }[];
+  outputs: Record<string, unknown>;
+  cost: { fixedMonthlyUsd: number };
+}
+
+describe('offline plan (npm run plan)', () => {
+  it('prints only JSON on stdout with --json: every resource with its inputs, the outputs and the cost', async () => {
+    const { stdout } = await plan('--json');
+    const doc = JSON.parse(stdout) as PlanJson;
+    expect(doc.stack).toBe('prod');
+    expect(doc.resources.length).toBeGreaterThan(50);
+    for (const r of doc.resources) expect(r.inputs).toBeTypeOf('object');
+    // Pulumi.prod.yaml's own values reach the program.
+    const queue = doc.resources.find((r) => r.name === 'predictions-queue');
+    expect(queue?.inputs['name']).toBe('prod-retainwise-predictions-queue');
+    const endpoint = doc.resources.find((r) => r.name === 'network-sqs');
+    expect(endpoint?.inputs['vpcId']).toBe('vpc-0a1b2c3d4e5f60718');
+    expect(doc.outputs).toMatchObject({
+      previewRoleArn: 'arn:aws:iam::123456789012:role/retainwise-cicd-preview-role',
+      deployRoleArn: 'arn:aws:iam::123456789012:role/retainwise-cicd-ecs-deployment-role',
+    });
+    expect(doc.cost.fixedMonthlyUsd).toBeGreaterThan(0);
+  });
+
+  it('prints a table of the resources, the outputs and the fixed monthly cost with its assumptions', async () => {
+    const { stdout } = await plan();
+    expect(stdout).toMatch(/^Offline plan of stack "prod": \d+ resources/);
+    expect(stdout).toMatch(
+      /aws:sqs\/queue:Queue\s+predictions-queue\s+name=prod-retainwise-predictions-queue visibilityTimeoutSeconds=300/,
+    );
+    expect(stdout).toMatch(
+      /Estimated fixed monthly cost:[\s\S]*Interface VPC endpoints[\s\S]*\$\s+\d+\.\d\d {2}total/,
+    );
+    expect(stdout).toContain('us-east-1 on-demand list prices');
+  });
+
+  it('reads stack files the way the engine passes config, and refuses secrets it cannot decrypt', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'plan-'));
+    writeFileSync(path.join(dir, 'Pulumi.yaml'), 'name: demo\nruntime: nodejs\n');
+    writeFileSync(
+      path.join(dir, 'Pulumi.dev.yaml'),
+      'config:\n  aws:allowedAccountIds: ["111122223333"]\n  demo:count: 3\n  demo:ids:\n    - a\n    - b\n',
+    );
+    expect(readStackFiles(dir, 'dev')).toEqual({
+      project: 'demo',
+      accountId: '111122223333',
+      config: { 'aws:allowedAccountIds': '["111122223333"]', 'demo:count': '3', 'demo:ids': '["a","b"]' },
+    });
+    writeFileSync(path.join(dir, 'Pulumi.dev.yaml'), 'config:\n  demo:password:\n    secure: AAABAD==\n');
+    expect(() => readStackFiles(dir, 'dev')).toThrow(/demo:password .* is a secret/);
+  });
+});
+
+describe('monthly cost estimate', () => {
+  it('prices VPC endpoints per endpoint and AZ: five interface endpoints in two AZs cost $73.00', async () => {
+    const cost = estimateMonthlyCost((await deployStack({ egress: 'vpc-endpoints' })).resources);
+    expect(cost.lines).toContainEqual(
+      expect.objectContaining({ quantity: '5 endpoints × 2 AZ', monthlyUsd: 73 }),
+    );
+    expect(cost.lines.some((l) => l.item.startsWith('NAT'))).toBe(false);
+  });
+
+  it('prices a NAT gateway with its public IP, plus the SQS endpoint that stays in every mode', async () => {
+    const cost = estimateMonthlyCost((await deployStack({ egress: 'nat-gateway' })).resources);
+    expect(cost.lines).toContainEqual(expect.objectContaining({ item: 'NAT gateways', monthlyUsd: 32.85 }));
+    expect(cost.lines).toContainEqual(
+      expect.objectContaining({ item: 'Public IPv4 addresses (NAT)', monthlyUsd: 3.65 }),
+    );
+    expect(cost.lines).toContainEqual(
+      expect.objectContaining({ item: 'Interface VPC endpoints (sqs)', monthlyUsd: 14.6 }),
+    );
+  });
+
+  it('counts always-on tasks only: the worker scales to zero, a backend runs its desired count', async () => {
+    const image = `123456789012.dkr.ecr.us-east-1.amazonaws.com/retainwise-backend@sha256:${'b'.repeat(64)}`;
+    const cost = estimateMonthlyCost(
+      (await deployStack({ backendImage: image, backendDesiredCount: '2' })).resources,
+    );
+    const worker = cost.lines.find((l) => l.item.startsWith('Fargate retainwise-worker'));
+    const backend = cost.lines.find((l) => l.item.startsWith('Fargate retainwise-service'));
+    expect(worker?.monthlyUsd).toBe(0);
+    expect(backend?.monthlyUsd).toBeCloseTo(2 * fargateTaskHour(512, 1024, 'X86_64') * 730, 2);
+  });
+
+  it('uses Fargate list prices: ARM64 is cheaper than x86-64 for the same size', () => {
+    expect(fargateTaskHour(1024, 2048, 'ARM64')).toBeCloseTo(0.03238 + 2 * 0.00356, 6);
+    expect(fargateTaskHour(1024, 2048, 'X86_64')).toBeCloseTo(0.04048 + 2 * 0.004445, 6);
+  });
+});
