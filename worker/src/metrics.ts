@@ -1,4 +1,4 @@
-import { Configuration, createMetricsLogger, Unit } from 'aws-embedded-metrics';
+import { LocalSink, MetricsLogger, Unit } from 'aws-embedded-metrics';
 
 /**
  * Worker metrics in CloudWatch embedded metric format (contracts.md §E): JSON lines on stdout that CloudWatch Logs
@@ -18,13 +18,25 @@ type Emit = (
   properties: Record<string, unknown>,
 ) => Promise<void>;
 
+type EnvironmentProvider = ConstructorParameters<typeof MetricsLogger>[0];
+type Environment = Awaited<ReturnType<EnvironmentProvider>>;
+
 function emfEmitter(namespace: string, environment: string): Emit {
-  // 'Local' writes plain EMF lines to stdout with no auto-detected metadata (awslogs ships stdout to CloudWatch
-  // Logs); the ECS/EC2 environments would instead look for a CloudWatch agent on a TCP socket.
-  Configuration.environmentOverride = 'Local' as typeof Configuration.environmentOverride;
-  Configuration.namespace = namespace;
+  // Plain EMF lines on stdout (awslogs ships them to CloudWatch Logs). The library's own environment detection
+  // runs once at import and in ECS would look for a CloudWatch agent on a TCP socket instead, so the worker
+  // supplies this fixed environment rather than relying on AWS_EMF_ENVIRONMENT being set before the import.
+  const sink = new LocalSink();
+  const stdout: Environment = {
+    probe: () => Promise.resolve(true),
+    getName: () => 'retainwise-worker',
+    getType: () => 'ECS',
+    getLogGroupName: () => '',
+    configureContext: () => undefined,
+    getSink: () => sink,
+  };
+  const provider: EnvironmentProvider = () => Promise.resolve(stdout);
   return async (metrics, properties) => {
-    const logger = createMetricsLogger();
+    const logger = new MetricsLogger(provider);
     logger.setNamespace(namespace);
     // setDimensions replaces the library's default dimensions (ServiceName, ServiceType, LogGroup).
     logger.setDimensions({ Environment: environment });

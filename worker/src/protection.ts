@@ -29,6 +29,7 @@ export function createTaskProtection(options: {
   const doFetch = options.fetch ?? fetch;
   const expiresInMinutes = Math.min(2880, Math.max(1, Math.ceil(options.expiresInMinutes)));
   let chain = Promise.resolve();
+  // when the last enable was requested; requests are chained, so this is set before the request completes
   let enabledAt = 0;
 
   async function put(enabled: boolean): Promise<void> {
@@ -54,12 +55,12 @@ export function createTaskProtection(options: {
         );
         return;
       }
-      enabledAt = enabled ? Date.now() : 0;
       logger.debug(
         { enabled, expires_in_minutes: enabled ? expiresInMinutes : undefined },
         'task protection set',
       );
     } catch (error) {
+      if (enabled) enabledAt = 0;
       logger.warn({ err: describeError(error) }, 'task protection request failed');
     }
   }
@@ -68,6 +69,7 @@ export function createTaskProtection(options: {
     setBusy(busy) {
       // Requests are serialised so an enable and the following disable can never arrive out of order.
       if (busy && enabledAt !== 0 && Date.now() - enabledAt < RENEW_AFTER_MS) return;
+      enabledAt = busy ? Date.now() : 0;
       chain = chain.then(() => put(busy));
     },
     settle: () => chain,

@@ -1,0 +1,73 @@
+import { expect, it } from 'vitest';
+import {
+  DEMO_USER_ID,
+  dlqMessages,
+  listKeys,
+  readPrediction,
+  startTestWorker,
+  submitJob,
+  telcoCsv,
+  useStack,
+  waitFor,
+  waitForPrediction,
+} from '../support/harness.js';
+
+/**
+ * Transient failures are retried by SQS with back-off and only the last attempt fails the row
+ * (existing-system-lessons.md #2, #6): the database going away mid-job, and a job that can never finish.
+ */
+
+const context = useStack({ visibilityTimeoutSeconds: 5, maxReceiveCount: 3 });
+
+it('survives the database going down mid-job: the row stays RUNNING, a redelivery completes it', async () => {
+  const worker = await startTestWorker(context.stack);
+  try {
+    const job = await submitJob(context.stack, { csv: telcoCsv(4000) });
+    await waitForPrediction(context.stack, job.predictionId, { done: (row) => row.status === 'RUNNING' });
+    await context.stack.stopPostgres();
+    // The results are written (S3 is fine) but the final UPDATE cannot reach the database.
+    const key = `predictions/${DEMO_USER_ID}/${job.predictionId}.csv`;
+    await waitFor(async () => ((await listKeys(context.stack, key)).length === 1 ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await context.stack.startPostgres();
+
+    const row = await waitForPrediction(context.stack, job.predictionId);
+    expect(row).toMatchObject({
+      status: 'COMPLETED',
+      rows_processed: 4000,
+      s3_output_key: key,
+      error_message: null,
+    });
+    await context.stack.fauxqs.spy.waitForMessageWithId(job.messageId, 'consumed', 10_000);
+    expect(await listKeys(context.stack, key)).toEqual([key]);
+  } finally {
+    await worker.stop();
+  }
+});
+
+it('fails a job that fails transiently on every attempt, on the last one, and lets SQS move it to the DLQ', async () => {
+  // A time limit the job can never meet: each attempt is aborted and retried until attempts run out.
+  const worker = await startTestWorker(context.stack, {
+    JOB_TIMEOUT_SECONDS: '1',
+    HEARTBEAT_INTERVAL_SECONDS: '1',
+  });
+  try {
+    const job = await submitJob(context.stack, { csv: telcoCsv(30_000) });
+    const row = await waitForPrediction(context.stack, job.predictionId, { timeoutMs: 45_000 });
+    expect(row).toMatchObject({
+      status: 'FAILED',
+      error_message: 'Processing took too long on every attempt (3) - please upload the file again later',
+      s3_output_key: null,
+    });
+    await context.stack.fauxqs.spy.waitForMessage(
+      { service: 'sqs', queueName: context.stack.queueName, body: job.body, status: 'dlq' },
+      undefined,
+      20_000,
+    );
+    expect((await dlqMessages(context.stack)).map((m) => m.Body)).toContain(job.body);
+    expect(await listKeys(context.stack, `predictions/${DEMO_USER_ID}/${job.predictionId}`)).toEqual([]);
+    expect((await readPrediction(context.stack, job.predictionId))?.status).toBe('FAILED');
+  } finally {
+    await worker.stop();
+  }
+});
