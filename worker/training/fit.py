@@ -110,8 +110,7 @@ def parse_columns(cells: pd.DataFrame) -> Columns:
 
 @dataclass(frozen=True)
 class Dataset:
-    cells: pd.DataFrame  # canonical string cells, "" = missing; only the model columns that are present
-    values: Columns
+    values: Columns  # only the model columns that are present
     label: np.ndarray  # int 0/1
 
     @property
@@ -123,11 +122,11 @@ class Dataset:
         return len(self.label)
 
     def subset(self, idx: np.ndarray) -> 'Dataset':
-        """Rows `idx` for cross-validation (parsed values only)."""
-        return Dataset(self.cells.iloc[:0], {c: v[idx] for c, v in self.values.items()}, self.label[idx])
+        return Dataset({c: v[idx] for c, v in self.values.items()}, self.label[idx])
 
 
-def read_dataset(path: str, label_column: str) -> Dataset:
+def read_dataset(path: str, label_column: str) -> tuple[Dataset, pd.DataFrame]:
+    """The parsed training data, and its model columns as canonical text (for the parity cases)."""
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
     if label_column not in frame.columns:
         raise TrainingError(f'label column {label_column!r} is not in {path}')
@@ -151,7 +150,7 @@ def read_dataset(path: str, label_column: str) -> Dataset:
             f'need at least {10 * CV_SPLITS} churned and {10 * CV_SPLITS} retained customers, '
             f'found {int(y.sum())} and {int(len(y) - y.sum())}'
         )
-    return Dataset(cells, values, y)
+    return Dataset(values, y), cells
 
 
 def parse_numbers(cells: pd.Series, column: str) -> np.ndarray:
@@ -298,11 +297,6 @@ class FoldScores:
     brier: list[float]
     log_loss: list[float]
 
-    def add(self, y: np.ndarray, p: np.ndarray) -> None:
-        self.auc.append(float(roc_auc_score(y, p)))
-        self.brier.append(float(brier_score_loss(y, p)))
-        self.log_loss.append(float(log_loss(y, p, labels=[0, 1])))
-
     def summary(self) -> dict:
         return {
             'auc': round(float(np.mean(self.auc)), 6),
@@ -313,93 +307,136 @@ class FoldScores:
         }
 
 
-def new_scores() -> FoldScores:
-    return FoldScores([], [], [])
+@dataclass(frozen=True)
+class HeldOut:
+    """One fold: its standardised held-out rows and the coefficients fitted without them."""
+
+    z: np.ndarray
+    y: np.ndarray
+    feature_columns: np.ndarray  # column of each feature
+    fits: dict[tuple[str, float], tuple[np.ndarray, float]]  # (variant, C) -> (coefficients, intercept)
 
 
-def folds(data: Dataset):
-    splitter = RepeatedStratifiedKFold(n_splits=CV_SPLITS, n_repeats=CV_REPEATS, random_state=SEED)
-    return list(splitter.split(np.zeros(len(data.label)), data.label))
+class CrossValidation:
+    """Repeated stratified k-fold CV of every (variant, C). Held-out rows can be scored with any set of
+    columns absent (their features standardised to 0, exactly as at scoring time), so the value of each
+    column to each variant is measured on the model that will be shipped, not on a refit."""
+
+    def __init__(self, data: Dataset, numeric_spec, specs: list[VariantSpec], grid: dict[str, tuple[float, ...]]):
+        self.folds: list[HeldOut] = []
+        splitter = RepeatedStratifiedKFold(n_splits=CV_SPLITS, n_repeats=CV_REPEATS, random_state=SEED)
+        for train_idx, test_idx in splitter.split(np.zeros(data.size), data.label):
+            train, test = data.subset(train_idx), data.subset(test_idx)
+            encoder = fit_encoder(train, numeric_spec)
+            raw_train = fill_with_means(encoder.encode(train.values, train.size))
+            mean, scale = fit_scaler(raw_train)
+            z_train = (raw_train - mean) / scale
+            fits = {}
+            for spec in specs:
+                mask = feature_mask(encoder, spec.columns)
+                # along the C grid each fit starts from the previous solution: same optimum, fewer iterations
+                warm = logistic(warm_start=True)
+                for c in sorted(grid[spec.name]):
+                    w, b, _ = fit_logistic(z_train, train.label, mask, c, warm)
+                    fits[(spec.name, c)] = (w, b)
+            z_test = (encoder.encode(test.values, test.size, mean) - mean) / scale
+            columns = np.array([f['column'] for f in encoder.features])
+            self.folds.append(HeldOut(z_test, test.label, columns, fits))
+        self._probabilities: dict[tuple, list[np.ndarray]] = {}
+
+    def probabilities(self, variant: str, c: float, absent: frozenset[str] = frozenset()) -> list[np.ndarray]:
+        key = (variant, c, absent)
+        if key not in self._probabilities:
+            result = []
+            for fold in self.folds:
+                w, b = fold.fits[(variant, c)]
+                keep = ~np.isin(fold.feature_columns, list(absent))
+                result.append(sigmoid(fold.z[:, keep] @ w[keep] + b))
+            self._probabilities[key] = result
+        return self._probabilities[key]
+
+    def auc(self, variant: str, c: float, absent: frozenset[str] = frozenset()) -> float:
+        p = self.probabilities(variant, c, absent)
+        return float(np.mean([roc_auc_score(fold.y, q) for fold, q in zip(self.folds, p)]))
+
+    def scores(self, variant: str, c: float, absent: frozenset[str] = frozenset()) -> FoldScores:
+        p = self.probabilities(variant, c, absent)
+        return FoldScores(
+            [float(roc_auc_score(fold.y, q)) for fold, q in zip(self.folds, p)],
+            [float(brier_score_loss(fold.y, q)) for fold, q in zip(self.folds, p)],
+            [float(log_loss(fold.y, q, labels=[0, 1])) for fold, q in zip(self.folds, p)],
+        )
 
 
-def cross_validate(
-    data: Dataset, numeric_spec, specs: list[VariantSpec], grid: dict[str, tuple[float, ...]], absent_sets=()
-) -> dict:
-    """CV scores per (variant, C); with `absent_sets`, also per (variant, C, absent columns) where the
-    held-out rows are scored with those columns absent (standardised 0, as at scoring time)."""
-    scores: dict[tuple, FoldScores] = {}
-    for train_idx, test_idx in folds(data):
-        train, test = data.subset(train_idx), data.subset(test_idx)
-        encoder = fit_encoder(train, numeric_spec)
-        raw_train = fill_with_means(encoder.encode(train.values, train.size))
-        mean, scale = fit_scaler(raw_train)
-        z_train = (raw_train - mean) / scale
-        z_test = (encoder.encode(test.values, test.size, mean) - mean) / scale
-        for spec in specs:
-            mask = feature_mask(encoder, spec.columns)
-            # along the C grid, each fit starts from the previous solution: same optimum, fewer iterations
-            warm = logistic(warm_start=True)
-            for c in sorted(grid[spec.name]):
-                w, b, _ = fit_logistic(z_train, train.label, mask, c, warm)
-                scores.setdefault((spec.name, c), new_scores()).add(test.label, sigmoid(z_test @ w + b))
-                for absent in absent_sets:
-                    keep = ~feature_mask(encoder, absent)
-                    logit = z_test[:, keep] @ w[keep] + b
-                    scores.setdefault((spec.name, c, absent), new_scores()).add(test.label, sigmoid(logit))
-    return scores
-
-
-def select_model(data: Dataset, specs: list[VariantSpec], log) -> tuple[str, dict[str, float], dict]:
+def select_model(data: Dataset, specs: list[VariantSpec], log) -> tuple[str, dict[str, float], CrossValidation, dict]:
     """Pick the numeric encoding (shared) and C (per variant) with the lowest mean CV log loss."""
     grid = {s.name: C_GRID for s in specs}
     best = None
     search: dict[str, dict] = {}
     for spec_name, numeric_spec in NUMERIC_SPECS.items():
-        scores = cross_validate(data, numeric_spec, specs, grid)
-        chosen = {}
-        for s in specs:
-            chosen[s.name] = min(C_GRID, key=lambda c: (np.mean(scores[(s.name, c)].log_loss), c))
-        total = sum(np.mean(scores[(s.name, chosen[s.name])].log_loss) for s in specs)
-        search[spec_name] = {
-            s.name: {str(c): scores[(s.name, c)].summary() for c in C_GRID} for s in specs
-        }
-        log(f'  numeric encoding {spec_name}: ' + ', '.join(
-            f'{s.name} C={chosen[s.name]} auc={np.mean(scores[(s.name, chosen[s.name])].auc):.4f}' for s in specs
-        ))
-        if best is None or total < best[0] - 1e-12:
-            best = (total, spec_name, chosen)
+        cv = CrossValidation(data, numeric_spec, specs, grid)
+        summaries = {(s.name, c): cv.scores(s.name, c).summary() for s in specs for c in C_GRID}
+        chosen = {s.name: min(C_GRID, key=lambda c: (summaries[(s.name, c)]['log_loss'], c)) for s in specs}
+        total = sum(summaries[(s.name, chosen[s.name])]['log_loss'] for s in specs)
+        search[spec_name] = {s.name: {str(c): summaries[(s.name, c)] for c in C_GRID} for s in specs}
+        log(
+            f'  numeric encoding {spec_name}: '
+            + ', '.join(f'{s.name} C={chosen[s.name]} auc={summaries[(s.name, chosen[s.name])]["auc"]:.4f}' for s in specs)
+        )
+        if best is None or total < best[0]:
+            best = (total, spec_name, chosen, cv)
     assert best is not None
-    return best[1], best[2], search
+    return best[1], best[2], best[3], search
 
 
-def assign_requires(specs: list[VariantSpec], scores: dict, chosen_c: dict[str, float]) -> tuple[dict, dict]:
-    """A variant requires an optional column if, with only that column absent, the next eligible
-    (poorer) variant scores a higher CV AUC than this one does with the column absent. A variant that
-    would otherwise require nothing requires its most valuable column, so the poorer variants stay
-    reachable for files that have none of its extra columns."""
-    requires: dict[str, list[str]] = {}
+class Selector:
+    """The scoring-time rule: the first variant (richest first) whose `requires` are all present."""
+
+    def __init__(self, specs: list[VariantSpec], requires: dict[str, list[str]]):
+        self.specs, self.requires = specs, requires
+
+    def choose(self, present: set[str], among: list[VariantSpec] | None = None) -> VariantSpec:
+        return next(s for s in (among or self.specs) if set(self.requires[s.name]) <= present)
+
+
+def assign_requires(specs: list[VariantSpec], cv: CrossValidation, chosen_c: dict[str, float]) -> tuple[dict, dict]:
+    """Decide, poorest variant first, which optional columns each variant requires, so that whenever it
+    is chosen it beats (CV AUC) the poorer variant that would be chosen otherwise:
+    1. greedy forward selection from the required columns alone: add the column that helps this variant
+       most until, with only those columns present, it beats the fallback (this catches groups of
+       columns that only matter together, e.g. InternetService and its add-on services);
+    2. also require any column whose absence alone makes the fallback better."""
+    requires: dict[str, list[str]] = {s.name: [] for s in specs}
+    selector = Selector(specs, requires)
     analysis: dict[str, dict] = {}
-    for i in reversed(range(len(specs))):
-        spec = specs[i]
+
+    def auc(spec: VariantSpec, present: set[str]) -> float:
+        return cv.auc(spec.name, chosen_c[spec.name], frozenset(c for c in spec.columns if c not in present))
+
+    for i in reversed(range(len(specs) - 1)):
+        spec, poorer = specs[i], specs[i + 1 :]
         optional = [c for c in spec.columns if c not in REQUIRED_COLUMNS]
-        requires[spec.name] = []
-        analysis[spec.name] = {}
+        chosen: list[str] = []
+        steps = []
+        while True:
+            present = set(REQUIRED_COLUMNS) | set(chosen)
+            fallback = selector.choose(present, poorer)
+            own, other = auc(spec, present), auc(fallback, present)
+            steps.append({'with': list(chosen), 'auc': round(own, 6), 'fallback': fallback.name, 'fallback_auc': round(other, 6)})
+            if own > other or len(chosen) == len(optional):
+                break
+            candidates = [c for c in optional if c not in chosen]
+            chosen.append(max(candidates, key=lambda c: (auc(spec, present | {c}), c)))
+        single = {}
         for column in optional:
-            shape = set(spec.columns) - {column}
-            fallback = next(s for s in specs[i + 1 :] if set(requires[s.name]) <= shape)
-            own = np.mean(scores[(spec.name, chosen_c[spec.name], (column,))].auc)
-            other_absent = tuple(c for c in fallback.columns if c not in shape)
-            key = (fallback.name, chosen_c[fallback.name]) + ((other_absent,) if other_absent else ())
-            alternative = np.mean(scores[key].auc)
-            analysis[spec.name][column] = {
-                'auc_without': round(float(own), 6),
-                'fallback': fallback.name,
-                'fallback_auc': round(float(alternative), 6),
-            }
-            if own < alternative:
-                requires[spec.name].append(column)
-        if optional and not requires[spec.name]:
-            requires[spec.name].append(min(optional, key=lambda c: (analysis[spec.name][c]['auc_without'], c)))
+            present = set(spec.columns) - {column}
+            fallback = selector.choose(present, poorer)
+            own, other = auc(spec, present), auc(fallback, present)
+            single[column] = {'auc': round(own, 6), 'fallback': fallback.name, 'fallback_auc': round(other, 6)}
+            if own < other and column not in chosen:
+                chosen.append(column)
+        requires[spec.name] = [c for c in optional if c in chosen]
+        analysis[spec.name] = {'forward_selection': steps, 'without_one_column': single}
     return requires, analysis
 
 
@@ -454,44 +491,42 @@ def build_onnx(mean: np.ndarray, scale: np.ndarray, weights: np.ndarray, interce
 # -------------------------------------------------------------------------------------------- parity
 
 
-def parity_cases(data: Dataset, encoder: Encoder, mean, scale, specs, requires, models, rng) -> list[dict]:
+def parity_cases(cells: pd.DataFrame, encoder: Encoder, mean, scale, selector: Selector, models, rng) -> list[dict]:
     """Rows the TypeScript encoder and ONNX must reproduce: real rows, rows with one optional column
-    absent, rows with missing and out-of-range cells; probabilities from scikit-learn."""
+    absent, rows with missing and out-of-range cells; probabilities from scikit-learn. Each case's
+    columns select its variant under the scoring-time rule."""
     cases = []
 
-    def select(columns: set[str]) -> str:
-        return next(s.name for s in specs if set(requires[s.name]) <= columns)
-
-    def add(spec: VariantSpec, cells: pd.DataFrame) -> None:
-        raw = encoder.encode(parse_columns(cells), len(cells), mean)
+    def add(spec: VariantSpec, rows: pd.DataFrame) -> None:
+        raw = encoder.encode(parse_columns(rows), len(rows), mean)
         z = (raw - mean) / scale
         mask = feature_mask(encoder, spec.columns)
         model = models[spec.name]
         probability = model.predict_proba(z[:, mask])[:, 1]
         logit = model.decision_function(z[:, mask])
-        chosen = select(set(cells.columns))
-        if chosen != spec.name:
-            raise AssertionError(f'parity case for {spec.name} would select {chosen}')
-        for i in range(len(cells)):
+        chosen = selector.choose(set(rows.columns))
+        if chosen.name != spec.name:
+            raise AssertionError(f'parity case for {spec.name} would select {chosen.name}')
+        for i in range(len(rows)):
             cases.append(
                 {
                     'variant': spec.name,
-                    'row': {c: str(cells.iloc[i][c]) for c in cells.columns},
+                    'row': {c: str(rows.iloc[i][c]) for c in rows.columns},
                     'features': [float(v) for v in raw[i]],
                     'logit': float(logit[i]),
                     'probability': float(probability[i]),
                 }
             )
 
-    for spec in specs:
+    for spec in selector.specs:
         columns = list(spec.columns)
-        sample = data.cells.iloc[rng.choice(len(data.label), size=80, replace=False)][columns]
+        sample = cells.iloc[rng.choice(len(cells), size=80, replace=False)][columns]
         add(spec, sample.reset_index(drop=True))
-        droppable = [c for c in columns if c not in REQUIRED_COLUMNS and c not in requires[spec.name]]
+        droppable = [c for c in columns if c not in REQUIRED_COLUMNS and c not in selector.requires[spec.name]]
         for column in droppable[:10]:
-            row = data.cells.iloc[[int(rng.integers(len(data.label)))]][[c for c in columns if c != column]]
+            row = cells.iloc[[int(rng.integers(len(cells)))]][[c for c in columns if c != column]]
             add(spec, row.reset_index(drop=True))
-        edge = data.cells.iloc[rng.choice(len(data.label), size=12, replace=False)][columns].reset_index(drop=True)
+        edge = cells.iloc[rng.choice(len(cells), size=12, replace=False)][columns].reset_index(drop=True)
         edge.loc[0, 'TotalCharges'] = ''
         edge.loc[1, 'tenure'] = ''
         edge.loc[2, 'MonthlyCharges'] = ''
@@ -547,30 +582,21 @@ def main(argv: list[str]) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    data = read_dataset(args.data, args.label)
-    log(f'training rows: {len(data.label)}, churned: {int(data.label.sum())}')
+    data, cells = read_dataset(args.data, args.label)
+    log(f'training rows: {data.size}, churned: {int(data.label.sum())}')
     specs = variant_specs(data.columns)
 
     log(f'model selection ({CV_REPEATS}x{CV_SPLITS}-fold stratified CV, C in {list(C_GRID)}):')
-    spec_name, chosen_c, search = select_model(data, specs, log)
+    spec_name, chosen_c, cv, search = select_model(data, specs, log)
     numeric_spec = NUMERIC_SPECS[spec_name]
-
+    requires, requires_analysis = assign_requires(specs, cv, chosen_c)
+    selector = Selector(specs, requires)
     optional_columns = [c for c in specs[0].columns if c not in REQUIRED_COLUMNS]
     shapes = {
         'all_columns': set(specs[0].columns),
         'saas_aliases': set(REQUIRED_COLUMNS) | (set(SAAS_ALIAS_COLUMNS) & set(optional_columns)),
         'required_only': set(REQUIRED_COLUMNS),
     }
-    # held-out rows are also scored with columns absent: each optional column alone (for `requires`)
-    # and whatever each variant lacks in each reported input shape (for `metrics`)
-    absent_sets = [(c,) for c in optional_columns]
-    for shape in shapes.values():
-        for spec in specs:
-            absent = tuple(c for c in spec.columns if c not in shape)
-            if absent and absent not in absent_sets:
-                absent_sets.append(absent)
-    scores = cross_validate(data, numeric_spec, specs, {s.name: (chosen_c[s.name],) for s in specs}, absent_sets)
-    requires, requires_analysis = assign_requires(specs, scores, chosen_c)
 
     encoder = fit_encoder(data, numeric_spec)
     raw = fill_with_means(encoder.encode(data.values, data.size))
@@ -604,16 +630,14 @@ def main(argv: list[str]) -> int:
                 'requires': requires[spec.name],
                 'coefficients': [float(v) for v in w],
                 'intercept': b,
-                'cv': scores[(spec.name, chosen_c[spec.name])].summary(),
+                'cv': cv.scores(spec.name, chosen_c[spec.name]).summary(),
             }
         )
 
-    def shape_metrics(columns: set[str]) -> dict:
-        name = next(s.name for s in specs if set(requires[s.name]) <= columns)
-        spec = next(s for s in specs if s.name == name)
-        absent = tuple(c for c in spec.columns if c not in columns)
-        key = (name, chosen_c[name]) + ((absent,) if absent else ())
-        return {**scores[key].summary(), 'variant': name}
+    def shape_metrics(present: set[str]) -> dict:
+        spec = selector.choose(present)
+        absent = frozenset(c for c in spec.columns if c not in present)
+        return {**cv.scores(spec.name, chosen_c[spec.name], absent).summary(), 'variant': spec.name}
 
     metrics = {name: shape_metrics(columns) for name, columns in shapes.items()}
 
@@ -640,7 +664,7 @@ def main(argv: list[str]) -> int:
         'training_data': {
             'file': args.source_file,
             'sha256': args.source_sha256,
-            'rows': int(len(data.label)),
+            'rows': int(data.size),
             'positives': int(data.label.sum()),
             'label_column': args.source_label or args.label,
         },
@@ -678,7 +702,7 @@ def main(argv: list[str]) -> int:
     rng = np.random.default_rng(SEED)
     parity = {
         'variant_names': [s.name for s in specs],
-        'cases': parity_cases(data, encoder, mean, scale, specs, requires, models, rng),
+        'cases': parity_cases(cells, encoder, mean, scale, selector, models, rng),
     }
 
     os.makedirs(args.out, exist_ok=True)

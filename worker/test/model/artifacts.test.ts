@@ -51,6 +51,9 @@ describe('model manifest', () => {
   it('lists variants richest first, ending with one that needs only the required columns', () => {
     expect(manifest.variants.map((v) => v.name)).toEqual(['full', 'saas', 'core']);
     expect(manifest.variants.at(-1)?.requires).toEqual([]);
+    // without InternetService and its add-on services the full coefficients score worse than core
+    expect(manifest.variants[variantIndex('full')]?.requires).toContain('InternetService');
+    expect(manifest.variants[variantIndex('saas')]?.requires).toEqual(['PaymentMethod']);
     const used = (name: string) =>
       new Set(
         manifest.features
