@@ -112,21 +112,22 @@ async function* recordChunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<
   };
   let carry: Uint8Array = new Uint8Array(0);
   let offset = 0;
+  let lines = 1;
   for await (const chunk of source) {
     const bytes = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
     const complete = completeLength(bytes);
     const body = bytes.subarray(0, complete);
     if (!isUtf8(body)) {
       const bad = firstInvalidUtf8(body);
-      feed(body.subarray(0, bad));
-      throw encodingError(parser.info.lines, offset + bad);
+      throw encodingError(lines + countLineBreaks(body.subarray(0, bad)), offset + bad);
     }
     carry = bytes.subarray(complete);
     offset += complete;
+    lines += countLineBreaks(body);
     const records = feed(body);
     if (records.length > 0) yield records;
   }
-  if (carry.length > 0) throw encodingError(parser.info.lines, offset);
+  if (carry.length > 0) throw encodingError(lines, offset);
   yield await finish(parser);
 }
 
@@ -163,8 +164,15 @@ function toInputError(error: unknown): Error {
 function encodingError(line: number, byte: number): InputError {
   return new InputError(
     'encoding',
-    `The file is not valid UTF-8 text (near line ${line}, byte ${byte + 1}). Save it as "CSV UTF-8" and upload again.`,
+    `The file is not valid UTF-8 text (line ${line}, byte ${byte + 1}). Save it as "CSV UTF-8" and upload again.`,
   );
+}
+
+/** Physical lines, as an editor counts them, so the error points where the user will look. */
+function countLineBreaks(bytes: Uint8Array): number {
+  let n = 0;
+  for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) n++;
+  return n;
 }
 
 /** Length of the prefix of `bytes` that does not end inside a multi-byte UTF-8 sequence. */

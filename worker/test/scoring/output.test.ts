@@ -1,0 +1,192 @@
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { IMPACT_THRESHOLDS, impactOf, type Factor } from '../../src/scoring/explain.js';
+import { readManifest, type Manifest } from '../../src/scoring/manifest.js';
+import { defaultModelDir } from '../../src/scoring/model.js';
+import {
+  createRowFormatter,
+  csvCell,
+  OUTPUT_COLUMNS,
+  textCell,
+  type RowFormatter,
+} from '../../src/scoring/output.js';
+
+let manifest: Manifest;
+let formatter: RowFormatter;
+beforeAll(async () => {
+  manifest = await readManifest(join(defaultModelDir(), 'manifest.json'));
+  formatter = createRowFormatter(manifest);
+});
+
+const factor = (name: string, contribution: number, message = `${name} message`): Factor => ({
+  factor: name,
+  impact: impactOf(Math.abs(contribution)) ?? 'low',
+  message,
+  source: 'model',
+  contribution,
+});
+
+function row(probability: number, risks: Factor[] = [], protective: Factor[] = [], customerId = 'c-1') {
+  const line = formatter.format({
+    customerId,
+    probability,
+    explanation: { risks, protective },
+    confidence: 'high',
+  });
+  const [cells] = parse<Record<string, string>>(formatter.header + line, { columns: true });
+  return { line, cells: cells as Record<string, string> };
+}
+
+describe('results row (spec/csv-io.md §8)', () => {
+  it('has the 17 columns in order plus customer_id', () => {
+    expect(formatter.header).toBe(
+      'customerID,risk_level,churn_risk_pct,recommendation,summary,key_risks,strengths,churn_probability,' +
+        'retention_probability,retention_prediction,retention_score,confidence,model_type,model_version,' +
+        'risk_factors,protective_factors,explanation,customer_id\n',
+    );
+    expect(OUTPUT_COLUMNS).toHaveLength(18);
+  });
+
+  it('formats a high-risk row exactly', () => {
+    const { line } = row(
+      0.7,
+      [
+        factor('contract_month_to_month', 0.61, 'Month-to-month contract'),
+        factor('tenure', 0.3, '2 months tenure - early high-risk period'),
+      ],
+      [factor('internet_service_dsl', -0.25, 'DSL internet service')],
+    );
+    expect(line).toBe(
+      'c-1,High,70.0%,HIGH RISK - Immediate intervention needed,' +
+        'HIGH RISK (70.0% churn probability). Immediate intervention recommended. Key concerns: Month-to-month contract; 2 months tenure - early high-risk period. Positive signs: DSL internet service.,' +
+        '"Month-to-month contract, 2 months tenure - early high-risk period",DSL internet service,0.7,0.3,0,30,high,' +
+        `${manifest.model_type},${manifest.model_version},` +
+        '"[{""factor"": ""contract_month_to_month"", ""impact"": ""high"", ""message"": ""Month-to-month contract"", ""source"": ""model"", ""contribution"": 0.61}, ' +
+        '{""factor"": ""tenure"", ""impact"": ""medium"", ""message"": ""2 months tenure - early high-risk period"", ""source"": ""model"", ""contribution"": 0.3}]",' +
+        '"[{""factor"": ""internet_service_dsl"", ""impact"": ""medium"", ""message"": ""DSL internet service"", ""source"": ""model"", ""contribution"": -0.25}]",' +
+        '"{""customer_id"": ""c-1"", ""churn_probability"": 70.0, ""risk_level"": ""High"", ' +
+        '""summary"": ""HIGH RISK (70.0% churn probability). Immediate intervention recommended. Key concerns: Month-to-month contract; 2 months tenure - early high-risk period. Positive signs: DSL internet service."", ' +
+        '""risk_factors"": [{""factor"": ""contract_month_to_month"", ""impact"": ""high"", ""description"": ""Month-to-month contract""}, {""factor"": ""tenure"", ""impact"": ""medium"", ""description"": ""2 months tenure - early high-risk period""}], ' +
+        '""protective_factors"": [{""factor"": ""internet_service_dsl"", ""impact"": ""medium"", ""description"": ""DSL internet service""}]}",' +
+        'c-1\n',
+    );
+  });
+
+  it.each([
+    [0.6000001, 'High', 'HIGH RISK - Immediate intervention needed'],
+    [0.6, 'Medium', 'MEDIUM RISK - Proactive engagement recommended'],
+    [0.3000001, 'Medium', 'MEDIUM RISK - Proactive engagement recommended'],
+    [0.3, 'Low', 'LOW RISK - Continue monitoring'],
+    [0, 'Low', 'LOW RISK - Continue monitoring'],
+    [1, 'High', 'HIGH RISK - Immediate intervention needed'],
+  ])('p = %d is %s (thresholds from the manifest: > 0.6, > 0.3)', (p, level, recommendation) => {
+    const { cells } = row(p);
+    expect(cells.risk_level).toBe(level);
+    expect(cells.recommendation).toBe(recommendation);
+    expect(formatter.riskLevel(p)).toBe(level);
+  });
+
+  it.each([
+    [0.7, '70.0%', '0.7', '0.3', '0', '30', 70.0],
+    [1, '100.0%', '1.0', '0.0', '0', '0', 100.0],
+    [0, '0.0%', '0.0', '1.0', '1', '100', 0.0],
+    [0.5, '50.0%', '0.5', '0.5', '1', '50', 50.0],
+    [0.12345, '12.3%', '0.123', '0.877', '1', '87', 12.3],
+    [0.1225, '12.2%', '0.122', '0.877', '1', '87', 12.2],
+    [0.4999, '50.0%', '0.5', '0.5', '1', '50', 50.0],
+  ])(
+    'p = %d: pct %s, churn %s, retention %s, prediction %s, score %s',
+    (p, pct, churn, stay, prediction, score, percent) => {
+      const { cells } = row(p);
+      expect(cells.churn_risk_pct).toBe(pct);
+      expect(cells.churn_probability).toBe(churn);
+      expect(cells.retention_probability).toBe(stay);
+      expect(cells.retention_prediction).toBe(prediction);
+      expect(cells.retention_score).toBe(score);
+      expect((JSON.parse(cells.explanation ?? '') as { churn_probability: number }).churn_probability).toBe(
+        percent,
+      );
+    },
+  );
+
+  it('uses the fallback factors when there is no risk or protective factor (not in the factor columns)', () => {
+    const high = row(0.75).cells;
+    expect(high.key_risks).toBe('Churn probability of 75.0% indicates significant risk');
+    expect(high.strengths).toBe('');
+    expect(high.summary).toBe(
+      'HIGH RISK (75.0% churn probability). Immediate intervention recommended. Key concerns: Churn probability of 75.0% indicates significant risk.',
+    );
+    expect(high.risk_factors).toBe('[]');
+    expect(high.protective_factors).toBe('[]');
+    expect(JSON.parse(high.explanation ?? '')).toMatchObject({
+      risk_factors: [
+        {
+          factor: 'high_churn_probability',
+          impact: 'high',
+          description: 'Churn probability of 75.0% indicates significant risk',
+        },
+      ],
+      protective_factors: [],
+    });
+    expect(row(0.45).cells.key_risks).toBe('Churn probability of 45.0% requires monitoring');
+    const low = row(0.1).cells;
+    expect(low.key_risks).toBe('Standard customer risk profile');
+    expect(low.strengths).toBe('Low churn probability of 10.0% indicates strong retention');
+    expect(low.summary).toBe(
+      'LOW RISK (10.0% churn probability). Continue monitoring. Key concerns: Standard customer risk profile. Positive signs: Low churn probability of 10.0% indicates strong retention.',
+    );
+  });
+
+  it('lists 3 messages in key_risks/strengths, 2 in the summary and 3 per side in the explanation', () => {
+    const risks = [0.9, 0.8, 0.7, 0.6].map((c, i) => factor(`r${i}`, c));
+    const { cells } = row(0.9, risks);
+    expect(cells.key_risks).toBe('r0 message, r1 message, r2 message');
+    expect(cells.summary).toContain('Key concerns: r0 message; r1 message.');
+    expect((JSON.parse(cells.risk_factors ?? '') as unknown[]).length).toBe(4);
+    expect((JSON.parse(cells.explanation ?? '') as { risk_factors: unknown[] }).risk_factors).toHaveLength(3);
+  });
+
+  it('writes strict JSON with Python separators, keys in order and non-ASCII kept', () => {
+    const { cells, line } = row(0.5, [], [], 'Zoë "quoted" \\ \u0001');
+    const explanation = cells.explanation ?? '';
+    expect(Object.keys(JSON.parse(explanation) as object)).toEqual([
+      'customer_id',
+      'churn_probability',
+      'risk_level',
+      'summary',
+      'risk_factors',
+      'protective_factors',
+    ]);
+    expect(explanation).toMatch(
+      /^\{"customer_id": "Zoë \\"quoted\\" \\\\ \\u0001", "churn_probability": 50\.0, "risk_level": "Medium", /,
+    );
+    expect(line).not.toMatch(/NaN|Infinity/);
+  });
+
+  it('neutralises CSV injection in text cells and quotes only when needed', () => {
+    for (const start of ['=', '+', '-', '@', '\t', '\r'])
+      expect(textCell(`${start}cmd`).replace(/^"|"$/g, '')).toBe(`'${start}cmd`);
+    expect(textCell('plain')).toBe('plain');
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('two\nlines')).toBe('"two\nlines"');
+    const { cells } = row(0.2, [], [], '=SUM(A1)');
+    expect(cells.customerID).toBe("'=SUM(A1)");
+    expect(cells.customer_id).toBe("'=SUM(A1)");
+    expect(cells.churn_probability).toBe('0.2');
+  });
+});
+
+describe('impact bands', () => {
+  it.each([
+    [IMPACT_THRESHOLDS.high, 'high'],
+    [IMPACT_THRESHOLDS.high - 1e-9, 'medium'],
+    [IMPACT_THRESHOLDS.medium, 'medium'],
+    [IMPACT_THRESHOLDS.medium - 1e-9, 'low'],
+    [IMPACT_THRESHOLDS.low, 'low'],
+    [IMPACT_THRESHOLDS.low - 1e-9, undefined],
+  ])('|contribution| %d → %s', (magnitude, impact) => {
+    expect(impactOf(magnitude)).toBe(impact);
+  });
+});

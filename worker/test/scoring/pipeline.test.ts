@@ -1,0 +1,216 @@
+import { Writable } from 'node:stream';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, OUTPUT_COLUMNS, scoreCsv, type ChurnModel } from '../../src/scoring/index.js';
+import { chunked, fixture, inputError, MemorySink, scoreText } from './helpers.js';
+
+let model: ChurnModel;
+beforeAll(async () => {
+  model = await loadModel();
+});
+
+const HEADER = 'customerID,tenure,MonthlyCharges,TotalCharges,Contract';
+
+describe('scoreCsv on each input shape', () => {
+  it('scores the full Telco shape with the full variant and writes the 18 columns', async () => {
+    const { text, summary, rows } = await scoreText(model, await fixture('telco-sample.csv'));
+    expect(text.split('\n')[0]).toBe(OUTPUT_COLUMNS.join(','));
+    expect(summary).toMatchObject({ originalRows: 26, rowsProcessed: 26, variant: 'full', imputedCells: 2 });
+    expect(summary.riskCounts.High + summary.riskCounts.Medium + summary.riskCounts.Low).toBe(26);
+    expect(summary.modelVersion).toBe(model.manifest.model_version);
+    expect(rows.map((r) => r.customerID)).toEqual(rows.map((r) => r.customer_id));
+    expect(rows[0]?.customerID).toBe('7590-VHVEG');
+    // the Telco file's blank TotalCharges (" ") is imputed, not a failure (lessons #17)
+    expect(rows.find((r) => r.customerID === '3115-CZMZD')?.risk_factors).toBeDefined();
+  });
+
+  it('scores a SaaS file through its aliases, with engagement signals that do not move the score', async () => {
+    const input = (await fixture('saas-aliases.csv')).toString();
+    const { summary, rows } = await scoreText(model, input);
+    expect(summary.variant).toBe('saas');
+    expect(summary.mappedColumns).toMatchObject({
+      customerID: 'user_id',
+      tenure: 'months_subscribed',
+      MonthlyCharges: 'mrr',
+      TotalCharges: 'total_revenue',
+      Contract: 'plan_type',
+      PaymentMethod: 'payment_type',
+      feature_usage_score: 'feature_usage_score',
+    });
+    const user6 = rows.find((r) => r.customerID === 'user_0006');
+    const risks = JSON.parse(user6?.risk_factors ?? '[]') as {
+      factor: string;
+      message: string;
+      source: string;
+    }[];
+    expect(risks.filter((f) => f.source === 'engagement_signal').map((f) => f.factor)).toEqual([
+      'low_product_usage',
+      'high_support_needs',
+      'inactive_user',
+      'no_integrations',
+      'trial_not_converted',
+    ]);
+    expect(risks.find((f) => f.factor === 'low_product_usage')?.message).toBe(
+      'Low usage (22%) indicates customer not getting value (engagement signal, not part of the churn score)',
+    );
+    const protective = JSON.parse(user6?.protective_factors ?? '[]') as { factor: string; source: string }[];
+    expect(protective.map((f) => f.factor)).toContain('high_seat_utilization');
+    expect(protective.map((f) => f.factor)).not.toContain('has_integrations');
+
+    // Dropping every engagement column leaves every probability exactly as it was.
+    const lines = input
+      .trim()
+      .split('\n')
+      .map((line) =>
+        line
+          .split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)
+          .slice(0, 7)
+          .join(','),
+      );
+    const without = await scoreText(model, lines.join('\n') + '\n');
+    expect(without.rows.map((r) => r.churn_probability)).toEqual(rows.map((r) => r.churn_probability));
+  });
+
+  it('scores a required-only file with the core variant, reading ids as text and neutralising formulas', async () => {
+    const { rows, summary } = await scoreText(model, await fixture('required-only.csv'));
+    expect(summary.variant).toBe('core');
+    expect(rows.map((r) => r.customerID)).toEqual([
+      '00123',
+      '00124',
+      `'=HYPERLINK("x")`,
+      "'-5",
+      "'@id",
+      'id, with comma',
+    ]);
+    expect(rows.map((r) => r.customer_id)).toEqual(rows.map((r) => r.customerID));
+    expect(summary.imputedCells).toBe(1);
+  });
+});
+
+describe('scoreCsv parsing rules', () => {
+  const rowsOf = async (input: string | Uint8Array, chunkSize?: number) =>
+    (await scoreText(model, input, chunkSize)).rows;
+
+  it('accepts CRLF, a BOM, quoted commas and line breaks, and skips blank lines and empty records', async () => {
+    const input = `\ufeff${HEADER}\r\n"a,1",1,20,20,Monthly\r\n\r\n"b\nc",2,30,60,Annual\r\n,,,,\r\n`;
+    const rows = await rowsOf(input);
+    expect(rows.map((r) => r.customerID)).toEqual(['a,1', 'b\nc']);
+    const { summary } = await scoreText(model, input);
+    expect(summary).toMatchObject({ originalRows: 3, rowsProcessed: 2 });
+  });
+
+  it('reads short rows as missing trailing cells and ignores empty extra cells', async () => {
+    const { rows, summary } = await scoreText(model, `${HEADER}\nshort,5,20\nextra,5,20,100,Monthly,,\n`);
+    // short: TotalCharges and Contract imputed, about half of the core variant's weight
+    expect(rows.map((r) => [r.customerID, r.confidence])).toEqual([
+      ['short', 'medium'],
+      ['extra', 'high'],
+    ]);
+    expect(summary.imputedCells).toBe(2);
+  });
+
+  it('gives the same bytes for any chunking, a multi-byte character split across chunks included', async () => {
+    const input = Buffer.from(`${HEADER}\nJosé-ü-€-𝄞,5,20,100,Monthly\nb,1,1,1,Annual\n`);
+    const whole = await scoreText(model, input);
+    for (const size of [1, 2, 3, 7, 64]) expect((await scoreText(model, input, size)).text).toBe(whole.text);
+    expect(whole.rows[0]?.customerID).toBe('José-ü-€-𝄞');
+    expect(JSON.parse(whole.rows[0]?.explanation ?? '{}')).toMatchObject({ customer_id: 'José-ü-€-𝄞' });
+  });
+
+  it('is deterministic: the same input gives the same bytes', async () => {
+    const input = await fixture('telco-sample.csv');
+    expect((await scoreText(model, input)).text).toBe((await scoreText(model, input, 100)).text);
+  });
+});
+
+describe('scoreCsv input errors', () => {
+  it.each([
+    ['empty.csv', 'empty_file', /^The CSV file is empty\./],
+    ['header-only.csv', 'no_data_rows', /^CSV has no data rows\./],
+    [
+      'missing-columns.csv',
+      'missing_columns',
+      /^Missing required columns: TotalCharges, Contract\. Please ensure/,
+    ],
+    ['latin1.csv', 'encoding', /^The file is not valid UTF-8 text \(line 3, byte 76\)/],
+    ['shifted-columns.csv', 'malformed_csv', /^Record 3 has 6 fields but the header has 5\./],
+    ['unclosed-quote.csv', 'malformed_csv', /a double quote is not closed/],
+  ])('%s → %s', async (name, code, message) => {
+    const error = await inputError(scoreCsv(model, chunked(await fixture(name)), new MemorySink()));
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
+  });
+
+  it('fails on a truncated multi-byte character at the end of the file', async () => {
+    const bytes = Buffer.concat([Buffer.from(`${HEADER}\nab,1,1,1,Monthly\nc`), Buffer.from([0xe2, 0x82])]);
+    expect((await inputError(scoreCsv(model, chunked(bytes, 5), new MemorySink()))).code).toBe('encoding');
+  });
+
+  it('fails cleanly on a record larger than the limit', async () => {
+    const input = `${HEADER}\n"${'x'.repeat(1024 * 1024 + 10)}",1,1,1,Monthly\n`;
+    const error = await inputError(scoreCsv(model, chunked(Buffer.from(input)), new MemorySink()));
+    expect(error.code).toBe('line_too_long');
+  });
+
+  it('treats a file whose only records are empty as having no data rows', async () => {
+    expect(
+      (await inputError(scoreCsv(model, chunked(Buffer.from(`${HEADER}\n,,,,\n ,,,,\n`)), new MemorySink())))
+        .code,
+    ).toBe('no_data_rows');
+  });
+
+  it('never puts cell values in a message', async () => {
+    const error = await inputError(
+      scoreCsv(model, chunked(Buffer.from(`${HEADER}\nsecret-id,1,2,secret value,3,4\n`)), new MemorySink()),
+    );
+    expect(error.message).not.toContain('secret');
+  });
+});
+
+describe('scoreCsv streaming', () => {
+  const manyRows = (n: number): Buffer =>
+    Buffer.from(
+      HEADER +
+        '\n' +
+        Array.from({ length: n }, (_, i) => `c${i},${i % 72},${20 + (i % 90)},${i * 10},Monthly`).join('\n'),
+    );
+
+  it('waits for a slow sink and reports progress per batch', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const chunks: Buffer[] = [];
+    const slow = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _, callback) {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        chunks.push(chunk);
+        setTimeout(() => {
+          inFlight--;
+          callback();
+        }, 2);
+      },
+    });
+    const progress: number[] = [];
+    const summary = await scoreCsv(model, chunked(manyRows(5000)), slow, {
+      onProgress: (n) => progress.push(n),
+    });
+    expect(summary.rowsProcessed).toBe(5000);
+    expect(progress).toEqual([2048, 4096, 5000]);
+    expect(maxInFlight).toBe(1);
+    expect(Buffer.concat(chunks).toString().split('\n')).toHaveLength(5002);
+  });
+
+  it('fails instead of hanging when the sink is destroyed while it waits', async () => {
+    const stuck = new Writable({ highWaterMark: 16, write: () => undefined });
+    setTimeout(() => stuck.destroy(new Error('upload failed')), 20);
+    await expect(scoreCsv(model, chunked(manyRows(3000)), stuck)).rejects.toThrow('upload failed');
+  });
+
+  it('stops when aborted', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('job timed out'));
+    await expect(
+      scoreCsv(model, chunked(manyRows(10)), new MemorySink(), { signal: controller.signal }),
+    ).rejects.toThrow('job timed out');
+  });
+});
