@@ -12,8 +12,8 @@ sum(contributions) + intercept = logit. One coefficient vector ("variant") is fi
 that lacks optional columns is scored by a model trained without them instead of by a model that
 silently treats them as average.
 
-Everything is deterministic (fixed seeds, fixed fold assignment, lbfgs): the same input gives the same
-bytes in all three files.
+Everything is deterministic (fixed seeds and folds, lbfgs, single-threaded BLAS): the same input and
+library versions give the same bytes in all three files.
 """
 
 from __future__ import annotations
@@ -381,7 +381,9 @@ def select_model(data: Dataset, specs: list[VariantSpec], log) -> tuple[str, dic
         search[spec_name] = {s.name: {str(c): summaries[(s.name, c)] for c in C_GRID} for s in specs}
         log(
             f'  numeric encoding {spec_name}: '
-            + ', '.join(f'{s.name} C={chosen[s.name]} auc={summaries[(s.name, chosen[s.name])]["auc"]:.4f}' for s in specs)
+            + ', '.join(
+                f'{s.name} C={chosen[s.name]} auc={summaries[(s.name, chosen[s.name])]["auc"]:.4f}' for s in specs
+            )
         )
         if best is None or total < best[0]:
             best = (total, spec_name, chosen, cv)
@@ -422,7 +424,9 @@ def assign_requires(specs: list[VariantSpec], cv: CrossValidation, chosen_c: dic
             present = set(REQUIRED_COLUMNS) | set(chosen)
             fallback = selector.choose(present, poorer)
             own, other = auc(spec, present), auc(fallback, present)
-            steps.append({'with': list(chosen), 'auc': round(own, 6), 'fallback': fallback.name, 'fallback_auc': round(other, 6)})
+            steps.append(
+                {'with': list(chosen), 'auc': round(own, 6), 'fallback': fallback.name, 'fallback_auc': round(other, 6)}
+            )
             if own > other or len(chosen) == len(optional):
                 break
             candidates = [c for c in optional if c not in chosen]
@@ -491,19 +495,19 @@ def build_onnx(mean: np.ndarray, scale: np.ndarray, weights: np.ndarray, interce
 # -------------------------------------------------------------------------------------------- parity
 
 
-def parity_cases(cells: pd.DataFrame, encoder: Encoder, mean, scale, selector: Selector, models, rng) -> list[dict]:
+def parity_cases(cells: pd.DataFrame, model: 'FittedModel', selector: Selector, rng) -> list[dict]:
     """Rows the TypeScript encoder and ONNX must reproduce: real rows, rows with one optional column
     absent, rows with missing and out-of-range cells; probabilities from scikit-learn. Each case's
     columns select its variant under the scoring-time rule."""
     cases = []
 
     def add(spec: VariantSpec, rows: pd.DataFrame) -> None:
-        raw = encoder.encode(parse_columns(rows), len(rows), mean)
-        z = (raw - mean) / scale
-        mask = feature_mask(encoder, spec.columns)
-        model = models[spec.name]
-        probability = model.predict_proba(z[:, mask])[:, 1]
-        logit = model.decision_function(z[:, mask])
+        raw = model.encoder.encode(parse_columns(rows), len(rows), model.mean)
+        z = (raw - model.mean) / model.scale
+        mask = feature_mask(model.encoder, spec.columns)
+        estimator = model.estimators[spec.name]
+        probability = estimator.predict_proba(z[:, mask])[:, 1]
+        logit = estimator.decision_function(z[:, mask])
         chosen = selector.choose(set(rows.columns))
         if chosen.name != spec.name:
             raise AssertionError(f'parity case for {spec.name} would select {chosen.name}')
@@ -567,88 +571,60 @@ def write_atomically(directory: str, files: dict[str, bytes]) -> None:
                 os.unlink(tmp)
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--data', required=True, help='canonical CSV with a 0/1 label column')
-    parser.add_argument('--label', required=True, help='name of the 0/1 label column in --data')
-    parser.add_argument('--out', required=True, help='directory for churn.onnx, manifest.json, parity.json')
-    parser.add_argument('--source-file', required=True, help='name of the original training file')
-    parser.add_argument('--source-sha256', required=True, help='sha256 of the original training file')
-    parser.add_argument('--source-label', help='label column name in the original file (default: --label)')
-    parser.add_argument('--column-mapping-version', default='1')
-    parser.add_argument('--created-at', default='unrecorded', help='build time to record (default: none, reproducible)')
-    args = parser.parse_args(argv)
+@dataclass(frozen=True)
+class FittedModel:
+    encoder: Encoder
+    mean: np.ndarray
+    scale: np.ndarray
+    specs: list[VariantSpec]
+    weights: np.ndarray  # [V, F]
+    intercepts: np.ndarray  # [V]
+    estimators: dict[str, LogisticRegression]
 
-    def log(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
 
-    data, cells = read_dataset(args.data, args.label)
-    log(f'training rows: {data.size}, churned: {int(data.label.sum())}')
-    specs = variant_specs(data.columns)
-
-    log(f'model selection ({CV_REPEATS}x{CV_SPLITS}-fold stratified CV, C in {list(C_GRID)}):')
-    spec_name, chosen_c, cv, search = select_model(data, specs, log)
-    numeric_spec = NUMERIC_SPECS[spec_name]
-    requires, requires_analysis = assign_requires(specs, cv, chosen_c)
-    selector = Selector(specs, requires)
-    optional_columns = [c for c in specs[0].columns if c not in REQUIRED_COLUMNS]
-    shapes = {
-        'all_columns': set(specs[0].columns),
-        'saas_aliases': set(REQUIRED_COLUMNS) | (set(SAAS_ALIAS_COLUMNS) & set(optional_columns)),
-        'required_only': set(REQUIRED_COLUMNS),
-    }
-
+def fit_model(data: Dataset, numeric_spec, specs: list[VariantSpec], chosen_c: dict[str, float]) -> FittedModel:
+    """The shipped model: encoder and scaler fitted on all rows, one logistic regression per variant."""
     encoder = fit_encoder(data, numeric_spec)
     raw = fill_with_means(encoder.encode(data.values, data.size))
     mean, scale = fit_scaler(raw)
     z = (raw - mean) / scale
-    weights, intercepts, models = [], [], {}
+    weights, intercepts, estimators = [], [], {}
     for spec in specs:
-        w, b, model = fit_logistic(z, data.label, feature_mask(encoder, spec.columns), chosen_c[spec.name])
+        w, b, estimator = fit_logistic(z, data.label, feature_mask(encoder, spec.columns), chosen_c[spec.name])
         weights.append(w)
         intercepts.append(b)
-        models[spec.name] = model
+        estimators[spec.name] = estimator
+    return FittedModel(encoder, mean, scale, specs, np.vstack(weights), np.array(intercepts), estimators)
 
-    onnx_bytes = build_onnx(
-        mean,
-        scale,
-        np.vstack(weights),
-        np.array(intercepts),
-        f'RetainWise churn model: logistic regression, {len(specs)} variants, trained on {args.source_file}',
-    )
-    onnx_sha = hashlib.sha256(onnx_bytes).hexdigest()
 
-    features = []
-    for j, feature in enumerate(encoder.features):
-        features.append({**feature, 'mean': float(mean[j]), 'scale': float(scale[j])})
+def input_shapes(specs: list[VariantSpec]) -> dict[str, set[str]]:
+    """The input shapes reported in the manifest's `metrics`."""
+    optional = set(specs[0].columns) - set(REQUIRED_COLUMNS)
+    return {
+        'all_columns': set(specs[0].columns),
+        'saas_aliases': set(REQUIRED_COLUMNS) | (set(SAAS_ALIAS_COLUMNS) & optional),
+        'required_only': set(REQUIRED_COLUMNS),
+    }
 
-    variants = []
-    for spec, w, b in zip(specs, weights, intercepts):
-        variants.append(
-            {
-                'name': spec.name,
-                'requires': requires[spec.name],
-                'coefficients': [float(v) for v in w],
-                'intercept': b,
-                'cv': cv.scores(spec.name, chosen_c[spec.name]).summary(),
-            }
-        )
+
+def build_manifest(args, data: Dataset, model: FittedModel, onnx_sha: str, selection: dict) -> dict:
+    cv: CrossValidation = selection['cv']
+    chosen_c: dict[str, float] = selection['C']
+    selector: Selector = selection['selector']
 
     def shape_metrics(present: set[str]) -> dict:
         spec = selector.choose(present)
         absent = frozenset(c for c in spec.columns if c not in present)
         return {**cv.scores(spec.name, chosen_c[spec.name], absent).summary(), 'variant': spec.name}
 
-    metrics = {name: shape_metrics(columns) for name, columns in shapes.items()}
-
     columns: dict[str, dict] = {}
     for column in data.columns:
         if column in NUMERIC_COLUMNS:
             columns[column] = {}
-        elif column in encoder.categories:
-            columns[column] = {'categories': list(encoder.categories[column])}
+        elif column in model.encoder.categories:
+            columns[column] = {'categories': list(model.encoder.categories[column])}
 
-    manifest = {
+    return {
         'schema_version': 1,
         'model_type': 'logistic_regression',
         'model_version': f'2.0.0+{onnx_sha[:12]}',
@@ -669,14 +645,26 @@ def main(argv: list[str]) -> int:
             'label_column': args.source_label or args.label,
         },
         'columns': columns,
-        'features': features,
-        'variants': variants,
+        'features': [
+            {**feature, 'mean': float(model.mean[j]), 'scale': float(model.scale[j])}
+            for j, feature in enumerate(model.encoder.features)
+        ],
+        'variants': [
+            {
+                'name': spec.name,
+                'requires': selector.requires[spec.name],
+                'coefficients': [float(v) for v in model.weights[i]],
+                'intercept': float(model.intercepts[i]),
+                'cv': cv.scores(spec.name, chosen_c[spec.name]).summary(),
+            }
+            for i, spec in enumerate(model.specs)
+        ],
         'thresholds': THRESHOLDS,
-        'metrics': metrics,
+        'metrics': {name: shape_metrics(present) for name, present in input_shapes(model.specs).items()},
         'training': {
             'estimator': 'sklearn.linear_model.LogisticRegression(penalty="l2", solver="lbfgs")',
             'standardisation': 'sklearn.preprocessing.StandardScaler on the raw-encoded features',
-            'numeric_encoding': spec_name,
+            'numeric_encoding': selection['numeric_encoding'],
             'missing_values': (
                 'numeric cell: the feature impute (training median), then clip and transform; categorical '
                 'cell that is missing or not in the column categories: every indicator of the column takes '
@@ -687,8 +675,8 @@ def main(argv: list[str]) -> int:
             'cv': f'RepeatedStratifiedKFold(n_splits={CV_SPLITS}, n_repeats={CV_REPEATS}, random_state={SEED})',
             'cv_note': 'metrics come from the same folds that chose C and the encoding (slightly optimistic)',
             'c_grid': list(C_GRID),
-            'requires_analysis': requires_analysis,
-            'search': search,
+            'requires_analysis': selection['requires_analysis'],
+            'search': selection['search'],
             'versions': {
                 'python': platform.python_version(),
                 'numpy': np.__version__,
@@ -699,10 +687,52 @@ def main(argv: list[str]) -> int:
         },
     }
 
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--data', required=True, help='canonical CSV with a 0/1 label column')
+    parser.add_argument('--label', required=True, help='name of the 0/1 label column in --data')
+    parser.add_argument('--out', required=True, help='directory for churn.onnx, manifest.json, parity.json')
+    parser.add_argument('--source-file', required=True, help='name of the original training file')
+    parser.add_argument('--source-sha256', required=True, help='sha256 of the original training file')
+    parser.add_argument('--source-label', help='label column name in the original file (default: --label)')
+    parser.add_argument('--column-mapping-version', default='1')
+    parser.add_argument('--created-at', default='unrecorded', help='build time to record (default: none, reproducible)')
+    args = parser.parse_args(argv)
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    data, cells = read_dataset(args.data, args.label)
+    log(f'training rows: {data.size}, churned: {int(data.label.sum())}')
+    specs = variant_specs(data.columns)
+
+    log(f'model selection ({CV_REPEATS}x{CV_SPLITS}-fold stratified CV, C in {list(C_GRID)}):')
+    numeric_encoding, chosen_c, cv, search = select_model(data, specs, log)
+    requires, requires_analysis = assign_requires(specs, cv, chosen_c)
+    selector = Selector(specs, requires)
+    model = fit_model(data, NUMERIC_SPECS[numeric_encoding], specs, chosen_c)
+
+    onnx_bytes = build_onnx(
+        model.mean,
+        model.scale,
+        model.weights,
+        model.intercepts,
+        f'RetainWise churn model: logistic regression, {len(specs)} variants, trained on {args.source_file}',
+    )
+    selection = {
+        'cv': cv,
+        'C': chosen_c,
+        'selector': selector,
+        'numeric_encoding': numeric_encoding,
+        'requires_analysis': requires_analysis,
+        'search': search,
+    }
+    manifest = build_manifest(args, data, model, hashlib.sha256(onnx_bytes).hexdigest(), selection)
     rng = np.random.default_rng(SEED)
     parity = {
         'variant_names': [s.name for s in specs],
-        'cases': parity_cases(cells, encoder, mean, scale, selector, models, rng),
+        'cases': parity_cases(cells, model, selector, rng),
     }
 
     os.makedirs(args.out, exist_ok=True)
@@ -714,7 +744,7 @@ def main(argv: list[str]) -> int:
             'parity.json': to_json(parity).encode(),
         },
     )
-    for name, m in metrics.items():
+    for name, m in manifest['metrics'].items():
         log(f'{name}: variant {m["variant"]} auc={m["auc"]:.4f}±{m["auc_std"]:.4f} brier={m["brier"]:.4f}')
     log(f'wrote {args.out}/churn.onnx, manifest.json, parity.json ({len(parity["cases"])} parity cases)')
     return 0
