@@ -251,7 +251,8 @@ class VariantSpec:
 
 
 def variant_specs(present: tuple[str, ...]) -> list[VariantSpec]:
-    """Richest first; variants whose column set equals a richer one's are dropped."""
+    """Richest first. Variants with the same columns are one, named after the poorest of them (a file
+    with only the required columns trains `core`, one with only SaaS-aliasable extras `saas`)."""
     optional = [c for c in CATEGORICAL_COLUMNS if c in present and c not in REQUIRED_COLUMNS]
     candidates = [
         VariantSpec('full', tuple(REQUIRED_COLUMNS) + tuple(optional)),
@@ -259,9 +260,9 @@ def variant_specs(present: tuple[str, ...]) -> list[VariantSpec]:
         VariantSpec('core', tuple(REQUIRED_COLUMNS)),
     ]
     specs: list[VariantSpec] = []
-    for spec in candidates:
+    for spec in reversed(candidates):
         if all(set(spec.columns) != set(s.columns) for s in specs):
-            specs.append(spec)
+            specs.insert(0, spec)
     return specs
 
 

@@ -96,7 +96,7 @@ describe('npm run train', () => {
         rows: 600,
       });
       expect(check.manifest.variants.map((v) => [v.name, v.requires])).toEqual([
-        ['full', expect.any(Array)],
+        ['saas', expect.any(Array)],
         ['core', []],
       ]);
       expect(Object.keys(check.manifest.columns).sort()).toEqual([
