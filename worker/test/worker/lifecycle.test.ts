@@ -24,7 +24,7 @@ import {
  * workers run src/main.ts exactly as the container does.
  */
 
-const context = useStack({ visibilityTimeoutSeconds: 2 });
+const context = useStack({ visibilityTimeoutSeconds: 3 });
 // Big enough that a job is certainly still running a few milliseconds after it was claimed (~1 s of scoring).
 const LARGE = telcoCsv(4000);
 
@@ -48,7 +48,7 @@ it('a job whose worker is killed (SIGKILL) mid-job is completed by another, once
   await doomed.exited;
   expect((await readPrediction(context.stack, job.predictionId))?.status).toBe('RUNNING');
 
-  // The message reappears after its visibility timeout (2 s) and the redelivery reclaims the RUNNING row.
+  // The message reappears after its visibility timeout (3 s) and the redelivery reclaims the RUNNING row.
   const survivor = await startTestWorker(context.stack);
   try {
     const row = await waitForPrediction(context.stack, job.predictionId);
@@ -73,13 +73,14 @@ describe('SIGTERM', () => {
   });
 
   it('hands an unfinished job straight back (visibility 0) when the drain time is up', async () => {
-    const job = await submitJob(context.stack, { csv: LARGE });
+    // larger, so the job is certainly unfinished when the signal is handled, even on a loaded machine
+    const job = await submitJob(context.stack, { csv: telcoCsv(12_000) });
     const worker = spawnWorker(childEnv({ SHUTDOWN_TIMEOUT_SECONDS: '0' }));
     await waitFor(isRunning(job.predictionId));
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect(worker.output()).toContain('"handed_back":1');
-    // visible again at once, long before the 2 s visibility timeout would have run out
+    // visible again at once, long before the 3 s visibility timeout would have run out
     const queued = context.stack.fauxqs.inspectQueue(context.stack.queueName);
     const visibleAgain = [
       ...(queued?.messages.ready ?? []),
@@ -99,12 +100,12 @@ describe('SIGTERM', () => {
 });
 
 it('keeps a long job invisible with heartbeats instead of letting it run twice', async () => {
-  const job = await submitJob(context.stack, { csv: telcoCsv(10_000) });
+  const job = await submitJob(context.stack, { csv: telcoCsv(15_000) });
   const worker = spawnWorker(childEnv());
   try {
     await waitFor(isRunning(job.predictionId));
-    // past the 2 s visibility timeout, the message is still in flight with a deadline pushed into the future
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // past the 3 s visibility timeout, the message is still in flight with a deadline pushed into the future
+    await new Promise((resolve) => setTimeout(resolve, 3500));
     const row = await readPrediction(context.stack, job.predictionId);
     if (row?.status === 'RUNNING') {
       const queue = context.stack.fauxqs.inspectQueue(context.stack.queueName);
@@ -114,6 +115,8 @@ it('keeps a long job invisible with heartbeats instead of letting it run twice',
       expect(inflight?.message.approximateReceiveCount).toBe(1);
     }
     expect(await waitForPrediction(context.stack, job.predictionId)).toMatchObject({ status: 'COMPLETED' });
+    // the row may turn COMPLETED a moment before the child's log line reaches us
+    await waitFor(() => (worker.output().includes('"msg":"job completed"') ? true : undefined), 5000);
     expect(worker.output()).toContain('"receive_count":1');
     expect(worker.output()).not.toContain('"receive_count":2');
   } finally {
