@@ -6,7 +6,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', 'worker/model/**', 'worker/training/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', 'worker/model/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
