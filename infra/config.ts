@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ALARM_DEFAULTS } from './alarms.js';
 import { SCALING_DEFAULTS, validateScalingSettings } from './autoscaling.js';
 import { BACKEND_DEFAULTS, validateBackendSettings } from './backend-service.js';
-import { CI_DEFAULTS, type StateBackend } from './github-oidc.js';
+import { CI_DEFAULTS, type DeployTrust, type StateBackend } from './github-oidc.js';
 import { validateNetworkSettings, type NetworkSettings } from './network.js';
 import { QUEUE_DEFAULTS, validateQueueSettings } from './queues.js';
 import { ConfigError, type Issue } from './validation.js';
@@ -186,6 +186,9 @@ const schema = z.strictObject({
     formats.githubRepository,
     'the GitHub repository as "owner/name", exactly as GitHub spells it',
   ),
+  githubDeployTrust: z
+    .enum(['environment', 'branch', 'both'], { error: 'must be "environment", "branch" or "both"' })
+    .optional(),
   githubDeployBranch: text(formats.gitRef, 'a branch name').optional(),
   githubDeployEnvironment: text(formats.gitRef, 'a GitHub environment name').optional(),
   githubOidcProviderArn: text(
@@ -287,6 +290,7 @@ export interface InfraConfig {
   };
   ci: {
     repository: string;
+    deployTrust: DeployTrust;
     deployBranch: string;
     deployEnvironment: string;
     oidcProviderArn: string | undefined;
@@ -366,6 +370,9 @@ export function parseConfig(
         })
       : unusedBackendKeys(parsed.data)),
     ...stateBackendIssues(parsed.data),
+    ...(parsed.data.githubDeployBranch !== undefined && config.ci.deployTrust === 'environment'
+      ? [{ key: 'githubDeployBranch', message: 'only applies when githubDeployTrust is "branch" or "both"' }]
+      : []),
   ];
   if (issues.length > 0) throw fail(issues);
   return config;
@@ -554,6 +561,7 @@ function resolve(raw: RawConfig, ctx: { project: string; stack: string }, region
     },
     ci: {
       repository: raw.githubRepository,
+      deployTrust: raw.githubDeployTrust ?? CI_DEFAULTS.deployTrust,
       deployBranch: raw.githubDeployBranch ?? CI_DEFAULTS.deployBranch,
       deployEnvironment: raw.githubDeployEnvironment ?? environment,
       oidcProviderArn: raw.githubOidcProviderArn,

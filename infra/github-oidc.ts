@@ -1,6 +1,7 @@
 // The CI identity: GitHub Actions' OIDC provider and two roles assumed with its tokens. The preview role
-// (read-only) is for pull requests of this repository; the deploy role for its main branch or its deploy
-// environment. No static keys anywhere; `aud` and `sub` are pinned with StringEquals (lessons #39).
+// (read-only) is for pull requests of this repository; the deploy role for jobs in its deploy environment
+// (optionally: its deploy branch). No static keys anywhere; `aud` and `sub` are pinned with StringEquals
+// (lessons #39).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import {
@@ -23,6 +24,7 @@ export const POWER_USER_ACCESS = `arn:${PARTITION}:iam::aws:policy/PowerUserAcce
 export type StateBackend = { kind: 'pulumi-cloud' } | { kind: 's3'; bucketName: string; kmsKeyArn: string };
 
 export const CI_DEFAULTS = {
+  deployTrust: 'environment' as DeployTrust,
   deployBranch: 'main',
   previewRoleName: 'retainwise-cicd-preview-role',
   deployRoleName: 'retainwise-cicd-ecs-deployment-role',
@@ -31,14 +33,27 @@ export const CI_DEFAULTS = {
   deployMaxSessionSeconds: 7200,
 };
 
+/**
+ * Which workflow runs may deploy: jobs in the deploy environment (its protection rules and reviewers apply;
+ * GitHub then issues `sub` = `repo:<repo>:environment:<env>`), any job on the deploy branch, or both.
+ */
+export type DeployTrust = 'environment' | 'branch' | 'both';
+
 /** Token subjects (`sub`) GitHub issues for each kind of workflow run. */
-export function githubSubjects(repository: string, deployBranch: string, deployEnvironment: string) {
+export function githubSubjects(
+  repository: string,
+  deploy: { trust: DeployTrust; branch: string; environment: string },
+) {
+  const environment = `repo:${repository}:environment:${deploy.environment}`;
+  const branch = `repo:${repository}:ref:refs/heads/${deploy.branch}`;
   return {
     preview: [`repo:${repository}:pull_request`],
-    deploy: [
-      `repo:${repository}:ref:refs/heads/${deployBranch}`,
-      `repo:${repository}:environment:${deployEnvironment}`,
-    ],
+    deploy:
+      deploy.trust === 'environment'
+        ? [environment]
+        : deploy.trust === 'branch'
+          ? [branch]
+          : [environment, branch],
   };
 }
 
@@ -222,7 +237,9 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
 export interface GithubOidcArgs {
   /** `owner/name` exactly as GitHub spells it: it becomes the tokens' `sub` prefix. */
   repository: string;
-  /** Branch whose workflow runs may deploy. @default 'main' */
+  /** Which runs may assume the deploy role. @default 'environment' (only jobs in `deployEnvironment`) */
+  deployTrust?: DeployTrust;
+  /** Branch whose workflow runs may deploy (with `deployTrust` branch or both). @default 'main' */
   deployBranch?: string;
   /** GitHub environment whose jobs may deploy. */
   deployEnvironment: string;
@@ -251,11 +268,11 @@ export class GithubOidc extends pulumi.ComponentResource {
     const parent = { parent: this };
     const previewRoleName = args.previewRoleName ?? CI_DEFAULTS.previewRoleName;
     const deployRoleName = args.deployRoleName ?? CI_DEFAULTS.deployRoleName;
-    const subjects = githubSubjects(
-      args.repository,
-      args.deployBranch ?? CI_DEFAULTS.deployBranch,
-      args.deployEnvironment,
-    );
+    const subjects = githubSubjects(args.repository, {
+      trust: args.deployTrust ?? CI_DEFAULTS.deployTrust,
+      branch: args.deployBranch ?? CI_DEFAULTS.deployBranch,
+      environment: args.deployEnvironment,
+    });
 
     // GitHub's certificate chain is trusted by AWS directly: no thumbprint to pin and rotate.
     this.providerArn = args.existingProviderArn

@@ -47,6 +47,7 @@ export default function retainwise() {
 
   const ci = new GithubOidc('github', {
     repository: config.ci.repository,
+    deployTrust: config.ci.deployTrust,
     deployBranch: config.ci.deployBranch,
     deployEnvironment: config.ci.deployEnvironment,
     existingProviderArn: config.ci.oidcProviderArn,

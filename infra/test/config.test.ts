@@ -63,6 +63,7 @@ describe('stack configuration', () => {
     });
     expect(c.ci).toMatchObject({
       deployRoleName: 'retainwise-cicd-ecs-deployment-role',
+      deployTrust: 'environment',
       deployBranch: 'main',
       deployEnvironment: 'prod',
       stateBackend: { kind: 'pulumi-cloud' },

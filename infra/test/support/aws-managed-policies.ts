@@ -45,3 +45,17 @@ export const READ_ONLY_ACCESS_EXCERPT = {
     },
   ],
 };
+
+/** The key policy KMS gives a key created with defaults: it delegates access to the account's IAM policies. */
+export const defaultKeyPolicy = (accountId: string) => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'Enable IAM User Permissions',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+      Action: 'kms:*',
+      Resource: '*',
+    },
+  ],
+});

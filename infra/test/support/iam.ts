@@ -7,7 +7,6 @@ import {
   type EvaluationResult,
   type Simulation,
 } from '@cloud-copilot/iam-simulate';
-import type { PolicyDocument } from '../../policy.js';
 
 export type Decision = EvaluationResult;
 
@@ -20,7 +19,7 @@ export interface Request {
   resourceAccount?: string;
   context?: Record<string, string | string[]>;
   identityPolicies?: object[];
-  resourcePolicy?: PolicyDocument;
+  resourcePolicy?: object | undefined;
 }
 
 /**
@@ -67,5 +66,13 @@ export async function decide(r: Request): Promise<Decision> {
       `context keys ${unexpected.join(', ')} do not apply to ${r.action}: the test would not test them`,
     );
   }
-  return runUnsafeSimulation(simulation, {});
+  // The unchecked entry point loads the resource policy without a name, which its reporting needs: hand it the
+  // (plain-data) "already validated" form the checked entry point accepted above.
+  const resourcePolicy = r.resourcePolicy && {
+    __validated: true,
+    policyDocument: r.resourcePolicy,
+    metadata: { name: 'resource-policy' },
+    errors: [],
+  };
+  return runUnsafeSimulation({ ...simulation, resourcePolicy }, {});
 }
