@@ -155,8 +155,9 @@ export function containerDefinition(a: {
       ? {
           healthCheck: {
             command: ['CMD', ...a.healthCheckCommand],
+            // The same timing as the image's HEALTHCHECK, which ECS ignores.
             interval: 30,
-            timeout: 5,
+            timeout: 10,
             retries: 3,
             startPeriod: 60,
           },

@@ -1,0 +1,200 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { workerImageTag } from '../image-tag.js';
+import type { PolicyDocument } from '../policy.js';
+import { workerContainer, type Container } from './support/ecs.js';
+import { ACCOUNT, DATABASE_SECRET_ARN, deployStack, REGION, type Stack } from './support/program.js';
+
+const TASK = 'aws:ecs/taskDefinition:TaskDefinition';
+const SERVICE = 'aws:ecs/service:Service';
+
+describe('WorkerService', () => {
+  let stack: Stack;
+  let container: Container;
+  beforeAll(async () => {
+    stack = await deployStack();
+    container = workerContainer(stack);
+  });
+
+  it('builds the image from worker/ with the repository root as context, for the task architecture', () => {
+    const image = stack.one('awsx:ecr:Image');
+    expect(image.inputs).toMatchObject({
+      repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/retainwise-worker`,
+      context: '.',
+      dockerfile: 'worker/Dockerfile',
+      platform: 'linux/arm64',
+    });
+    expect(image.inputs['imageTag']).toBe(
+      workerImageTag(path.resolve(import.meta.dirname, '../..'), 'ARM64'),
+    );
+  });
+
+  it('pushes to its own repository: immutable tags, scan on push, a lifecycle that keeps rollback targets', () => {
+    expect(stack.one('aws:ecr/repository:Repository').inputs).toMatchObject({
+      name: 'retainwise-worker',
+      imageTagMutability: 'IMMUTABLE',
+      imageScanningConfiguration: { scanOnPush: true },
+    });
+    const lifecycle = stack.json<{ rules: { selection: Record<string, unknown> }[] }>(
+      'aws:ecr/lifecyclePolicy:LifecyclePolicy',
+      'worker-repository-lifecycle',
+      'policy',
+    );
+    expect(lifecycle.rules.map((r) => r.selection)).toEqual([
+      expect.objectContaining({ tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 7 }),
+      expect.objectContaining({ tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 30 }),
+    ]);
+  });
+
+  it('runs the image pinned by digest, never a moving tag (lessons #37)', () => {
+    expect(container.image).toMatch(
+      new RegExp(
+        `^${ACCOUNT}\\.dkr\\.ecr\\.${REGION}\\.amazonaws\\.com/retainwise-worker@sha256:[0-9a-f]{64}$`,
+      ),
+    );
+    expect(stack.outputs['workerImageUri']).toBe(container.image);
+  });
+
+  it('sizes the task by config on ARM64 Fargate, with its own task and execution roles', () => {
+    expect(stack.one(TASK).inputs).toMatchObject({
+      family: 'retainwise-worker',
+      cpu: '1024',
+      memory: '2048',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'ARM64' },
+      taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/prod-retainwise-worker-task-role`,
+      executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/retainwise-ecs-task-execution-role`,
+      volumes: [{ name: 'tmp' }],
+    });
+  });
+
+  it('hardens the container: non-root, read-only root with scratch /tmp, no capabilities', () => {
+    expect(container).toMatchObject({
+      name: 'worker',
+      essential: true,
+      user: '1000:1000',
+      readonlyRootFilesystem: true,
+      mountPoints: [{ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false }],
+      linuxParameters: { initProcessEnabled: true, capabilities: { drop: ['ALL'] } },
+    });
+  });
+
+  it('injects DATABASE_URL from Secrets Manager and never as plain environment (lessons #40)', () => {
+    expect(container.secrets).toEqual([{ name: 'DATABASE_URL', valueFrom: DATABASE_SECRET_ARN }]);
+    expect(container.environment.map((e) => e.name)).not.toContain('DATABASE_URL');
+    expect(JSON.stringify(container.environment)).not.toMatch(/postgres(ql)?:\/\//);
+  });
+
+  it('reads one key of a JSON secret when databaseUrlSecretJsonKey is set', async () => {
+    const json = workerContainer(await deployStack({ databaseUrlSecretJsonKey: 'url' }));
+    expect(json.secrets).toEqual([{ name: 'DATABASE_URL', valueFrom: `${DATABASE_SECRET_ARN}:url::` }]);
+  });
+
+  it('logs to /ecs/retainwise-worker (7 days) through awslogs with the ecs stream prefix', () => {
+    expect(stack.one('aws:cloudwatch/logGroup:LogGroup', 'worker-logs').inputs).toMatchObject({
+      name: '/ecs/retainwise-worker',
+      retentionInDays: 7,
+    });
+    expect(container.logConfiguration).toEqual({
+      logDriver: 'awslogs',
+      options: expect.objectContaining({
+        'awslogs-group': '/ecs/retainwise-worker',
+        'awslogs-region': REGION,
+        'awslogs-stream-prefix': 'ecs',
+      }) as Record<string, string>,
+    });
+  });
+
+  it('gives the worker 120 s to drain after SIGTERM and checks its liveness', () => {
+    expect(container.stopTimeout).toBe(120);
+    expect(container.healthCheck).toMatchObject({ command: ['CMD', 'node', 'dist/src/healthcheck.js'] });
+  });
+
+  it('runs in the private subnets without a public IP, rolls back failed deployments, leaves desiredCount to scaling', () => {
+    const service = stack.one(SERVICE, 'worker-service');
+    expect(service.inputs).toMatchObject({
+      name: 'retainwise-worker',
+      cluster: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/retainwise-cluster`,
+      launchType: 'FARGATE',
+      desiredCount: 0,
+      networkConfiguration: {
+        subnets: stack.outputs['privateSubnetIds'],
+        securityGroups: [stack.one('aws:ec2/securityGroup:SecurityGroup', 'network-tasks').id],
+        assignPublicIp: false,
+      },
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      waitForSteadyState: true,
+    });
+    expect(service.inputs['taskDefinition']).toBe(
+      `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/retainwise-worker:1`,
+    );
+    expect(service.ignoreChanges).toEqual(['desiredCount']);
+    // No load balancer, so no grace period (lessons #41).
+    expect(service.inputs['healthCheckGracePeriodSeconds']).toBeUndefined();
+    expect(service.inputs['loadBalancers']).toBeUndefined();
+  });
+
+  it('runs in a cluster with Container Insights, which the scaling metrics come from', () => {
+    expect(stack.one('aws:ecs/cluster:Cluster').inputs).toMatchObject({
+      name: 'retainwise-cluster',
+      settings: [{ name: 'containerInsights', value: 'enabled' }],
+    });
+  });
+
+  it('lets ECS pull only its image, write only its log group and read only the named secret', () => {
+    const policy = stack.rolePolicy('worker-execution-start-task');
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({
+        Sid: 'PullImage',
+        Resource: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/retainwise-worker`,
+      }),
+      expect.objectContaining({ Sid: 'RegistryLogin', Action: 'ecr:GetAuthorizationToken', Resource: '*' }),
+      expect.objectContaining({
+        Sid: 'WriteLogs',
+        Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/retainwise-worker:log-stream:*`,
+      }),
+      expect.objectContaining({
+        Sid: 'ReadInjectedSecrets',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: [DATABASE_SECRET_ARN],
+      }),
+    ]);
+    const trust = stack.json<PolicyDocument>('aws:iam/role:Role', 'worker-execution', 'assumeRolePolicy');
+    expect(trust.Statement[0]?.Principal).toEqual({ Service: 'ecs-tasks.amazonaws.com' });
+  });
+
+  it('builds for x86-64 when the task architecture is X86_64', async () => {
+    const x86 = await deployStack({ cpuArchitecture: 'X86_64' });
+    expect(x86.one('awsx:ecr:Image').inputs['platform']).toBe('linux/amd64');
+    expect(x86.input(TASK, 'worker-task', 'runtimePlatform')).toMatchObject({ cpuArchitecture: 'X86_64' });
+  });
+});
+
+describe('worker image tag', () => {
+  const tree = () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'tag-'));
+    mkdirSync(path.join(root, 'worker/src'), { recursive: true });
+    mkdirSync(path.join(root, 'worker/test'), { recursive: true });
+    writeFileSync(path.join(root, 'package.json'), '{}');
+    writeFileSync(path.join(root, 'worker/src/main.ts'), 'console.log(1);');
+    return root;
+  };
+
+  it('changes when a file the image is built from changes, and only then', () => {
+    const root = tree();
+    const before = workerImageTag(root, 'ARM64');
+    expect(before).toMatch(/^src-[0-9a-f]{12}-arm64$/);
+    writeFileSync(path.join(root, 'worker/test/a.test.ts'), 'changed');
+    expect(workerImageTag(root, 'ARM64')).toBe(before);
+    writeFileSync(path.join(root, 'worker/src/main.ts'), 'console.log(2);');
+    expect(workerImageTag(root, 'ARM64')).not.toBe(before);
+  });
+
+  it('differs per architecture, since each build is a different image', () => {
+    const root = tree();
+    expect(workerImageTag(root, 'ARM64')).not.toBe(workerImageTag(root, 'X86_64'));
+  });
+});
