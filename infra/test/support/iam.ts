@@ -56,8 +56,8 @@ export async function decide(r: Request): Promise<Decision> {
   if (checked.resultType === 'error') {
     throw new Error(`the evaluator rejected the request or a policy: ${JSON.stringify(checked.errors)}`);
   }
-  if (checked.resultType !== 'single')
-    throw new Error(`expected a single-resource evaluation for ${r.resource}`);
+  // A "*" resource (actions AWS does not scope, e.g. cloudwatch:PutMetricData) is decided per resource pattern.
+  if (checked.resultType === 'wildcard') return checked.overallResult;
   const ignored = checked.result.ignoredContextKeys ?? [];
   if (ignored.length === 0) return checked.overallResult;
   const unexpected = ignored.filter((key) => !WEB_IDENTITY_KEYS.test(key));
