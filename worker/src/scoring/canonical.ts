@@ -1,6 +1,6 @@
 import type { ColumnMapping, MappedColumn } from './columns.js';
 import { mapColumns } from './columns.js';
-import { openCsv } from './csv-reader.js';
+import { openCsv, type ByteSource } from './csv-reader.js';
 import { InputError } from './errors.js';
 import { MISSING_CATEGORY, parseNumber, type CategoryParser } from './values.js';
 
@@ -121,7 +121,7 @@ const SAMPLE_ROWS = 4096;
  * found by their cleaned header name.
  */
 export async function readCanonicalTable(
-  source: AsyncIterable<Uint8Array>,
+  source: ByteSource,
   options: { passThrough?: readonly string[] } = {},
 ): Promise<CanonicalTable> {
   const csv = await openCsv(source);

@@ -15,6 +15,9 @@ import { isMissingCell } from './values.js';
  * counted, so they neither fail the file nor produce an output row.
  */
 
+/** The input bytes: a Readable, any async iterable of chunks, or chunks already in memory. */
+export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
 /** A record larger than this fails cleanly instead of buffering an unclosed quote to the end of the file. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
 
@@ -36,7 +39,7 @@ const PARSER_OPTIONS = {
 } as const;
 
 /** Reads up to and including the header; throws InputError('empty_file') when there is none. */
-export async function openCsv(source: AsyncIterable<Uint8Array>): Promise<CsvRecords> {
+export async function openCsv(source: ByteSource): Promise<CsvRecords> {
   const chunks = recordChunks(source);
   const counts = { records: 0, blank: 0 };
   let pending: string[][] = [];
@@ -96,7 +99,7 @@ function checkExtraCells(record: readonly string[], width: number, recordNumber:
 }
 
 /** Records parsed from each chunk of the source, after checking the chunk is valid UTF-8. */
-async function* recordChunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<string[][]> {
+async function* recordChunks(source: ByteSource): AsyncGenerator<string[][]> {
   // Driven synchronously (write a chunk, read its records) rather than through async iteration, which
   // costs a promise per record. A parse error is then visible at once as `errored`; the 'error' event
   // that follows on the next tick is expected and already handled.

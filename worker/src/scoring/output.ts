@@ -91,6 +91,10 @@ const describedJson = (f: Factor): string =>
 
 const list = (items: readonly string[]): string => `[${items.join(', ')}]`;
 
+// Module-level helpers rather than closures inside format(): nothing is allocated per row but the texts.
+const messages = (factors: readonly Factor[], n: number): string[] =>
+  factors.slice(0, n).map((f) => f.message);
+
 const fallback = (factor: string, impact: Factor['impact'], message: string): Factor => ({
   factor,
   impact,
@@ -145,8 +149,6 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
       const text = LEVEL_TEXT[level];
       const pct = pyFixed(p * 100, 1);
       const { risks, protective } = shown(row, level, pct);
-      const messages = (factors: readonly Factor[], n: number): string[] =>
-        factors.slice(0, n).map((f) => f.message);
       const positive = messages(protective, 2);
       const summary =
         `${text.words} (${pct}% churn probability). ${text.action}. Key concerns: ${messages(risks, 2).join('; ')}.` +

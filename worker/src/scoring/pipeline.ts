@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { batchReader, noDataRows } from './canonical.js';
 import { mapColumns, type ColumnMapping } from './columns.js';
-import { openCsv } from './csv-reader.js';
+import { openCsv, type ByteSource } from './csv-reader.js';
 import { chooseVariant, createEncoder } from './encoder.js';
 import { createConfidence, createExplainer } from './explain.js';
 import { runModel, type ChurnModel } from './model.js';
@@ -46,7 +46,7 @@ export interface ScoreSummary {
  */
 export async function scoreCsv(
   model: ChurnModel,
-  source: AsyncIterable<Uint8Array>,
+  source: ByteSource,
   sink: Writable,
   options: ScoreOptions = {},
 ): Promise<ScoreSummary> {
@@ -57,7 +57,7 @@ export async function scoreCsv(
   const first = await batches.next();
   if (first.done) throw noDataRows();
   const mapping = mapColumns(csv.header, first.value);
-  const score = batchScorer(model, mapping);
+  const score = createBatchScorer(model, mapping);
   await write(sink, score.header, signal);
   let next: IteratorResult<string[][], void> = first;
   while (!next.done) {
@@ -69,14 +69,16 @@ export async function scoreCsv(
   return { ...score.summary, originalRows: csv.counts.records };
 }
 
-interface BatchScorer {
+export interface BatchScorer {
+  /** the results CSV's header line */
   readonly header: string;
+  /** records (at most BATCH_ROWS) → their results CSV lines */
   batch(records: readonly string[][]): Promise<string>;
   readonly summary: ScoreSummary;
 }
 
 /** Everything that depends only on the model and the file's columns, built once per file. */
-function batchScorer(model: ChurnModel, mapping: ColumnMapping): BatchScorer {
+export function createBatchScorer(model: ChurnModel, mapping: ColumnMapping): BatchScorer {
   const { manifest } = model;
   const present = new Set(mapping.columns.map((c) => c.column.name));
   const variant = chooseVariant(manifest, present);
@@ -107,11 +109,11 @@ function batchScorer(model: ChurnModel, mapping: ColumnMapping): BatchScorer {
       const outputs = await runModel(model, variant, features, batch.size);
       const ids = batch.columns.get('customerID');
       const scores = { batch, features, imputed, outputs };
-      let text = '';
+      const lines = new Array<string>(batch.size);
       for (let i = 0; i < batch.size; i++) {
         const probability = outputs.probability[i] as number;
         const mask = imputed[i] as number;
-        text += formatter.format({
+        lines[i] = formatter.format({
           customerId: ids?.kind === 'id' ? (ids.values[i] as string) : '',
           probability,
           explanation: explain(scores, i),
@@ -123,7 +125,7 @@ function batchScorer(model: ChurnModel, mapping: ColumnMapping): BatchScorer {
       }
       summary.rowsProcessed += batch.size;
       summary.positiveRate = retained / summary.rowsProcessed;
-      return text;
+      return lines.join('');
     },
   };
 }
