@@ -86,6 +86,26 @@ describe('scoreCsv on each input shape', () => {
   });
 });
 
+describe('results JSON', () => {
+  // The JSON cells are written with their quotes pre-doubled, which is only valid if every factor text
+  // the library writes is free of quotes, backslashes and control characters.
+  it.each(['telco-sample.csv', 'saas-aliases.csv', 'required-only.csv'])(
+    'is strict JSON on every row of %s',
+    async (name) => {
+      const { rows } = await scoreText(model, await fixture(name));
+      for (const row of rows) {
+        const factors = [row.risk_factors, row.protective_factors].flatMap(
+          (cell) => JSON.parse(cell ?? '') as { factor: string; impact: string; message: string }[],
+        );
+        for (const f of factors) expect(`${f.factor}${f.impact}${f.message}`).toMatch(/^[^"\\\p{Cc}]+$/u);
+        const explanation = JSON.parse(row.explanation ?? '') as { summary: string; customer_id: string };
+        expect(explanation.summary).toBe(row.summary);
+        expect(explanation.customer_id).toBe(row.customerID?.replace(/^'/, ''));
+      }
+    },
+  );
+});
+
 describe('scoreCsv parsing rules', () => {
   const rowsOf = async (input: string | Uint8Array, chunkSize?: number) =>
     (await scoreText(model, input, chunkSize)).rows;
