@@ -1,0 +1,151 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { deployStack, type Stack } from './support/program.js';
+
+const ALARM = 'aws:cloudwatch/metricAlarm:MetricAlarm';
+const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:retainwise-cloudwatch-alerts';
+
+interface Query {
+  id: string;
+  expression?: string;
+  metric?: {
+    namespace: string;
+    metricName: string;
+    dimensions: Record<string, string>;
+    stat: string;
+    period: number;
+  };
+}
+
+describe('Alarms', () => {
+  let stack: Stack;
+  const alarm = (id: string) => stack.one(ALARM, `alarms-${id}`).inputs;
+  const queries = (id: string) => alarm(id)['metricQueries'] as Query[];
+  beforeAll(async () => {
+    stack = await deployStack({ alarmEmail: 'ops@retainwise.example' });
+  });
+
+  it('notifies the retainwise-cloudwatch-alerts topic, with the optional e-mail subscription', () => {
+    expect(stack.one('aws:sns/topic:Topic').inputs['name']).toBe('retainwise-cloudwatch-alerts');
+    expect(stack.one('aws:sns/topicSubscription:TopicSubscription').inputs).toMatchObject({
+      topic: TOPIC_ARN,
+      protocol: 'email',
+      endpoint: 'ops@retainwise.example',
+    });
+    for (const a of stack.all(ALARM).filter((x) => x.name.startsWith('alarms-'))) {
+      expect(a.inputs).toMatchObject({ alarmActions: [TOPIC_ARN], okActions: [TOPIC_ARN] });
+      expect(['notBreaching', 'breaching', 'missing', 'ignore']).toContain(a.inputs['treatMissingData']);
+    }
+  });
+
+  it('alarms when the DLQ holds more than 5 messages, on the DLQ this stack created', () => {
+    expect(alarm('dlq-messages')).toMatchObject({
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: 'prod-retainwise-predictions-dlq' },
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: 5,
+      treatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms when the oldest job has waited more than 30 minutes in the job queue', () => {
+    expect(alarm('oldest-job-age')).toMatchObject({
+      metricName: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: 'prod-retainwise-predictions-queue' },
+      statistic: 'Maximum',
+      threshold: 1800,
+      treatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms when jobs wait 15 minutes while the worker service runs no task', () => {
+    expect(alarm('backlog-without-workers')).toMatchObject({
+      evaluationPeriods: 15,
+      datapointsToAlarm: 15,
+      threshold: 1,
+      treatMissingData: 'notBreaching',
+    });
+    expect(queries('backlog-without-workers').map((q) => q.metric?.dimensions ?? q.expression)).toEqual([
+      { QueueName: 'prod-retainwise-predictions-queue' },
+      { ClusterName: 'retainwise-cluster', ServiceName: 'retainwise-worker' },
+      'IF(visible >= 1 AND FILL(running, 0) < 1, 1, 0)',
+    ]);
+  });
+
+  it('alarms on the job failure rate from exactly the metrics and the one dimension the worker emits', () => {
+    expect(alarm('job-failure-rate')).toMatchObject({
+      threshold: 5,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: 'notBreaching',
+    });
+    const [failed, completed, rate] = queries('job-failure-rate');
+    for (const [q, name] of [
+      [failed, 'JobsFailed'],
+      [completed, 'JobsCompleted'],
+    ] as const) {
+      expect(q?.metric).toEqual({
+        namespace: 'RetainWise/Worker',
+        metricName: name,
+        dimensions: { Environment: 'prod' },
+        stat: 'Sum',
+        period: 300,
+      });
+    }
+    expect(rate?.expression).toBe(
+      'IF(FILL(failed, 0) + FILL(completed, 0) > 0, 100 * FILL(failed, 0) / (FILL(failed, 0) + FILL(completed, 0)), 0)',
+    );
+  });
+
+  it('alarms on any rejected job message (MessageParseError, Environment dimension only)', () => {
+    expect(alarm('message-parse-errors')).toMatchObject({
+      namespace: 'RetainWise/Worker',
+      metricName: 'MessageParseError',
+      dimensions: { Environment: 'prod' },
+      statistic: 'Sum',
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('draws a dashboard of the same queues, service and worker metrics, with every alarm', () => {
+    const body = stack.json<{
+      widgets: { type: string; properties: { alarms?: string[]; metrics?: unknown[][] } }[];
+    }>('aws:cloudwatch/dashboard:Dashboard', 'alarms-dashboard', 'dashboardBody');
+    const alarmWidget = body.widgets.find((w) => w.type === 'alarm');
+    expect(alarmWidget?.properties.alarms).toHaveLength(5);
+    const text = JSON.stringify(body);
+    for (const name of [
+      'prod-retainwise-predictions-queue',
+      'prod-retainwise-predictions-dlq',
+      'retainwise-cluster',
+      'retainwise-worker',
+      'JobsFailed',
+      'QueueWait',
+    ]) {
+      expect(text).toContain(name);
+    }
+    expect(stack.outputs['dashboardUrl']).toBe(
+      'https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/retainwise-prod',
+    );
+  });
+
+  it('names dimensions after the configured resources, not fixed strings', async () => {
+    const renamed = await deployStack({
+      queueName: 'prod-jobs',
+      dlqName: 'prod-jobs-dlq',
+      workerServiceName: 'churn-worker',
+    });
+    expect(renamed.one(ALARM, 'alarms-dlq-messages').inputs['dimensions']).toEqual({
+      QueueName: 'prod-jobs-dlq',
+    });
+    expect(renamed.one(ALARM, 'alarms-oldest-job-age').inputs['dimensions']).toEqual({
+      QueueName: 'prod-jobs',
+    });
+    const backlog = renamed.one(ALARM, 'alarms-backlog-without-workers').inputs['metricQueries'] as Query[];
+    expect(backlog[1]?.metric?.dimensions).toEqual({
+      ClusterName: 'retainwise-cluster',
+      ServiceName: 'churn-worker',
+    });
+  });
+});
