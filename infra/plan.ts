@@ -1,11 +1,13 @@
-// `npm run plan [-- --stack <name>] [-- --json]`: runs the Pulumi program offline (Pulumi's mocks, no AWS
-// account, no CLI) with Pulumi.<stack>.yaml and prints every resource it would register with its key settings,
-// the stack outputs and the fixed monthly cost. With --json, stdout carries one JSON document and nothing else.
+// `npm run plan [-- --stack <name>] [-- --json | --import-file]`: runs the Pulumi program offline (Pulumi's
+// mocks, no AWS account, no CLI) with Pulumi.<stack>.yaml and prints every resource it would register with its
+// key settings, the stack outputs and the fixed monthly cost. With --json, stdout carries one JSON document and
+// nothing else; with --import-file, the `pulumi import --file` document adopting the existing resources.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import program from './index.js';
+import { adoptionImportFile } from './adopt.js';
 import { runOffline, type RecordedResource } from './offline.js';
 import { estimateMonthlyCost, type CostEstimate } from './pricing.js';
 
@@ -187,7 +189,10 @@ async function main(argv: string[]): Promise<void> {
   });
   const outputs = run.outputs as Record<string, unknown>;
   const cost = estimateMonthlyCost(run.resources);
-  if (json) {
+  if (argv.includes('--import-file')) {
+    const file = adoptionImportFile(run.resources, { accountId: run.accountId, region: run.region });
+    process.stdout.write(`${JSON.stringify(file, null, 2)}\n`);
+  } else if (json) {
     const resources = run.resources.map(
       ({ urn, type, name, id, custom, parentUrn, protect, ignoreChanges, dependsOn, inputs }) => ({
         urn,

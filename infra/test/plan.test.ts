@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { adoptionImportFile } from '../adopt.js';
 import { readStackFiles } from '../plan.js';
 import { estimateMonthlyCost, fargateTaskHour } from '../pricing.js';
 import { deployStack } from './support/program.js';
@@ -68,6 +69,39 @@ describe('offline plan (npm run plan)', () => {
     });
     writeFileSync(path.join(dir, 'Pulumi.dev.yaml'), 'config:\n  demo:password:\n    secure: AAABAD==\n');
     expect(() => readStackFiles(dir, 'dev')).toThrow(/demo:password .* is a secret/);
+  });
+});
+
+describe('adopting the existing resources (pulumi import --file)', () => {
+  it('lists the existing queues, roles, cluster, service and log group by their import ids, parents first', async () => {
+    const stack = await deployStack();
+    const file = adoptionImportFile(stack.resources, { accountId: '123456789012', region: 'us-east-1' });
+    const ids = Object.fromEntries(file.resources.filter((r) => r.id).map((r) => [r.logicalName, r.id]));
+    expect(ids).toEqual({
+      'predictions-queue':
+        'https://sqs.us-east-1.amazonaws.com/123456789012/prod-retainwise-predictions-queue',
+      'predictions-dlq': 'https://sqs.us-east-1.amazonaws.com/123456789012/prod-retainwise-predictions-dlq',
+      'task-roles-worker': 'prod-retainwise-worker-task-role',
+      'task-roles-backend': 'prod-retainwise-backend-task-role',
+      'worker-execution': 'retainwise-ecs-task-execution-role',
+      'worker-cluster': 'retainwise-cluster',
+      'worker-service': 'retainwise-cluster/retainwise-worker',
+      'worker-logs': '/ecs/retainwise-worker',
+      'alarms-topic': 'arn:aws:sns:us-east-1:123456789012:retainwise-cloudwatch-alerts',
+      'github-deploy': 'retainwise-cicd-ecs-deployment-role',
+      'github-provider': 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+    });
+    // Every parent is in the file (as an empty component) before the entries that name it.
+    const seen = new Set<string>();
+    for (const r of file.resources) {
+      if (r.parent) expect(seen.has(r.parent), `${r.logicalName}'s parent comes first`).toBe(true);
+      seen.add(r.name);
+    }
+    const queue = stack.one('aws:sqs/queue:Queue', 'predictions-queue');
+    expect(file.resources.find((r) => r.logicalName === 'predictions-queue')).toMatchObject({
+      name: queue.urn,
+      parent: queue.parentUrn,
+    });
   });
 });
 
