@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
 
@@ -7,9 +7,17 @@ export type { Logger };
  * when a developer is watching a terminal locally. pino-pretty is a dev dependency, so it is never requested in the
  * container, where stdout is not a TTY.
  */
-export function createLogger(options: { level: string; environment: string; pretty?: boolean }): Logger {
-  const pretty = options.pretty ?? (options.environment === 'local' && process.stdout.isTTY);
-  return pino({
+export function createLogger(options: {
+  level: string;
+  environment: string;
+  pretty?: boolean;
+  /** 2 sends logs to stderr (when stdout carries something a script reads, as `npm start -- --serve` does) */
+  fd?: 1 | 2;
+}): Logger {
+  const fd = options.fd ?? 1;
+  const terminal = fd === 1 ? process.stdout.isTTY : process.stderr.isTTY;
+  const pretty = options.pretty ?? (options.environment === 'local' && terminal);
+  const settings: LoggerOptions = {
     level: options.level,
     base: { service: 'retainwise-worker', environment: options.environment },
     // Redact anything that could carry the database password or a user's data should it ever be logged whole.
@@ -17,13 +25,15 @@ export function createLogger(options: { level: string; environment: string; pret
       paths: ['password', '*.password', 'databaseUrl', '*.databaseUrl', 'body', '*.body'],
       remove: true,
     },
-    ...(pretty
-      ? {
-          transport: {
-            target: 'pino-pretty',
-            options: { colorize: true, ignore: 'pid,hostname,service,environment' },
-          },
-        }
-      : {}),
-  });
+  };
+  if (pretty) {
+    return pino({
+      ...settings,
+      transport: {
+        target: 'pino-pretty',
+        options: { colorize: true, destination: fd, ignore: 'pid,hostname,service,environment' },
+      },
+    });
+  }
+  return pino(settings, pino.destination({ dest: fd, sync: true }));
 }

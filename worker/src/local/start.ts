@@ -64,11 +64,18 @@ async function run(): Promise<number> {
   const file = args.file === undefined ? undefined : resolve(cwd, args.file);
   const csv = file ? readFileSync(file) : readFileSync(new URL('./demo-customers.csv', import.meta.url));
 
-  process.stdout.write('Starting the local stack (SQS + S3 emulator, PostgreSQL)...\n');
+  // With --serve, stdout carries only the NAME=value lines (a script may read them); everything else is on stderr.
+  (args.serve ? process.stderr : process.stdout).write(
+    'Starting the local stack (SQS + S3 emulator, PostgreSQL)...\n',
+  );
   const stack = await startLocalStack(
     args.serve ? { fauxqsPort: SERVE_PORTS.fauxqs, postgresPort: SERVE_PORTS.postgres } : {},
   );
-  const logger = createLogger({ level: args.serve ? 'info' : 'warn', environment: 'local' });
+  const logger = createLogger({
+    level: args.serve ? 'info' : 'warn',
+    environment: 'local',
+    fd: args.serve ? 2 : 1,
+  });
   const worker = await startWorker(loadConfig(stack.workerEnv({ SQS_WAIT_TIME_SECONDS: '1' })), { logger });
   const shutdown = async () => {
     await worker.stop();
@@ -90,8 +97,8 @@ async function run(): Promise<number> {
         .map(([k, v]) => `${k}=${v}\n`)
         .join(''),
     );
-    process.stdout.write(
-      '# The stack and a worker are running; point the backend at the values above. Ctrl-C stops.\n',
+    process.stderr.write(
+      'The stack and a worker are running; point the backend at the values above. Ctrl-C stops.\n',
     );
     await new Promise<void>((resolveStop) => {
       process.once('SIGINT', resolveStop);
