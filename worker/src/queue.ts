@@ -26,6 +26,8 @@ export interface Queue {
   sendToDlq(message: Message, reason: string): Promise<void>;
   /** re-sends the message as a fresh copy on the main queue (its receive count starts again) */
   requeue(message: Message): Promise<void>;
+  /** looks at up to 10 DLQ messages without removing them; they stay hidden for `hideSeconds` */
+  peekDlq(hideSeconds: number): Promise<Message[]>;
 }
 
 export interface QueueOptions {
@@ -116,6 +118,19 @@ export function createQueue(sqs: SQSClient, options: QueueOptions): Queue {
           }),
         }),
       );
+    },
+
+    async peekDlq(hideSeconds) {
+      const result = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: dlqUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: hideSeconds,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      return result.Messages ?? [];
     },
 
     async requeue(message) {

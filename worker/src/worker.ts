@@ -3,6 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from './config.js';
 import { createConsumer, type Consumer } from './consumer.js';
+import { createDlqSweeper } from './dlq.js';
 import { describeError } from './errors.js';
 import { createLiveness } from './health.js';
 import { createJobHandler } from './job.js';
@@ -21,6 +22,10 @@ export interface RunningWorker {
   /** stops receiving, drains or hands back jobs within SHUTDOWN_TIMEOUT_SECONDS, then closes every client */
   stop(): Promise<void>;
 }
+
+/** how often the DLQ is checked for jobs whose rows were left RUNNING (see dlq.ts), and how long one stays hidden */
+const DLQ_SWEEP_INTERVAL_MS = 60_000;
+const DLQ_HIDE_SECONDS = 300;
 
 function awsClientConfig(config: Config, requestTimeoutMs: number) {
   return {
@@ -93,6 +98,8 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
     }),
   });
   consumer.start();
+  const dlqSweeper = createDlqSweeper({ queue, store, metrics, logger, hideSeconds: DLQ_HIDE_SECONDS });
+  dlqSweeper.start(DLQ_SWEEP_INTERVAL_MS);
   // Not awaited: a database that is down at start is a transient condition every job already handles; this only
   // makes a wrong password or host visible in the first second rather than at the first job.
   pool.query('SELECT 1').then(
@@ -116,6 +123,7 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
     stop() {
       stopping ??= (async () => {
         logger.info({ in_flight: consumer.inFlight }, 'worker stopping');
+        dlqSweeper.stop();
         const { handedBack } = await consumer.stop(config.shutdownTimeoutSeconds * 1000);
         await protection.settle();
         await store.close().catch(() => undefined);
