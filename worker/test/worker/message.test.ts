@@ -59,7 +59,11 @@ describe('job message validation (message-contract.md §3)', () => {
   });
 
   it('ignores unknown fields and defaults priority to normal', () => {
-    const withoutPriority: Record<string, unknown> = { ...EXAMPLE, schema_version: 2, extra: { nested: true } };
+    const withoutPriority: Record<string, unknown> = {
+      ...EXAMPLE,
+      schema_version: 2,
+      extra: { nested: true },
+    };
     delete withoutPriority.priority;
     const result = parse(withoutPriority);
     expect(result.ok && result.job.priority).toBe('normal');
