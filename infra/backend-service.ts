@@ -105,6 +105,8 @@ export function ecrRepositoryArn(image: string): string {
 export interface BackendServiceArgs extends BackendSettings {
   cluster: aws.ecs.Cluster;
   taskRole: aws.iam.Role;
+  /** What grants the task role its permissions (e.g. the TaskRoles component). @default [] */
+  taskRoleGrants?: pulumi.Resource[];
   /** @default 'retainwise-backend-ecs-task-execution-role' */
   executionRoleName?: string;
   queueUrl: pulumi.Input<string>;
@@ -182,6 +184,7 @@ export class BackendService extends pulumi.ComponentResource {
         memory: args.memory ?? BACKEND_DEFAULTS.memory,
         cpuArchitecture: args.cpuArchitecture ?? BACKEND_DEFAULTS.cpuArchitecture,
         taskRole: args.taskRole,
+        taskRoleGrants: args.taskRoleGrants ?? [],
         executionRoleName: args.executionRoleName ?? BACKEND_DEFAULTS.executionRoleName,
         environment: {
           ...args.environment,

@@ -68,6 +68,8 @@ export interface FargateServiceArgs {
   memory: number;
   cpuArchitecture: CpuArchitecture;
   taskRole: aws.iam.Role;
+  /** What grants the task role its permissions: no task starts before it exists. @default [] */
+  taskRoleGrants?: pulumi.Resource[];
   /** Name of this service's execution role (created here). */
   executionRoleName: string;
   /** Plain environment variables. Never put credentials here: use `secrets`. */
@@ -296,7 +298,7 @@ export class FargateService extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: executionPolicies,
+        dependsOn: [...executionPolicies, ...(args.taskRoleGrants ?? [])],
         ignoreChanges: args.autoscaled ? ['desiredCount'] : [],
       },
     );

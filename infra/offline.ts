@@ -272,7 +272,10 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
 
 const key = (type: string, name: string): string => `${type}::${name}`;
 
-/** The same URN scheme as the engine (and Pulumi's MockMonitor): parent type chain, then the name. */
+/**
+ * The engine's URN: the parent's whole type chain, then the type and name (Pulumi's MockMonitor keeps only the
+ * parent's last type, so dependency URNs it reports differ for resources nested two components deep).
+ */
 function urnOf(parentUrn: string | undefined, type: string, name: string): string {
   const parentType = parentUrn?.split('::')[2];
   const qualified = parentType ? `${parentType}$${type}` : type;

@@ -89,6 +89,8 @@ export interface WorkerServiceArgs extends WorkerSettings {
   databaseSecretKmsKeyArn?: string | undefined;
   queues: PredictionQueues;
   taskRole: aws.iam.Role;
+  /** What grants the task role its permissions (e.g. the TaskRoles component). @default [] */
+  taskRoleGrants?: pulumi.Resource[];
   bucketName: pulumi.Input<string>;
   /** Sets ENVIRONMENT, which is also the metrics' only dimension. */
   environment: string;
@@ -272,6 +274,7 @@ export class WorkerService extends pulumi.ComponentResource {
         memory: s.memory,
         cpuArchitecture: s.cpuArchitecture,
         taskRole: args.taskRole,
+        taskRoleGrants: args.taskRoleGrants ?? [],
         executionRoleName: s.executionRoleName,
         environment: workerEnvironment({
           queueUrl: args.queues.queue.url,

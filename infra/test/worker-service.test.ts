@@ -132,6 +132,13 @@ describe('WorkerService', () => {
       `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/retainwise-worker:1`,
     );
     expect(service.ignoreChanges).toEqual(['desiredCount']);
+    // Tasks start only once both roles have their permissions.
+    for (const grant of ['task-roles-worker-worker-task', 'worker-execution-start-task']) {
+      expect(
+        service.dependsOn.some((urn) => urn.endsWith(`aws:iam/rolePolicy:RolePolicy::${grant}`)),
+        grant,
+      ).toBe(true);
+    }
     // No load balancer, so no grace period (lessons #41).
     expect(service.inputs['healthCheckGracePeriodSeconds']).toBeUndefined();
     expect(service.inputs['loadBalancers']).toBeUndefined();
