@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { CsvError, Parser } from 'csv-parse';
+import Papa from 'papaparse';
 import { InputError } from './errors.js';
 import { isMissingCell } from './values.js';
 
@@ -18,7 +18,7 @@ import { isMissingCell } from './values.js';
 /** The input bytes: a Readable, any async iterable of chunks, or chunks already in memory. */
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
-/** A record larger than this fails cleanly instead of buffering an unclosed quote to the end of the file. */
+/** A record larger than this (in characters) fails cleanly instead of buffering an unclosed quote to the end of the file. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
 
 export interface CsvRecords {
@@ -29,14 +29,6 @@ export interface CsvRecords {
   /** records read so far, and how many of them were skipped for having no value at all */
   readonly counts: { readonly records: number; readonly blank: number };
 }
-
-const PARSER_OPTIONS = {
-  bom: true,
-  relax_quotes: true,
-  relax_column_count: true,
-  skip_empty_lines: true,
-  max_record_size: MAX_RECORD_BYTES,
-} as const;
 
 /** Reads up to and including the header; throws InputError('empty_file') when there is none. */
 export async function openCsv(source: ByteSource): Promise<CsvRecords> {
@@ -98,69 +90,118 @@ function checkExtraCells(record: readonly string[], width: number, recordNumber:
   }
 }
 
-/** Records parsed from each chunk of the source, after checking the chunk is valid UTF-8. */
+/**
+ * Text is handed to the parser at most this many characters at a time, so a record that started in the
+ * carried-over text is the only one that can exceed MAX_RECORD_BYTES (see tooLong).
+ */
+const PIECE_CHARS = 64 * 1024;
+
+/**
+ * Records parsed from each chunk of the source, after checking the chunk is valid UTF-8.
+ *
+ * Papa Parse's core parser (measured ~5x faster than csv-parse on quoted Telco exports, worker/bench) is
+ * driven directly: each call parses the text carried over from the last call plus a new piece and
+ * leaves an incomplete last record (`ignoreLastRow`) in the carry. Its quoting is RFC 4180 with the
+ * leniency pandas has: a quote inside an unquoted cell is text; a closing quote followed by anything
+ * but a delimiter or line break is malformed.
+ */
 async function* recordChunks(source: ByteSource): AsyncGenerator<string[][]> {
-  // Driven synchronously (write a chunk, read its records) rather than through async iteration, which
-  // costs a promise per record. A parse error is then visible at once as `errored`; the 'error' event
-  // that follows on the next tick is expected and already handled.
-  const parser = new Parser(PARSER_OPTIONS);
-  parser.on('error', () => undefined);
-  const feed = (bytes: Uint8Array): string[][] => {
-    parser.write(bytes);
-    const records: string[][] = [];
-    for (let r = parser.read() as string[] | null; r !== null; r = parser.read() as string[] | null)
-      records.push(r);
-    if (parser.errored) throw toInputError(parser.errored);
-    return records;
-  };
-  let carry: Uint8Array = new Uint8Array(0);
+  let parser: Papa.Parser | undefined;
+  let carry = '';
+  /** physical line on which `carry` starts */
+  let carryLine = 1;
+  let bytesCarry: Uint8Array = new Uint8Array(0);
   let offset = 0;
   let lines = 1;
+  let first = true;
+  const parse = (piece: string, last: boolean): string[][] => {
+    const text = carry + piece;
+    parser ??= lineBreakOf(text, last);
+    if (!parser) {
+      carry = text;
+      return [];
+    }
+    const result = parser.parse(text, 0, !last) as PapaResult;
+    const records = result.data;
+    for (const error of result.errors) {
+      // An error in the record left for the next call is judged again once that record is complete.
+      if (error.row < records.length || last) throw malformed(carryLine + countLineBreaks(text, error.index));
+    }
+    if (text.length > MAX_RECORD_BYTES && recordLength(records[0]) > MAX_RECORD_BYTES)
+      throw tooLong(carryLine);
+    const consumed = last ? text.length : result.meta.cursor;
+    carryLine += countLineBreaks(text, consumed);
+    carry = text.slice(consumed);
+    if (carry.length > MAX_RECORD_BYTES) throw tooLong(carryLine);
+    return withoutEmptyLines(records);
+  };
   for await (const chunk of source) {
-    const bytes = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    const bytes = bytesCarry.length > 0 ? Buffer.concat([bytesCarry, chunk]) : chunk;
     const complete = completeLength(bytes);
     const body = bytes.subarray(0, complete);
     if (!isUtf8(body)) {
       const bad = firstInvalidUtf8(body);
-      throw encodingError(lines + countLineBreaks(body.subarray(0, bad)), offset + bad);
+      throw encodingError(lines + countByteLineBreaks(body.subarray(0, bad)), offset + bad);
     }
-    carry = bytes.subarray(complete);
+    bytesCarry = bytes.subarray(complete);
     offset += complete;
-    lines += countLineBreaks(body);
-    const records = feed(body);
+    lines += countByteLineBreaks(body);
+    let text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+    if (first && text.length > 0) {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      first = false;
+    }
+    const records: string[][] = [];
+    for (let at = 0; at < text.length; at += PIECE_CHARS) {
+      for (const record of parse(text.slice(at, at + PIECE_CHARS), false)) records.push(record);
+    }
     if (records.length > 0) yield records;
   }
-  if (carry.length > 0) throw encodingError(lines, offset);
-  yield await finish(parser);
+  if (bytesCarry.length > 0) throw encodingError(lines, offset);
+  yield carry === '' ? [] : parse('', true);
 }
 
-/** Ends the parser and collects the records its flush emits (the last line may lack a line break). */
-function finish(parser: Parser): Promise<string[][]> {
-  return new Promise((resolve, reject) => {
-    const records: string[][] = [];
-    parser.on('readable', () => {
-      for (let r = parser.read() as string[] | null; r !== null; r = parser.read() as string[] | null)
-        records.push(r);
-    });
-    parser.once('end', () => resolve(records));
-    parser.once('error', (error) => reject(toInputError(error)));
-    parser.end();
-  });
+interface PapaResult {
+  data: string[][];
+  errors: { row: number; index: number }[];
+  meta: { cursor: number };
 }
 
-function toInputError(error: unknown): Error {
-  if (!(error instanceof CsvError)) return error instanceof Error ? error : new Error(String(error));
-  const line = (error as CsvError & { lines?: number }).lines;
-  const where = typeof line === 'number' ? ` near line ${line}` : '';
-  if (error.code === 'CSV_MAX_RECORD_SIZE') {
-    return new InputError(
-      'line_too_long',
-      `A record${where} is larger than ${MAX_RECORD_BYTES / 1024 / 1024} MiB; usually a double quote is not closed. Check the quoting and upload again.`,
-    );
-  }
+/**
+ * A parser for the file's line break, detected from the first one (as csv-parse and pandas do); undefined
+ * while the text seen so far has none and more may come.
+ */
+function lineBreakOf(text: string, last: boolean): Papa.Parser | undefined {
+  const at = text.search(/[\r\n]/);
+  if ((at < 0 || (text[at] === '\r' && at === text.length - 1)) && !last) return undefined;
+  const newline = text[at] === '\r' ? (text[at + 1] === '\n' ? '\r\n' : '\r') : '\n';
+  return new Papa.Parser({ delimiter: ',', newline, quoteChar: '"' });
+}
+
+function recordLength(record: readonly string[] | undefined): number {
+  let length = 0;
+  for (const cell of record ?? []) length += cell.length + 1;
+  return length;
+}
+
+/** Lines with nothing on them are not records (pandas' skip_blank_lines); `,,` lines are, and are counted. */
+function withoutEmptyLines(records: string[][]): string[][] {
+  let empty = 0;
+  for (const record of records) if (record.length === 1 && record[0] === '') empty++;
+  return empty === 0 ? records : records.filter((r) => !(r.length === 1 && r[0] === ''));
+}
+
+function malformed(line: number): InputError {
   return new InputError(
     'malformed_csv',
-    `The CSV could not be parsed${where}: a double quote is not closed. Enclose values in double quotes, double any quote inside them, and upload again.`,
+    `The CSV could not be parsed near line ${line}: a double quote is not closed. Enclose values in double quotes, double any quote inside them, and upload again.`,
+  );
+}
+
+function tooLong(line: number): InputError {
+  return new InputError(
+    'line_too_long',
+    `A record near line ${line} is larger than ${MAX_RECORD_BYTES / 1024 / 1024} MiB; usually a double quote is not closed. Check the quoting and upload again.`,
   );
 }
 
@@ -172,9 +213,15 @@ function encodingError(line: number, byte: number): InputError {
 }
 
 /** Physical lines, as an editor counts them, so the error points where the user will look. */
-function countLineBreaks(bytes: Uint8Array): number {
+function countByteLineBreaks(bytes: Uint8Array): number {
   let n = 0;
   for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) n++;
+  return n;
+}
+
+function countLineBreaks(text: string, end: number): number {
+  let n = 0;
+  for (let at = text.indexOf('\n'); at >= 0 && at < end; at = text.indexOf('\n', at + 1)) n++;
   return n;
 }
 

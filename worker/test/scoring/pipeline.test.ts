@@ -136,6 +136,13 @@ describe('scoreCsv parsing rules', () => {
     expect(JSON.parse(whole.rows[0]?.explanation ?? '{}')).toMatchObject({ customer_id: 'José-ü-€-𝄞' });
   });
 
+  it('reads quoted cells, doubled quotes and CRLF the same for any chunking', async () => {
+    const input = Buffer.from(`${HEADER}\r\n"q ""1"", x",5,20,100,"Month-to-month"\r\nb,1,1,1,Annual\r\n`);
+    const whole = await scoreText(model, input);
+    expect(whole.rows.map((r) => r.customerID)).toEqual(['q "1", x', 'b']);
+    for (const size of [1, 2, 5, 13]) expect((await scoreText(model, input, size)).text).toBe(whole.text);
+  });
+
   it('is deterministic: the same input gives the same bytes', async () => {
     const input = await fixture('telco-sample.csv');
     expect((await scoreText(model, input)).text).toBe((await scoreText(model, input, 100)).text);
@@ -158,6 +165,15 @@ describe('scoreCsv input errors', () => {
     const error = await inputError(scoreCsv(model, chunked(await fixture(name)), new MemorySink()));
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);
+  });
+
+  it('fails on text after a closing quote, at any chunking', async () => {
+    const bytes = Buffer.from(`${HEADER}\na,1,1,1,Monthly\n"b"c,1,1,1,Monthly\nd,1,1,1,Monthly\n`);
+    for (const size of [4, 64 * 1024]) {
+      const error = await inputError(scoreCsv(model, chunked(bytes, size), new MemorySink()));
+      expect(error.code).toBe('malformed_csv');
+      expect(error.message).toMatch(/near line 3/);
+    }
   });
 
   it('fails on a truncated multi-byte character at the end of the file', async () => {
