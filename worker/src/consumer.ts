@@ -40,7 +40,6 @@ export interface ConsumerOptions {
   visibilityTimeoutSeconds: number;
   heartbeatIntervalSeconds: number;
   jobTimeoutSeconds: number;
-  maxReceiveCount: number;
   /** called with true whenever a job starts and with false when the last one ends (task scale-in protection) */
   onBusyChange?: (busy: boolean) => void;
   /** called on every turn of the loop with the time within which the loop promises to turn again */
@@ -133,10 +132,11 @@ export function createConsumer(options: ConsumerOptions): Consumer {
 
   async function handBack(entry: Running): Promise<void> {
     entry.handedBack = true;
-    const lastAttempt = receiveCount(entry.message) >= options.maxReceiveCount;
+    // Visibility 0, never a re-send: the worker role may only consume from the main queue. A job handed back on
+    // its last attempt therefore goes to the DLQ, where the sweeper fails its row and an operator can redrive it;
+    // scale-in protection and the drain time make that rare.
     try {
-      if (lastAttempt) await queue.requeue(entry.message);
-      else await queue.changeVisibility(entry.message, 0);
+      await queue.changeVisibility(entry.message, 0);
     } catch (error) {
       logger.warn(
         { message_id: entry.message.MessageId, err: describeError(error) },

@@ -14,8 +14,6 @@ import {
  */
 
 export const REJECTION_REASON_ATTRIBUTE = 'rejection_reason';
-/** set on a message the worker re-sent itself, so the next claim treats it as the redelivery it is */
-export const REDELIVERED_ATTRIBUTE = 'redelivered';
 const MAX_ATTRIBUTES = 10;
 
 export interface Queue {
@@ -24,8 +22,6 @@ export interface Queue {
   changeVisibility(message: Message, seconds: number): Promise<void>;
   /** copies the message (body and attributes) to the DLQ with the reason it was rejected */
   sendToDlq(message: Message, reason: string): Promise<void>;
-  /** re-sends the message as a fresh copy on the main queue (its receive count starts again) */
-  requeue(message: Message): Promise<void>;
   /** looks at up to 10 DLQ messages without removing them; they stay hidden for `hideSeconds` */
   peekDlq(hideSeconds: number): Promise<Message[]>;
 }
@@ -62,8 +58,7 @@ function copyAttributes(
 
 export function receiveCount(message: Message): number {
   const count = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
-  const redelivered = message.MessageAttributes?.[REDELIVERED_ATTRIBUTE]?.StringValue === 'true';
-  return Math.max(Number.isFinite(count) ? count : 1, redelivered ? 2 : 1);
+  return Number.isFinite(count) && count >= 1 ? count : 1;
 }
 
 export function sentAt(message: Message): Date | undefined {
@@ -131,17 +126,6 @@ export function createQueue(sqs: SQSClient, options: QueueOptions): Queue {
         }),
       );
       return result.Messages ?? [];
-    },
-
-    async requeue(message) {
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: message.Body ?? '',
-          MessageAttributes: copyAttributes(message, { [REDELIVERED_ATTRIBUTE]: 'true' }),
-        }),
-      );
-      await this.delete(message);
     },
   };
 }

@@ -78,7 +78,6 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
     jobTimeoutSeconds: config.jobTimeoutSeconds,
-    maxReceiveCount: config.maxReceiveCount,
     onBusyChange: (busy) => protection.setBusy(busy),
     onAlive: (withinMs) => liveness.alive(withinMs),
     handler: createJobHandler({
