@@ -104,6 +104,9 @@ const CATEGORY_MESSAGES: Record<string, Record<string, string>> = {
   ),
 };
 
+/** per numeric column and side: bounds memory on a file of all-distinct values */
+const TEXT_CACHE_LIMIT = 16_384;
+
 const NUMERIC_NAMES: Record<string, string> = {
   tenure: 'Tenure',
   MonthlyCharges: 'Monthly charges',
@@ -137,8 +140,11 @@ function numericMessage(column: string, value: number, above: boolean, risk: boo
   }
 }
 
-/** At most this many model factors are listed per side (the largest); smaller ones add noise, not insight. */
-export const MAX_MODEL_FACTORS = 5;
+/**
+ * At most this many model factors are listed per side (the largest): the explanation shows 3, and more
+ * only add bytes (each listed factor is ~120 bytes of every results row), not insight.
+ */
+export const MAX_MODEL_FACTORS = 3;
 
 interface Described {
   readonly factor: string;
@@ -161,27 +167,50 @@ export function createExplainer(manifest: Manifest, encoder: Encoder): Explainer
   const engagement = engagementRules().flatMap(({ columns, rule }) =>
     columns.every((c) => encoder.present.has(c)) ? [rule] : [],
   );
-  const byMagnitude = (a: Factor, b: Factor): number =>
-    Math.abs(b.contribution ?? 0) - Math.abs(a.contribution ?? 0);
+  // Reused per row: the column sums, and the indices of the largest per side in descending order.
+  const sums = new Float64Array(plans.length);
+  const top = { risk: new Int32Array(MAX_MODEL_FACTORS), protective: new Int32Array(MAX_MODEL_FACTORS) };
   return (scores, row) => {
-    const risks: Factor[] = [];
-    const protective: Factor[] = [];
     const contributions = scores.outputs.contributions;
     const imputed = scores.imputed[row] as number;
-    for (const plan of plans) {
+    const base = row * width;
+    let risky = 0;
+    let safe = 0;
+    for (let p = 0; p < plans.length; p++) {
+      const { features } = plans[p] as ColumnPlan;
       let sum = 0;
-      for (const j of plan.features) sum += contributions[row * width + j] as number;
-      const impact = impactOf(Math.abs(sum));
-      if (!impact) continue;
-      const risk = sum > 0;
-      const { factor, message } = imputed & plan.bit ? plan.imputed : plan.describe(scores, row, risk);
-      (risk ? risks : protective).push({ factor, impact, message, source: 'model', contribution: sum });
+      for (const j of features) sum += contributions[base + j] as number;
+      sums[p] = sum;
+      if (sum >= IMPACT_THRESHOLDS.low) risky = insertTop(top.risk, risky, p, sum, sums);
+      else if (-sum >= IMPACT_THRESHOLDS.low) safe = insertTop(top.protective, safe, p, -sum, sums);
     }
-    risks.sort(byMagnitude).splice(MAX_MODEL_FACTORS);
-    protective.sort(byMagnitude).splice(MAX_MODEL_FACTORS);
+    const pick = (indices: Int32Array, n: number, risk: boolean): Factor[] => {
+      const factors = new Array<Factor>(n);
+      for (let i = 0; i < n; i++) {
+        const p = indices[i] as number;
+        const plan = plans[p] as ColumnPlan;
+        const contribution = sums[p] as number;
+        const { factor, message } = imputed & plan.bit ? plan.imputed : plan.describe(scores, row, risk);
+        const impact = impactOf(Math.abs(contribution)) as Impact;
+        factors[i] = { factor, impact, message, source: 'model', contribution };
+      }
+      return factors;
+    };
+    const risks = pick(top.risk, risky, true);
+    const protective = pick(top.protective, safe, false);
     for (const rule of engagement) rule(scores.batch, row, risks, protective);
     return { risks, protective };
   };
+}
+
+/** Inserts plan `p` into the first `n` entries of `top` (ordered by |sum| descending); returns the new count. */
+function insertTop(top: Int32Array, n: number, p: number, magnitude: number, sums: Float64Array): number {
+  let at = Math.min(n, top.length);
+  while (at > 0 && Math.abs(sums[top[at - 1] as number] as number) < magnitude) at--;
+  if (at >= top.length) return n;
+  top.copyWithin(at + 1, at, Math.min(n, top.length - 1));
+  top[at] = p;
+  return Math.min(n + 1, top.length);
 }
 
 function columnPlan(manifest: Manifest, name: string, k: number): ColumnPlan {
@@ -196,6 +225,8 @@ function columnPlan(manifest: Manifest, name: string, k: number): ColumnPlan {
     message: `${NUMERIC_NAMES[name] ?? name} not provided - ${numeric ? 'typical' : 'most common'} value assumed`,
   };
   if (numeric) {
+    // Few distinct values recur (months, price points): each text is built once per value and side.
+    const texts = [0, 1, 2, 3].map(() => new Map<number, Described>());
     return {
       bit: 1 << k,
       features,
@@ -204,7 +235,13 @@ function columnPlan(manifest: Manifest, name: string, k: number): ColumnPlan {
         const values = scores.batch.columns.get(name);
         const value = values?.kind === 'number' ? (values.values[row] as number) : NaN;
         const above = (scores.features[row * width + first] as number) > mean;
-        return { factor: key, message: numericMessage(name, value, above, risk) };
+        const cache = texts[(above ? 2 : 0) + (risk ? 1 : 0)] as Map<number, Described>;
+        let described = cache.get(value);
+        if (described === undefined) {
+          described = { factor: key, message: numericMessage(name, value, above, risk) };
+          if (cache.size < TEXT_CACHE_LIMIT) cache.set(value, described);
+        }
+        return described;
       },
     };
   }

@@ -1,6 +1,6 @@
-import type { Confidence, Explanation, Factor } from './explain.js';
+import type { Confidence, Explanation, Factor, Impact } from './explain.js';
 import type { Manifest } from './manifest.js';
-import { pyFixed, pyRepr, pyRound } from './py-format.js';
+import { pyFixed, pyRound } from './py-format.js';
 
 /**
  * The results CSV (spec/csv-io.md §8): the existing 17 columns in order, formatted as the Python worker
@@ -75,25 +75,63 @@ export function textCell(text: string): string {
 
 /*
  * The three JSON columns are always quoted CSV cells, so their JSON is written with every `"` already
- * doubled instead of being built and then escaped: no second pass over ~2 KB per row. Factor codes and
+ * doubled instead of being built and then escaped: no second pass over the row. Factor codes and
  * messages are the library's own texts (no quote, backslash or control character, see the tests); the
  * customer id, the one user-supplied string, goes through JSON.stringify first.
  */
 const jsonInCell = (text: string): string => JSON.stringify(text).replaceAll('"', '""');
 
-function factorJson(f: Factor): string {
-  const contribution = f.contribution === undefined ? '' : `, ""contribution"": ${pyRepr(f.contribution)}`;
-  return `{""factor"": ""${f.factor}"", ""impact"": ""${f.impact}"", ""message"": ""${f.message}"", ""source"": ""${f.source}""${contribution}}`;
+/** Digits of a model factor's `contribution` in the file; the exact value stays in the library's output. */
+export const CONTRIBUTION_DIGITS = 4;
+
+/** A factor's JSON texts that do not depend on the row, built once per distinct factor. */
+interface FactorTexts {
+  readonly factor: string;
+  /** `{"factor", "impact", "message"` (open: the caller closes it) */
+  readonly head: string;
+  /** the explanation's `{"factor", "impact", "description"}` */
+  readonly described: string;
 }
 
-const describedJson = (f: Factor): string =>
-  `{""factor"": ""${f.factor}"", ""impact"": ""${f.impact}"", ""description"": ""${f.message}""}`;
+const TEXTS_LIMIT = 65_536;
 
-const list = (items: readonly string[]): string => `[${items.join(', ')}]`;
+/**
+ * Factor texts by impact and message. Categorical factors are a handful of constants and numeric ones
+ * repeat their values, so nearly every row finds its texts here; the cap bounds a file of unique values.
+ */
+function factorTextCache(): (f: Factor) => FactorTexts {
+  const byImpact: Record<Impact, Map<string, FactorTexts>> = {
+    high: new Map(),
+    medium: new Map(),
+    low: new Map(),
+  };
+  let size = 0;
+  return (f) => {
+    const cache = byImpact[f.impact];
+    let texts = cache.get(f.message);
+    if (texts === undefined || texts.factor !== f.factor) {
+      const common = `{""factor"": ""${f.factor}"", ""impact"": ""${f.impact}"", `;
+      texts = {
+        factor: f.factor,
+        head: `${common}""message"": ""${f.message}""`,
+        described: `${common}""description"": ""${f.message}""}`,
+      };
+      if (size < TEXTS_LIMIT) {
+        size++;
+        cache.set(f.message, texts);
+      }
+    }
+    return texts;
+  };
+}
 
-// Module-level helpers rather than closures inside format(): nothing is allocated per row but the texts.
-const messages = (factors: readonly Factor[], n: number): string[] =>
-  factors.slice(0, n).map((f) => f.message);
+/** Up to `n` messages joined by `separator`. */
+function messages(factors: readonly Factor[], n: number, separator: string): string {
+  let text = '';
+  for (let i = 0; i < factors.length && i < n; i++)
+    text += i === 0 ? (factors[i] as Factor).message : separator + (factors[i] as Factor).message;
+  return text;
+}
 
 const fallback = (factor: string, impact: Factor['impact'], message: string): Factor => ({
   factor,
@@ -140,6 +178,28 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
     return { risks, protective };
   }
 
+  const texts = factorTextCache();
+  /** column 15/16: every factor; model factors with their contribution, engagement signals marked as such */
+  const factorList = (factors: readonly Factor[]): string => {
+    let json = '"[';
+    for (let i = 0; i < factors.length; i++) {
+      const f = factors[i] as Factor;
+      json += (i === 0 ? '' : ', ') + texts(f).head;
+      json +=
+        f.contribution === undefined
+          ? `, ""source"": ""${f.source}""}`
+          : `, ""contribution"": ${pyRound(f.contribution, CONTRIBUTION_DIGITS)}}`;
+    }
+    return json + ']"';
+  };
+  /** the explanation's lists: up to 3 factors */
+  const describedList = (factors: readonly Factor[]): string => {
+    let json = '[';
+    for (let i = 0; i < factors.length && i < 3; i++)
+      json += (i === 0 ? '' : ', ') + texts(factors[i] as Factor).described;
+    return json + ']';
+  };
+
   return {
     header: OUTPUT_COLUMNS.join(',') + '\n',
     riskLevel,
@@ -149,38 +209,23 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
       const text = LEVEL_TEXT[level];
       const pct = pyFixed(p * 100, 1);
       const { risks, protective } = shown(row, level, pct);
-      const positive = messages(protective, 2);
+      const positive = messages(protective, 2, '; ');
       const summary =
-        `${text.words} (${pct}% churn probability). ${text.action}. Key concerns: ${messages(risks, 2).join('; ')}.` +
-        (positive.length > 0 ? ` Positive signs: ${positive.join('; ')}.` : '');
+        `${text.words} (${pct}% churn probability). ${text.action}. Key concerns: ${messages(risks, 2, '; ')}.` +
+        (positive.length > 0 ? ` Positive signs: ${positive}.` : '');
       const stay = 1 - p;
       const explanation =
         `"{""customer_id"": ${jsonInCell(row.customerId)}, ""churn_probability"": ${pyRound(p * 100, 1)}, ` +
         `""risk_level"": ""${level}"", ""summary"": ""${summary}"", ` +
-        `""risk_factors"": ${list(risks.slice(0, 3).map(describedJson))}, ` +
-        `""protective_factors"": ${list(protective.slice(0, 3).map(describedJson))}}"`;
+        `""risk_factors"": ${describedList(risks)}, ` +
+        `""protective_factors"": ${describedList(protective)}}"`;
       const id = textCell(row.customerId);
       return (
-        [
-          id,
-          level,
-          `${pct}%`,
-          text.recommendation,
-          textCell(summary),
-          textCell(messages(risks, 3).join(', ')),
-          textCell(messages(protective, 3).join(', ')),
-          pyRound(p, 3),
-          pyRound(stay, 3),
-          stay >= retention ? '1' : '0',
-          String(Math.trunc(stay * 100)),
-          row.confidence,
-          modelType,
-          modelVersion,
-          `"${list(row.explanation.risks.map(factorJson))}"`,
-          `"${list(row.explanation.protective.map(factorJson))}"`,
-          explanation,
-          id,
-        ].join(',') + '\n'
+        `${id},${level},${pct}%,${text.recommendation},${textCell(summary)},` +
+        `${textCell(messages(risks, 3, ', '))},${textCell(messages(protective, 3, ', '))},` +
+        `${pyRound(p, 3)},${pyRound(stay, 3)},${stay >= retention ? '1' : '0'},${Math.trunc(stay * 100)},` +
+        `${row.confidence},${modelType},${modelVersion},` +
+        `${factorList(row.explanation.risks)},${factorList(row.explanation.protective)},${explanation},${id}\n`
       );
     },
   };

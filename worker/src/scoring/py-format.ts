@@ -23,7 +23,11 @@ export function pyFixed(x: number, digits: number): string {
 /** `repr(round(x, digits))`: the rounded value in shortest form with at least one decimal (0.7, 1.0). */
 export function pyRound(x: number, digits: number): string {
   const fixed = pyFixed(x, digits);
-  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '.0') : `${fixed}.0`;
+  if (digits <= 0) return `${fixed}.0`;
+  // trailing zeros trimmed down to one decimal (on the hot path: no regular expression)
+  let end = fixed.length;
+  while (fixed.charCodeAt(end - 1) === 48 && fixed.charCodeAt(end - 2) !== 46) end--;
+  return end === fixed.length ? fixed : fixed.slice(0, end);
 }
 
 /** `repr(x)` of a finite float: shortest round-trip digits, scientific below 1e-4 and from 1e16. */

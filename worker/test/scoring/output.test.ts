@@ -48,11 +48,13 @@ describe('results row (spec/csv-io.md §8)', () => {
     expect(OUTPUT_COLUMNS).toHaveLength(18);
   });
 
+  // Model factors carry their contribution (4 decimals; the exact value is in the library's Explanation),
+  // so they need no `source`; engagement signals, which have none, carry `"source": "engagement_signal"`.
   it('formats a high-risk row exactly', () => {
     const { line } = row(
       0.7,
       [
-        factor('contract_month_to_month', 0.61, 'Month-to-month contract'),
+        factor('contract_month_to_month', 0.61234567, 'Month-to-month contract'),
         factor('tenure', 0.3, '2 months tenure - early high-risk period'),
       ],
       [factor('internet_service_dsl', -0.25, 'DSL internet service')],
@@ -62,9 +64,9 @@ describe('results row (spec/csv-io.md §8)', () => {
         'HIGH RISK (70.0% churn probability). Immediate intervention recommended. Key concerns: Month-to-month contract; 2 months tenure - early high-risk period. Positive signs: DSL internet service.,' +
         '"Month-to-month contract, 2 months tenure - early high-risk period",DSL internet service,0.7,0.3,0,30,high,' +
         `${manifest.model_type},${manifest.model_version},` +
-        '"[{""factor"": ""contract_month_to_month"", ""impact"": ""high"", ""message"": ""Month-to-month contract"", ""source"": ""model"", ""contribution"": 0.61}, ' +
-        '{""factor"": ""tenure"", ""impact"": ""medium"", ""message"": ""2 months tenure - early high-risk period"", ""source"": ""model"", ""contribution"": 0.3}]",' +
-        '"[{""factor"": ""internet_service_dsl"", ""impact"": ""medium"", ""message"": ""DSL internet service"", ""source"": ""model"", ""contribution"": -0.25}]",' +
+        '"[{""factor"": ""contract_month_to_month"", ""impact"": ""high"", ""message"": ""Month-to-month contract"", ""contribution"": 0.6123}, ' +
+        '{""factor"": ""tenure"", ""impact"": ""medium"", ""message"": ""2 months tenure - early high-risk period"", ""contribution"": 0.3}]",' +
+        '"[{""factor"": ""internet_service_dsl"", ""impact"": ""medium"", ""message"": ""DSL internet service"", ""contribution"": -0.25}]",' +
         '"{""customer_id"": ""c-1"", ""churn_probability"": 70.0, ""risk_level"": ""High"", ' +
         '""summary"": ""HIGH RISK (70.0% churn probability). Immediate intervention recommended. Key concerns: Month-to-month contract; 2 months tenure - early high-risk period. Positive signs: DSL internet service."", ' +
         '""risk_factors"": [{""factor"": ""contract_month_to_month"", ""impact"": ""high"", ""description"": ""Month-to-month contract""}, {""factor"": ""tenure"", ""impact"": ""medium"", ""description"": ""2 months tenure - early high-risk period""}], ' +
