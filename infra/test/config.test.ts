@@ -241,6 +241,18 @@ describe('stack configuration', () => {
       'is required when stateBackend is "s3"',
     ],
     [
+      'a deploy branch the default trust ignores',
+      { githubDeployBranch: 'release' },
+      'retainwise:githubDeployBranch',
+      'only applies when githubDeployTrust is "branch" or "both"',
+    ],
+    [
+      'an unknown deploy trust',
+      { githubDeployTrust: 'anyone' },
+      'retainwise:githubDeployTrust',
+      '"environment", "branch" or "both"',
+    ],
+    [
       'S3 state settings with Pulumi Cloud',
       { stateBucketName: 'retainwise-pulumi-state' },
       'retainwise:stateBucketName',
