@@ -66,7 +66,7 @@ export function backendTaskPolicy(p: TaskPolicyInputs): PolicyDocument {
 }
 
 /**
- * The worker consumes jobs, dead-letters invalid messages itself (message-contract.md §8), streams uploads
+ * The worker consumes jobs, dead-letters invalid messages itself and reads the DLQ, streams uploads
  * in and results out (multipart), and protects its task from scale-in while a job runs. Metrics go out as
  * embedded-metric-format log lines, so no CloudWatch permission.
  */
@@ -84,7 +84,14 @@ export function workerTaskPolicy(p: TaskPolicyInputs): PolicyDocument {
       ],
       Resource: p.queueArn,
     },
-    { Sid: 'DeadLetterInvalidMessages', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: p.dlqArn },
+    {
+      // Invalid messages are copied to the DLQ (message-contract.md §8); a sweeper reads it to mark their
+      // predictions FAILED (lessons #6).
+      Sid: 'UseDeadLetterQueue',
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:GetQueueAttributes'],
+      Resource: p.dlqArn,
+    },
     queueKeyStatement(p, ['kms:Decrypt', 'kms:GenerateDataKey']),
     { Sid: 'ReadUploads', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucket}/${UPLOADS_PREFIX}*` },
     {

@@ -52,7 +52,7 @@ const INTENDED: Record<
       'sqs:ChangeMessageVisibility',
       'sqs:GetQueueAttributes',
     ],
-    dlq: ['sqs:SendMessage'],
+    dlq: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:GetQueueAttributes'],
     outsideVpc: false,
   },
   deployer: { queue: ALL, dlq: ALL, outsideVpc: true },
