@@ -7,6 +7,8 @@ import { submitJob, type SubmittedJob } from '../src/local/backend.js';
 import { startLocalStack, type LocalStack } from '../src/local/stack.js';
 import { loadModel, scoreCsv } from '../src/scoring/index.js';
 import { startWorker, type RunningWorker } from '../src/worker.js';
+import { median } from './processes.js';
+import { smallCsv } from './small-csv.js';
 
 /**
  * Whole-job benchmarks on the local stack (fauxqs in this process, embedded PostgreSQL, the bundled model):
@@ -37,20 +39,6 @@ export interface JobBenchResult {
   machine: { cpus: number; loadAverage: number[]; node: string };
 }
 
-function csv(rows: number, offset = 0): string {
-  const lines = [
-    'customerID,gender,SeniorCitizen,Partner,Dependents,tenure,PhoneService,MultipleLines,InternetService,OnlineSecurity,OnlineBackup,DeviceProtection,TechSupport,StreamingTV,StreamingMovies,Contract,PaperlessBilling,PaymentMethod,MonthlyCharges,TotalCharges',
-  ];
-  for (let i = offset; i < offset + rows; i++) {
-    const tenure = (i * 7) % 72;
-    lines.push(
-      `B${i},Female,0,Yes,No,${tenure},Yes,No,DSL,No,Yes,No,No,No,No,${['Month-to-month', 'One year', 'Two year'][i % 3]},Yes,Mailed check,${20 + (i % 80)}.25,${(tenure * 50).toFixed(2)}`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? NaN;
 
@@ -92,7 +80,7 @@ export async function runJobBenchmarks(): Promise<JobBenchResult> {
   const stack = await startLocalStack();
   try {
     // Baseline: the same 100-row CSV scored in this process with no queue, storage or database around it.
-    const hundred = csv(100);
+    const hundred = smallCsv(100);
     const model = await loadModel();
     const nullSink = () => new Writable({ write: (_c, _e, callback) => callback() });
     await scoreCsv(model, [Buffer.from(hundred)], nullSink());
@@ -120,7 +108,9 @@ export async function runJobBenchmarks(): Promise<JobBenchResult> {
     const concurrency = 8;
     const jobs: string[] = [];
     for (let i = 0; i < SMALL_JOBS; i++) {
-      jobs.push((await submitJob(stack, { csv: csv(10, i * 10), filename: `small-${i}.csv` })).predictionId);
+      jobs.push(
+        (await submitJob(stack, { csv: smallCsv(10, i * 10), filename: `small-${i}.csv` })).predictionId,
+      );
     }
     const { worker: drainer } = await startBenchWorker(stack, concurrency);
     const t = performance.now();

@@ -1,32 +1,43 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import Papa from 'papaparse';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Parser } from 'csv-parse';
 import { batchReader } from '../src/scoring/canonical.js';
 import { mapColumns } from '../src/scoring/columns.js';
 import { createEncoder, chooseVariant } from '../src/scoring/encoder.js';
 import { BATCH_ROWS, loadModel, scoreCsv, type ChurnModel } from '../src/scoring/index.js';
 import { runModel } from '../src/scoring/model.js';
 import { createBatchScorer } from '../src/scoring/pipeline.js';
+import { runBigJobBenchmark } from './big-job.js';
+import { runDrainBenchmark } from './drain.js';
 import { generateTelcoCsv } from './generate.js';
+import { runJobBenchmarks } from './jobs.js';
+import { chunksOf, csvParseRecords, papaParseRecords } from './parsers.js';
+import { median } from './processes.js';
 
 /**
- * `npm run bench`: throughput of the scoring path against baselines measured in the same process on the
- * same data, so the ratios mean something on a noisy machine where absolute numbers do not.
- * Each case runs REPS times after a warm-up; the median is reported. Writes worker/bench/results.json.
+ * `npm run bench`: the whole suite. Every figure is a median of several runs or a ratio to a baseline measured in
+ * the same run on the same data, because absolute numbers on a shared machine are noise.
+ *   1. in-process cases on BENCH_MICRO_ROWS rows: the parsers alone, scoreCsv, the batch scorer, ONNX alone
+ *   2. the BENCH_ROWS file (default 1,000,000) through the whole job path, worker in a child process (big-job.ts)
+ *   3. worker ready time, 100-row job latency, small jobs/s through one in-process worker (jobs.ts)
+ *   4. BENCH_DRAIN_JOBS (default 1,000) small jobs queued at once, drained by two worker processes (drain.ts)
+ * Prints a table and writes worker/bench/results.json. Generated inputs are cached in worker/bench/data/.
  *
- *   BENCH_ROWS (100000)  rows in the generated Telco-shaped file (worker/bench/data/, regenerated on demand)
- *   BENCH_REPS (5)       measured repetitions per case
+ *   BENCH_ROWS (1000000)  BENCH_MICRO_ROWS (100000)  BENCH_REPS (5)  BENCH_JOB_RUNS (3)  BENCH_DRAIN_JOBS (1000)
+ *   BENCH_JOB_REPS / BENCH_SMALL_JOBS: see jobs.ts
  */
 
-const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const MICRO_ROWS = Math.min(ROWS, Number(process.env.BENCH_MICRO_ROWS ?? 100_000));
 const REPS = Number(process.env.BENCH_REPS ?? 5);
+const JOB_RUNS = Number(process.env.BENCH_JOB_RUNS ?? 3);
+const DRAIN_JOBS = Number(process.env.BENCH_DRAIN_JOBS ?? 1000);
 const HERE = import.meta.dirname;
 const TRAINING = join(HERE, '..', '..', '..', 'shared', 'data', 'telco-churn.csv');
-const DATA = join(HERE, 'data', `telco-${ROWS}.csv`);
-const CHUNK = 64 * 1024;
+const RESULTS = process.env.BENCH_RESULTS ?? join(HERE, 'results.json');
 
 interface Case {
   readonly name: string;
@@ -53,40 +64,19 @@ async function measure(c: Case): Promise<Result> {
     rows = await c.run();
     samples.push(performance.now() - started);
   }
-  const sorted = [...samples].sort((a, b) => a - b);
-  const medianMs = sorted[Math.floor(sorted.length / 2)] ?? NaN;
-  return {
-    name: c.name,
-    description: c.description,
-    rows,
-    medianMs,
-    rowsPerSecond: (rows / medianMs) * 1000,
-    samplesMs: samples,
-  };
+  const medianMs = median(samples);
+  return { ...c, rows, medianMs, rowsPerSecond: (rows / medianMs) * 1000, samplesMs: samples };
 }
 
 const nullSink = (): Writable => new Writable({ write: (_chunk, _encoding, callback) => callback() });
 
-function parseAll(chunks: readonly Buffer[]): string[][] {
-  const parser = new Parser({
-    bom: true,
-    relax_quotes: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-  });
-  const records: string[][] = [];
-  for (const chunk of chunks) {
-    parser.write(chunk);
-    for (let r = parser.read() as string[] | null; r !== null; r = parser.read() as string[] | null)
-      records.push(r);
-  }
-  parser.end();
-  for (let r = parser.read() as string[] | null; r !== null; r = parser.read() as string[] | null)
-    records.push(r);
-  return records;
+async function dataFile(rows: number): Promise<string> {
+  const file = join(HERE, 'data', `telco-${rows}.csv`);
+  if (!existsSync(file)) await generateTelcoCsv(TRAINING, file, rows);
+  return file;
 }
 
-function cases(model: ChurnModel, chunks: readonly Buffer[], records: readonly string[][]): Case[] {
+function microCases(model: ChurnModel, chunks: readonly Buffer[], records: readonly string[][]): Case[] {
   const [header = [], ...data] = records;
   const mapping = mapColumns(header, data.slice(0, BATCH_ROWS));
   const batches: string[][][] = [];
@@ -103,8 +93,13 @@ function cases(model: ChurnModel, chunks: readonly Buffer[], records: readonly s
   return [
     {
       name: 'csv_parse_bare',
-      description: 'csv-parse alone over the file bytes, records discarded (the end-to-end baseline)',
-      run: () => Promise.resolve(parseAll(chunks).length - 1),
+      description: 'csv-parse (array mode) alone over the file bytes, records discarded: the fixed reference',
+      run: () => Promise.resolve(csvParseRecords(chunks)),
+    },
+    {
+      name: 'papaparse_bare',
+      description: "Papa Parse's core parser alone, driven as the scoring reader drives it",
+      run: () => Promise.resolve(papaParseRecords(chunks)),
     },
     {
       name: 'score_csv',
@@ -137,43 +132,92 @@ function cases(model: ChurnModel, chunks: readonly Buffer[], records: readonly s
   ];
 }
 
+/** The file's records, for the cases that start from parsed rows. */
+function parseAll(bytes: Buffer): string[][] {
+  return Papa.parse<string[]>(bytes.toString('utf8'), { skipEmptyLines: true }).data;
+}
+
+const log = (text: string): boolean => process.stdout.write(`${text}\n`);
+const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
 async function main(): Promise<void> {
-  if (!existsSync(DATA)) await generateTelcoCsv(TRAINING, DATA, ROWS);
-  const bytes = await readFile(DATA);
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < bytes.length; at += CHUNK) chunks.push(bytes.subarray(at, at + CHUNK));
   const model = await loadModel();
-  const results: Record<string, Result> = {};
-  for (const c of cases(model, chunks, parseAll(chunks))) {
-    const result = await measure(c);
-    results[c.name] = result;
-    process.stdout.write(
-      `${c.name.padEnd(16)} ${Math.round(result.rowsPerSecond).toLocaleString('en-US').padStart(10)} rows/s  ` +
-        `(median ${result.medianMs.toFixed(0)} ms for ${result.rows.toLocaleString('en-US')} rows)\n`,
-    );
+  const microBytes = await readFile(await dataFile(MICRO_ROWS));
+  const chunks = chunksOf(microBytes);
+  const micro: Record<string, Result> = {};
+  for (const c of microCases(model, chunks, parseAll(microBytes))) {
+    micro[c.name] = await measure(c);
+    log(`${c.name.padEnd(16)} ${fmt(micro[c.name]?.rowsPerSecond ?? NaN).padStart(10)} rows/s`);
   }
-  const ms = (name: string): number => results[name]?.medianMs ?? NaN;
-  const ratios = {
-    score_csv_over_parse: ms('score_csv') / ms('csv_parse_bare'),
-    score_preparsed_over_ort: ms('score_preparsed') / ms('ort_bare'),
+  const microRatio = (a: string, b: string): number =>
+    (micro[a]?.medianMs ?? NaN) / (micro[b]?.medianMs ?? NaN);
+
+  log(`big job: ${fmt(ROWS)} rows x ${JOB_RUNS} runs...`);
+  const big = await runBigJobBenchmark(await dataFile(ROWS), JOB_RUNS);
+  log('worker latency and small jobs...');
+  const jobs = await runJobBenchmarks();
+  log(`drain: ${fmt(DRAIN_JOBS)} jobs, two worker processes...`);
+  const drain = await runDrainBenchmark(DRAIN_JOBS);
+  if (drain.completed !== drain.jobs || drain.outputs !== drain.jobs || drain.duplicateCompletions !== 0)
+    throw new Error(`drain check failed: ${JSON.stringify(drain)}`);
+
+  const cpus = os.cpus();
+  const summary = {
+    rows_per_s_1m: big.rowsPerSecond,
+    parse_only_rows_per_s_1m: big.parseOnlyRowsPerSecond,
+    e2e_over_parse_ratio: big.e2eOverParse,
+    peak_rss_mb_1m: big.peakRssMb,
+    output_bytes_per_row: big.outputBytes / big.rows,
+    job_latency_ms_p50_100_rows: jobs.jobLatency.medianMs,
+    small_jobs_per_s: jobs.throughput.jobsPerSecond,
+    ready_ms: jobs.readyMs,
+    drain_1000_jobs_s: drain.seconds,
+    drain_jobs_per_s: drain.jobsPerSecond,
   };
-  process.stdout.write(
-    `score_csv / csv_parse_bare time: ${ratios.score_csv_over_parse.toFixed(2)}x\n` +
-      `score_preparsed / ort_bare time: ${ratios.score_preparsed_over_ort.toFixed(2)}x\n`,
-  );
   const report = {
     generatedAt: new Date().toISOString(),
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model,
-      node: process.version,
-      loadAverage: os.loadavg(),
+    ...summary,
+    node: process.version,
+    cpu_model: cpus[0]?.model,
+    cpus: cpus.length,
+    load_average: os.loadavg(),
+    input: { rows: ROWS, bytes: big.inputBytes, micro_rows: MICRO_ROWS, batch_rows: BATCH_ROWS, reps: REPS },
+    big_job: big,
+    jobs,
+    drain,
+    micro,
+    micro_ratios: {
+      score_csv_over_csv_parse: microRatio('score_csv', 'csv_parse_bare'),
+      papaparse_over_csv_parse: microRatio('papaparse_bare', 'csv_parse_bare'),
+      score_preparsed_over_ort: microRatio('score_preparsed', 'ort_bare'),
     },
-    input: { rows: ROWS, bytes: bytes.length, batchRows: BATCH_ROWS, reps: REPS },
-    cases: results,
-    ratios,
   };
-  await writeFile(join(HERE, 'results.json'), JSON.stringify(report, null, 2) + '\n');
+  await writeFile(RESULTS, JSON.stringify(report, null, 2) + '\n');
+
+  const rows: [string, string, string][] = [
+    [`${fmt(ROWS)}-row job, whole path`, `${fmt(big.rowsPerSecond)} rows/s`, '>= 100,000 rows/s'],
+    ['csv-parse alone, same file', `${fmt(big.parseOnlyRowsPerSecond)} rows/s`, 'reference'],
+    ['job time / parse time', `${fmt(big.e2eOverParse, 2)}x`, '<= 1.5x'],
+    ['worker peak RSS', `${fmt(big.peakRssMb)} MB`, '< 300 MB'],
+    ['results bytes per row', fmt(big.outputBytes / big.rows), ''],
+    ['100-row job latency p50', `${fmt(jobs.jobLatency.medianMs, 1)} ms`, '<= 50 ms'],
+    ['small jobs, one worker', `${fmt(jobs.throughput.jobsPerSecond)} jobs/s`, '>= 200 jobs/s'],
+    ['worker ready', `${fmt(jobs.readyMs)} ms`, '<= 1,000 ms'],
+    [
+      `${fmt(drain.jobs)} jobs, two workers`,
+      `${fmt(drain.seconds, 1)} s (${fmt(drain.jobsPerSecond)} jobs/s)`,
+      'all COMPLETED, no duplicates',
+    ],
+  ];
+  for (const [what, value, target] of rows) log(`${what.padEnd(30)} ${value.padStart(26)}   ${target}`);
+  log(
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; ${cpus.length} x ${cpus[0]?.model}; node ${process.version}`,
+  );
+  log(`wrote ${RESULTS}`);
 }
 
 await main();

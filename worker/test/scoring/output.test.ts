@@ -5,6 +5,7 @@ import { IMPACT_THRESHOLDS, impactOf, type Factor } from '../../src/scoring/expl
 import { readManifest, type Manifest } from '../../src/scoring/manifest.js';
 import { defaultModelDir } from '../../src/scoring/model.js';
 import {
+  contributionText,
   createRowFormatter,
   csvCell,
   OUTPUT_COLUMNS,
@@ -177,6 +178,20 @@ describe('results row (spec/csv-io.md §8)', () => {
     expect(cells.customerID).toBe("'=SUM(A1)");
     expect(cells.customer_id).toBe("'=SUM(A1)");
     expect(cells.churn_probability).toBe('0.2');
+  });
+});
+
+describe('contribution digits', () => {
+  it.each([
+    [0.61234567, '0.6123'],
+    [-0.53631644, '-0.5363'],
+    [0.30000000000000004, '0.3'],
+    [1.99999, '2.0'],
+    [-0.00001, '0.0'],
+    [0, '0.0'],
+  ])('%d → %s', (x, text) => {
+    expect(contributionText(x)).toBe(text);
+    expect(JSON.parse(text)).toBeCloseTo(x, 4);
   });
 });
 

@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { LocalStack } from '../src/local/stack.js';
+
+/**
+ * The worker as the container runs it (src/main.ts, through tsx), in a child process, so its memory and CPU are
+ * its own: the emulator and PostgreSQL stay in the benchmark's process.
+ */
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+export interface WorkerChild {
+  readonly child: ChildProcess;
+  /** resolves once the worker logged `worker ready`, with the ms since spawn */
+  readonly ready: Promise<number>;
+  /** the worker's JSON log lines so far */
+  logs(): Record<string, unknown>[];
+  /** the kernel's peak resident set size of the process so far (VmHWM), in MB */
+  peakRssMb(): number;
+  /** SIGTERM, then waits for exit */
+  stop(): Promise<void>;
+}
+
+export function spawnWorkerChild(stack: LocalStack, env: Record<string, string>): WorkerChild {
+  const started = performance.now();
+  // e.g. BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker under the benchmark
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...stack.workerEnv({ SQS_WAIT_TIME_SECONDS: '1', LOG_LEVEL: 'info', ...env }),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let partial = '';
+  let stderr = '';
+  let onReady: (ms: number) => void = () => undefined;
+  let onFail: (error: Error) => void = () => undefined;
+  const ready = new Promise<number>((resolve, reject) => {
+    onReady = resolve;
+    onFail = reject;
+  });
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+    const parts = (partial + text).split('\n');
+    partial = parts.pop() ?? '';
+    for (const part of parts) {
+      if (!part.startsWith('{')) continue;
+      const line = JSON.parse(part) as Record<string, unknown>;
+      lines.push(line);
+      if (line.msg === 'worker ready') onReady(performance.now() - started);
+    }
+  });
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => onFail(new Error(`worker exited before it was ready: ${stderr.slice(-2000)}`)));
+  let peak = 0;
+  const peakRssMb = (): number => {
+    try {
+      const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+      peak = Math.max(peak, Number(kb) / 1024);
+    } catch {
+      // the process has exited: the last reading stands
+    }
+    return peak;
+  };
+  return {
+    child,
+    ready,
+    logs: () => lines,
+    peakRssMb,
+    async stop() {
+      peakRssMb();
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Statuses of the given predictions, by id. */
+export async function statuses(stack: LocalStack, ids: readonly string[]): Promise<Map<string, string>> {
+  const result = await stack.db.query<{ id: string; status: string }>(
+    'SELECT id, status FROM predictions WHERE id = ANY($1::uuid[])',
+    [ids],
+  );
+  return new Map(result.rows.map((r) => [r.id, r.status]));
+}
+
+/** Polls until every prediction is COMPLETED or FAILED. */
+export async function waitSettled(
+  stack: LocalStack,
+  ids: readonly string[],
+  pollMs: number,
+  timeoutMs = 1_800_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const settled = [...(await statuses(stack, ids)).values()].filter(
+      (s) => s === 'COMPLETED' || s === 'FAILED',
+    ).length;
+    if (settled === ids.length) return;
+    if (Date.now() > deadline) throw new Error(`only ${settled} of ${ids.length} benchmark jobs finished`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+export const median = (values: readonly number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
