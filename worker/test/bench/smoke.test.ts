@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * `npm run bench` on tiny inputs, so the suite cannot rot between the runs that matter. It checks that every
+ * stage ran and reported what results.json promises; it asserts no timing (the machine is shared).
+ */
+
+const RUN = join(import.meta.dirname, '..', '..', 'bench', 'run.ts');
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bench-smoke-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('npm run bench (smoke: 2,000 rows, 20 jobs)', () => {
+  it('runs every stage and writes the headline figures', { timeout: 300_000 }, async () => {
+    const results = join(dir, 'results.json');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', RUN], {
+      env: {
+        ...process.env,
+        BENCH_ROWS: '2000',
+        BENCH_REPS: '1',
+        BENCH_JOB_RUNS: '1',
+        BENCH_DRAIN_JOBS: '20',
+        BENCH_JOB_REPS: '3',
+        BENCH_SMALL_JOBS: '20',
+        BENCH_RESULTS: results,
+      },
+      encoding: 'utf8',
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(await readFile(results, 'utf8')) as Record<string, unknown>;
+    for (const key of [
+      'rows_per_s_1m',
+      'parse_only_rows_per_s_1m',
+      'e2e_over_parse_ratio',
+      'peak_rss_mb_1m',
+      'job_latency_ms_p50_100_rows',
+      'small_jobs_per_s',
+      'ready_ms',
+      'drain_1000_jobs_s',
+    ]) {
+      expect(report[key], key).toBeGreaterThan(0);
+    }
+    expect(report.node).toBe(process.version);
+    expect(report.cpu_model).toEqual(expect.any(String));
+    expect(report.big_job).toMatchObject({ rows: 2000, runs: 1 });
+    expect(report.drain).toMatchObject({ jobs: 20, completed: 20, outputs: 20, duplicateCompletions: 0 });
+    expect(run.stdout).toMatch(/job time \/ parse time/);
+  });
+});
