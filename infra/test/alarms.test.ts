@@ -1,20 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ALARM, type MetricQuery as Query } from './support/cloudwatch.js';
 import { deployStack, type Stack } from './support/program.js';
 
-const ALARM = 'aws:cloudwatch/metricAlarm:MetricAlarm';
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:retainwise-cloudwatch-alerts';
-
-interface Query {
-  id: string;
-  expression?: string;
-  metric?: {
-    namespace: string;
-    metricName: string;
-    dimensions: Record<string, string>;
-    stat: string;
-    period: number;
-  };
-}
 
 describe('Alarms', () => {
   let stack: Stack;

@@ -1,23 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backlogPerTaskTarget } from '../autoscaling.js';
+import { ALARM, type MetricQuery as Query } from './support/cloudwatch.js';
 import { deployStack, type Stack } from './support/program.js';
 
 const POLICY = 'aws:appautoscaling/policy:Policy';
-const ALARM = 'aws:cloudwatch/metricAlarm:MetricAlarm';
 const BACKEND_IMAGE = `123456789012.dkr.ecr.us-east-1.amazonaws.com/retainwise-backend@sha256:${'c'.repeat(64)}`;
-
-interface Query {
-  id: string;
-  expression?: string;
-  returnData?: boolean;
-  metric?: {
-    namespace: string;
-    metricName: string;
-    dimensions: Record<string, string>;
-    stat: string;
-    period: number;
-  };
-}
 
 describe('QueueDepthScaling', () => {
   let stack: Stack;
