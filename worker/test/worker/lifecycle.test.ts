@@ -73,8 +73,9 @@ describe('SIGTERM', () => {
   });
 
   it('hands an unfinished job straight back (visibility 0) when the drain time is up', async () => {
-    // larger, so the job is certainly unfinished when the signal is handled, even on a loaded machine
-    const job = await submitJob(context.stack, { csv: telcoCsv(12_000) });
+    // Large enough to outlast the worker's last long poll (1 s here), after which unfinished jobs are handed
+    // back, even on an idle machine (~20k rows/s); small enough for the emulator's 11 MiB request limit.
+    const job = await submitJob(context.stack, { csv: telcoCsv(60_000) });
     const worker = spawnWorker(childEnv({ SHUTDOWN_TIMEOUT_SECONDS: '0' }));
     await waitFor(isRunning(job.predictionId));
     worker.child.kill('SIGTERM');
