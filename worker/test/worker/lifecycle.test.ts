@@ -25,8 +25,10 @@ import {
  */
 
 const context = useStack({ visibilityTimeoutSeconds: 3 });
-// Big enough that a job is certainly still running a few milliseconds after it was claimed (~1 s of scoring).
-const LARGE = telcoCsv(4000);
+// Big enough that a job is certainly still running a few milliseconds after it was claimed (~1 s of scoring on
+// an idle machine).
+const LARGE_ROWS = 20_000;
+const LARGE = telcoCsv(LARGE_ROWS);
 
 const isRunning = (id: string) => async () =>
   (await readPrediction(context.stack, id))?.status === 'RUNNING' ? true : undefined;
@@ -52,7 +54,7 @@ it('a job whose worker is killed (SIGKILL) mid-job is completed by another, once
   const survivor = await startTestWorker(context.stack);
   try {
     const row = await waitForPrediction(context.stack, job.predictionId);
-    expect(row).toMatchObject({ status: 'COMPLETED', rows_processed: 4000 });
+    expect(row).toMatchObject({ status: 'COMPLETED', rows_processed: LARGE_ROWS });
     expect(await listKeys(context.stack, `predictions/${DEMO_USER_ID}/${job.predictionId}`)).toHaveLength(1);
     await context.stack.fauxqs.spy.waitForMessageWithId(job.messageId, 'consumed', 10_000);
   } finally {
