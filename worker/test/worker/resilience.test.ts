@@ -22,7 +22,8 @@ const context = useStack({ visibilityTimeoutSeconds: 5, maxReceiveCount: 3 });
 it('survives the database going down mid-job: the row stays RUNNING, a redelivery completes it', async () => {
   const worker = await startTestWorker(context.stack);
   try {
-    const job = await submitJob(context.stack, { csv: telcoCsv(4000) });
+    // ~1 s of scoring on an idle machine, so the database really goes away while the job runs
+    const job = await submitJob(context.stack, { csv: telcoCsv(20_000) });
     await waitForPrediction(context.stack, job.predictionId, { done: (row) => row.status === 'RUNNING' });
     await context.stack.stopPostgres();
     // The results are written (S3 is fine) but the final UPDATE cannot reach the database.
@@ -34,7 +35,7 @@ it('survives the database going down mid-job: the row stays RUNNING, a redeliver
     const row = await waitForPrediction(context.stack, job.predictionId);
     expect(row).toMatchObject({
       status: 'COMPLETED',
-      rows_processed: 4000,
+      rows_processed: 20_000,
       s3_output_key: key,
       error_message: null,
     });
