@@ -1,3 +1,4 @@
+import { encode, type ByteWriter } from './byte-writer.js';
 import type { Confidence, Explanation, Factor, Impact } from './explain.js';
 import type { Manifest } from './manifest.js';
 import { pyFixed, pyRound } from './py-format.js';
@@ -56,8 +57,8 @@ export interface ScoredRow {
 export interface RowFormatter {
   readonly header: string;
   riskLevel(probability: number): RiskLevel;
-  /** one CSV line, `\n`-terminated */
-  format(row: ScoredRow): string;
+  /** appends one CSV line, `\n`-terminated */
+  write(out: ByteWriter, row: ScoredRow): void;
 }
 
 /** Cells a spreadsheet would run as a formula; text cells starting so get a leading `'` (OWASP). */
@@ -73,13 +74,26 @@ export function textCell(text: string): string {
   return csvCell(FORMULA_START.test(text) ? `'${text}` : text);
 }
 
-/*
+/**
  * The three JSON columns are always quoted CSV cells, so their JSON is written with every `"` already
- * doubled instead of being built and then escaped: no second pass over the row. Factor codes and
- * messages are the library's own texts (no quote, backslash or control character, see the tests); the
- * customer id, the one user-supplied string, goes through JSON.stringify first.
+ * doubled instead of being built and then escaped: no second pass over the row. The customer id, the one
+ * user-supplied string, goes through JSON.stringify first unless it is plain.
  */
 const jsonInCell = (text: string): string => JSON.stringify(text).replaceAll('"', '""');
+
+/**
+ * An id that is its own CSV cell and its own JSON string body: no formula start, quote, comma, backslash,
+ * control character or surrogate. Nearly every id is, and is then encoded once and copied.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be excluded
+const PLAIN_ID = /^(?![=+\-@])[^\u0000-\u001f",\\\ud800-\udfff]*$/;
+
+/**
+ * Factor messages are the library's own texts and are written unescaped inside CSV and JSON-in-CSV cells
+ * alike, which lets a row copy its summary instead of building it twice; this is checked, not assumed.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be excluded
+const PLAIN_MESSAGE = /^[^\u0000-\u001f"\\]*$/;
 
 /** Digits of a model factor's `contribution` in the file; the exact value stays in the library's output. */
 export const CONTRIBUTION_DIGITS = 4;
@@ -87,31 +101,66 @@ export const CONTRIBUTION_DIGITS = 4;
 const CONTRIBUTION_SCALE = 10 ** CONTRIBUTION_DIGITS;
 
 /**
- * A contribution rounded to CONTRIBUTION_DIGITS in shortest form (`0.5346`, `1.0`). Six per row: plain
- * arithmetic instead of toFixed, which is several times slower (these digits need no Python parity).
+ * A contribution rounded to CONTRIBUTION_DIGITS in shortest form (`0.5346`, `1.0`): plain arithmetic
+ * instead of toFixed, which is several times slower (these digits need no Python parity).
  */
 export function contributionText(x: number): string {
   const rounded = Math.round(x * CONTRIBUTION_SCALE) / CONTRIBUTION_SCALE;
   return Number.isInteger(rounded) ? `${rounded}.0` : String(rounded);
 }
 
-/** A factor's JSON texts that do not depend on the row, built once per distinct factor. */
-interface FactorTexts {
+/** A factor's pieces of the row, encoded once per distinct factor. */
+interface FactorBytes {
   readonly factor: string;
-  /** `{"factor", "impact", "message"` (open: the caller closes it) */
-  readonly head: string;
-  /** the explanation's `{"factor", "impact", "description"}` */
-  readonly described: string;
+  readonly source: Factor['source'];
+  readonly message: Uint8Array;
+  /** `; message` (summary) */
+  readonly semicolonMessage: Uint8Array;
+  /** `, message` (key_risks, strengths) */
+  readonly commaMessage: Uint8Array;
+  /** column 15/16 item up to its contribution (model factors), or whole (engagement signals); `next`: after `, ` */
+  readonly item: Uint8Array;
+  readonly nextItem: Uint8Array;
+  /** the explanation's `{"factor", "impact", "description"}`; `next`: after `, ` */
+  readonly described: Uint8Array;
+  readonly nextDescribed: Uint8Array;
+  /** the message needs its cell quoted */
+  readonly comma: boolean;
+  /** the message would start a cell as a formula */
+  readonly formula: boolean;
 }
 
 const TEXTS_LIMIT = 65_536;
 
+function factorBytes(f: Factor): FactorBytes {
+  if (!PLAIN_MESSAGE.test(f.message) || !PLAIN_MESSAGE.test(f.factor))
+    throw new Error(`factor text ${JSON.stringify(f)} would need escaping`);
+  const common = `{""factor"": ""${f.factor}"", ""impact"": ""${f.impact}"", `;
+  const item =
+    `${common}""message"": ""${f.message}"", ` +
+    (f.source === 'model' ? '""contribution"": ' : `""source"": ""${f.source}""}`);
+  const described = `${common}""description"": ""${f.message}""}`;
+  return {
+    factor: f.factor,
+    source: f.source,
+    message: encode(f.message),
+    semicolonMessage: encode(`; ${f.message}`),
+    commaMessage: encode(`, ${f.message}`),
+    item: encode(item),
+    nextItem: encode(`, ${item}`),
+    described: encode(described),
+    nextDescribed: encode(`, ${described}`),
+    comma: f.message.includes(','),
+    formula: FORMULA_START.test(f.message),
+  };
+}
+
 /**
- * Factor texts by impact and message. Categorical factors are a handful of constants and numeric ones
- * repeat their values, so nearly every row finds its texts here; the cap bounds a file of unique values.
+ * Factor bytes by impact and message. Categorical factors are a handful of constants and numeric ones
+ * repeat their values, so nearly every row finds its pieces here; the cap bounds a file of unique values.
  */
-function factorTextCache(): (f: Factor) => FactorTexts {
-  const byImpact: Record<Impact, Map<string, FactorTexts>> = {
+function factorBytesCache(): (f: Factor) => FactorBytes {
+  const byImpact: Record<Impact, Map<string, FactorBytes>> = {
     high: new Map(),
     medium: new Map(),
     low: new Map(),
@@ -119,29 +168,45 @@ function factorTextCache(): (f: Factor) => FactorTexts {
   let size = 0;
   return (f) => {
     const cache = byImpact[f.impact];
-    let texts = cache.get(f.message);
-    if (texts === undefined || texts.factor !== f.factor) {
-      const common = `{""factor"": ""${f.factor}"", ""impact"": ""${f.impact}"", `;
-      texts = {
-        factor: f.factor,
-        head: `${common}""message"": ""${f.message}""`,
-        described: `${common}""description"": ""${f.message}""}`,
-      };
+    let bytes = cache.get(f.message);
+    if (bytes === undefined || bytes.factor !== f.factor || bytes.source !== f.source) {
+      bytes = factorBytes(f);
       if (size < TEXTS_LIMIT) {
         size++;
-        cache.set(f.message, texts);
+        cache.set(f.message, bytes);
       }
     }
-    return texts;
+    return bytes;
   };
 }
 
-/** Up to `n` messages joined by `separator`. */
-function messages(factors: readonly Factor[], n: number, separator: string): string {
-  let text = '';
-  for (let i = 0; i < factors.length && i < n; i++)
-    text += i === 0 ? (factors[i] as Factor).message : separator + (factors[i] as Factor).message;
-  return text;
+/** `,0.5346}`-style contribution endings by rounded value: few distinct values recur across a file. */
+function contributionCache(): (x: number) => Uint8Array {
+  const cache = new Map<number, Uint8Array>();
+  return (x) => {
+    const key = Math.round(x * CONTRIBUTION_SCALE);
+    let bytes = cache.get(key);
+    if (bytes === undefined) {
+      bytes = encode(`${contributionText(x)}}`);
+      if (cache.size < TEXTS_LIMIT) cache.set(key, bytes);
+    }
+    return bytes;
+  };
+}
+
+/**
+ * Python's formatting of `x` as a table lookup: the texts of `k / scale` for every k, encoded once. The index is
+ * -1 outside the table and near an exact tie, where the caller formats the value itself (half-even rule).
+ */
+function numberTable(size: number, scale: number, format: (x: number) => string) {
+  const texts = Array.from({ length: size }, (_, k) => encode(format(k / scale)));
+  return (out: ByteWriter, x: number): void => {
+    const scaled = x * scale;
+    const k = Math.round(scaled);
+    if (k >= 0 && k < size && Math.abs(scaled - Math.floor(scaled) - 0.5) > 1e-6)
+      out.bytes(texts[k] as Uint8Array);
+    else out.text(format(x));
+  };
 }
 
 const fallback = (factor: string, impact: Factor['impact'], message: string): Factor => ({
@@ -151,93 +216,223 @@ const fallback = (factor: string, impact: Factor['impact'], message: string): Fa
   source: 'model',
 });
 
+const PIECES = {
+  quote: encode('"'),
+  apostrophe: encode("'"),
+  comma: encode(','),
+  quoteComma: encode('",'),
+  zero: encode('0,'),
+  one: encode('1,'),
+  period: encode('.'),
+  positiveSigns: encode('. Positive signs: '),
+  listOpen: encode('"['),
+  listClose: encode(']",'),
+  explanationOpen: encode('"{""customer_id"": '),
+  idQuote: encode('""'),
+  probability: encode(', ""churn_probability"": '),
+  riskFactors: encode('"", ""risk_factors"": ['),
+  protectiveFactors: encode('], ""protective_factors"": ['),
+  explanationClose: encode(']}",'),
+  newline: encode('\n'),
+};
+
+/** The pieces of a row that depend only on its risk level. */
+interface LevelBytes {
+  /** `,High,` */
+  readonly level: Uint8Array;
+  /** `%,<recommendation>,<WORDS> (` and the same with the summary cell quoted */
+  readonly summaryOpen: Uint8Array;
+  readonly quotedSummaryOpen: Uint8Array;
+  /** `<WORDS> (`, the summary's start */
+  readonly words: number;
+  /** `% churn probability). <action>. Key concerns: ` */
+  readonly concerns: Uint8Array;
+  /** `, "risk_level": "High", "summary": "` in the explanation */
+  readonly explanation: Uint8Array;
+}
+
+function levelBytes(level: RiskLevel): LevelBytes {
+  const { recommendation, words, action } = LEVEL_TEXT[level];
+  return {
+    level: encode(`,${level},`),
+    summaryOpen: encode(`%,${recommendation},${words} (`),
+    quotedSummaryOpen: encode(`%,${recommendation},"${words} (`),
+    words: encode(`${words} (`).length,
+    concerns: encode(`% churn probability). ${action}. Key concerns: `),
+    explanation: encode(`, ""risk_level"": ""${level}"", ""summary"": ""`),
+  };
+}
+
 export function createRowFormatter(manifest: Manifest): RowFormatter {
   const { high, medium, retention } = manifest.thresholds;
-  const modelType = textCell(manifest.model_type);
-  const modelVersion = textCell(manifest.model_version);
   const riskLevel = (p: number): RiskLevel => (p > high ? 'High' : p > medium ? 'Medium' : 'Low');
+  const levels: Record<RiskLevel, LevelBytes> = {
+    High: levelBytes('High'),
+    Medium: levelBytes('Medium'),
+    Low: levelBytes('Low'),
+  };
+  const modelColumns = `${textCell(manifest.model_type)},${textCell(manifest.model_version)},`;
+  const confidence: Record<Confidence, Uint8Array> = {
+    high: encode(`high,${modelColumns}`),
+    medium: encode(`medium,${modelColumns}`),
+    low: encode(`low,${modelColumns}`),
+  };
+  /** churn x 100 with one decimal: churn_risk_pct, the summary and the explanation's churn_probability */
+  const percent = numberTable(1001, 10, (x) => pyFixed(x, 1));
+  /** churn_probability, retention_probability */
+  const rounded = numberTable(1001, 1000, (x) => pyRound(x, 3));
+  /** retention_score, the integer part (not a rounding: the table's entries are never near a tie) */
+  const scores = Array.from({ length: 101 }, (_, k) => encode(`${k},`));
+  const bytes = factorBytesCache();
+  const contribution = contributionCache();
 
   /** csv-io §8's fallbacks when the row has no risk factor / no protective factor. */
-  function shown(row: ScoredRow, level: RiskLevel, pct: string): { risks: Factor[]; protective: Factor[] } {
-    let { risks, protective } = row.explanation;
-    if (risks.length === 0) {
-      risks = [
-        level === 'High'
-          ? fallback(
-              'high_churn_probability',
-              'high',
-              `Churn probability of ${pct}% indicates significant risk`,
-            )
-          : level === 'Medium'
+  function shown(listed: FactorBytes[], risk: boolean, level: RiskLevel, pct: string): FactorBytes[] {
+    if (listed.length > 0) return listed;
+    if (risk) {
+      return [
+        bytes(
+          level === 'High'
             ? fallback(
-                'medium_churn_probability',
-                'medium',
-                `Churn probability of ${pct}% requires monitoring`,
+                'high_churn_probability',
+                'high',
+                `Churn probability of ${pct}% indicates significant risk`,
               )
-            : fallback('baseline_risk', 'low', 'Standard customer risk profile'),
-      ];
-    }
-    if (protective.length === 0 && level === 'Low') {
-      protective = [
-        fallback(
-          'low_churn_probability',
-          'high',
-          `Low churn probability of ${pct}% indicates strong retention`,
+            : level === 'Medium'
+              ? fallback(
+                  'medium_churn_probability',
+                  'medium',
+                  `Churn probability of ${pct}% requires monitoring`,
+                )
+              : fallback('baseline_risk', 'low', 'Standard customer risk profile'),
         ),
       ];
     }
-    return { risks, protective };
+    return level === 'Low'
+      ? [
+          bytes(
+            fallback(
+              'low_churn_probability',
+              'high',
+              `Low churn probability of ${pct}% indicates strong retention`,
+            ),
+          ),
+        ]
+      : [];
   }
 
-  const texts = factorTextCache();
-  /** column 15/16: every factor; model factors with their contribution, engagement signals marked as such */
-  const factorList = (factors: readonly Factor[]): string => {
-    let json = '"[';
-    for (let i = 0; i < factors.length; i++) {
-      const f = factors[i] as Factor;
-      json += (i === 0 ? '' : ', ') + texts(f).head;
-      json +=
-        f.contribution === undefined
-          ? `, ""source"": ""${f.source}""}`
-          : `, ""contribution"": ${contributionText(f.contribution)}}`;
+  /** Up to `n` messages with `; ` between them. */
+  const summaryMessages = (out: ByteWriter, factors: readonly FactorBytes[], n: number): void => {
+    for (let i = 0; i < factors.length && i < n; i++) {
+      const f = factors[i] as FactorBytes;
+      out.bytes(i === 0 ? f.message : f.semicolonMessage);
     }
-    return json + ']"';
+  };
+  const anyComma = (factors: readonly FactorBytes[], n: number): boolean => {
+    for (let i = 0; i < factors.length && i < n; i++) if ((factors[i] as FactorBytes).comma) return true;
+    return false;
+  };
+  /** key_risks / strengths: up to 3 messages joined by `, `, as a text cell, then `,` */
+  const messagesCell = (out: ByteWriter, factors: readonly FactorBytes[]): void => {
+    const n = Math.min(factors.length, 3);
+    if (n === 0) return out.bytes(PIECES.comma);
+    const quoted = n > 1 || anyComma(factors, n);
+    if (quoted) out.bytes(PIECES.quote);
+    const first = factors[0] as FactorBytes;
+    if (first.formula) out.bytes(PIECES.apostrophe);
+    out.bytes(first.message);
+    for (let i = 1; i < n; i++) out.bytes((factors[i] as FactorBytes).commaMessage);
+    out.bytes(quoted ? PIECES.quoteComma : PIECES.comma);
+  };
+  /** column 15/16: every factor; model factors with their contribution, engagement signals marked as such */
+  const factorList = (out: ByteWriter, factors: readonly Factor[], listed: readonly FactorBytes[]): void => {
+    out.bytes(PIECES.listOpen);
+    for (let i = 0; i < factors.length; i++) {
+      const { contribution: x } = factors[i] as Factor;
+      const b = listed[i] as FactorBytes;
+      out.bytes(i === 0 ? b.item : b.nextItem);
+      if (x !== undefined) out.bytes(contribution(x));
+    }
+    out.bytes(PIECES.listClose);
   };
   /** the explanation's lists: up to 3 factors */
-  const describedList = (factors: readonly Factor[]): string => {
-    let json = '[';
-    for (let i = 0; i < factors.length && i < 3; i++)
-      json += (i === 0 ? '' : ', ') + texts(factors[i] as Factor).described;
-    return json + ']';
+  const describedList = (out: ByteWriter, factors: readonly FactorBytes[]): void => {
+    for (let i = 0; i < factors.length && i < 3; i++) {
+      const f = factors[i] as FactorBytes;
+      out.bytes(i === 0 ? f.described : f.nextDescribed);
+    }
   };
 
   return {
     header: OUTPUT_COLUMNS.join(',') + '\n',
     riskLevel,
-    format(row) {
+    write(out, row) {
       const p = row.probability;
       const level = riskLevel(p);
-      const text = LEVEL_TEXT[level];
-      const pct = pyFixed(p * 100, 1);
-      const { risks, protective } = shown(row, level, pct);
-      const positive = messages(protective, 2, '; ');
-      const summary =
-        `${text.words} (${pct}% churn probability). ${text.action}. Key concerns: ${messages(risks, 2, '; ')}.` +
-        (positive.length > 0 ? ` Positive signs: ${positive}.` : '');
+      const l = levels[level];
+      const { explanation } = row;
+      const listedRisks = explanation.risks.map(bytes);
+      const listedProtective = explanation.protective.map(bytes);
+      const needsFallback = listedRisks.length === 0 || listedProtective.length === 0;
+      const pct = needsFallback ? pyFixed(p * 100, 1) : '';
+      const risks = shown(listedRisks, true, level, pct);
+      const protective = shown(listedProtective, false, level, pct);
+
+      const id = row.customerId;
+      const plainId = PLAIN_ID.test(id);
+      const idStart = out.length;
+      out.text(plainId ? id : textCell(id));
+      const idEnd = out.length;
+      out.bytes(l.level);
+      percent(out, p * 100);
+      const quoteSummary = anyComma(risks, 2) || anyComma(protective, 2);
+      out.bytes(quoteSummary ? l.quotedSummaryOpen : l.summaryOpen);
+      const summaryStart = out.length - l.words;
+      percent(out, p * 100);
+      out.bytes(l.concerns);
+      summaryMessages(out, risks, 2);
+      if (protective.length > 0) {
+        out.bytes(PIECES.positiveSigns);
+        summaryMessages(out, protective, 2);
+      }
+      out.bytes(PIECES.period);
+      const summaryEnd = out.length;
+      out.bytes(quoteSummary ? PIECES.quoteComma : PIECES.comma);
+      messagesCell(out, risks);
+      messagesCell(out, protective);
+
       const stay = 1 - p;
-      const explanation =
-        `"{""customer_id"": ${jsonInCell(row.customerId)}, ""churn_probability"": ${pyRound(p * 100, 1)}, ` +
-        `""risk_level"": ""${level}"", ""summary"": ""${summary}"", ` +
-        `""risk_factors"": ${describedList(risks)}, ` +
-        `""protective_factors"": ${describedList(protective)}}"`;
-      const id = textCell(row.customerId);
-      return (
-        `${id},${level},${pct}%,${text.recommendation},${textCell(summary)},` +
-        `${textCell(messages(risks, 3, ', '))},${textCell(messages(protective, 3, ', '))},` +
-        `${pyRound(p, 3)},${pyRound(stay, 3)},${stay >= retention ? '1' : '0'},${Math.trunc(stay * 100)},` +
-        `${row.confidence},${modelType},${modelVersion},` +
-        `${factorList(row.explanation.risks)},${factorList(row.explanation.protective)},${explanation},${id}\n`
-      );
+      rounded(out, p);
+      out.bytes(PIECES.comma);
+      rounded(out, stay);
+      out.bytes(PIECES.comma);
+      out.bytes(stay >= retention ? PIECES.one : PIECES.zero);
+      const score = Math.trunc(stay * 100);
+      if (score >= 0 && score <= 100) out.bytes(scores[score] as Uint8Array);
+      else out.text(`${score},`);
+      out.bytes(confidence[row.confidence]);
+      factorList(out, explanation.risks, listedRisks);
+      factorList(out, explanation.protective, listedProtective);
+
+      out.bytes(PIECES.explanationOpen);
+      if (plainId) {
+        out.bytes(PIECES.idQuote);
+        out.repeat(idStart, idEnd);
+        out.bytes(PIECES.idQuote);
+      } else {
+        out.text(jsonInCell(id));
+      }
+      out.bytes(PIECES.probability);
+      percent(out, p * 100);
+      out.bytes(l.explanation);
+      out.repeat(summaryStart, summaryEnd);
+      out.bytes(PIECES.riskFactors);
+      describedList(out, risks);
+      out.bytes(PIECES.protectiveFactors);
+      describedList(out, protective);
+      out.bytes(PIECES.explanationClose);
+      out.repeat(idStart, idEnd);
+      out.bytes(PIECES.newline);
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { ByteWriter } from './byte-writer.js';
 import { batchReader, noDataRows } from './canonical.js';
 import { mapColumns, type ColumnMapping } from './columns.js';
 import { openCsv, type ByteSource } from './csv-reader.js';
@@ -15,8 +16,8 @@ import { createRowFormatter, type RiskLevel } from './output.js';
 
 /**
  * Rows per model call: enough to amortise the session call (ONNX alone runs >1M rows/s at this size), few
- * enough that a batch's results text (~1.1 MB) and its garbage stay small: 2048 rows peaked the worker at
- * ~335 MB RSS on the 200k-row bench job, 512 at ~280 MB, at the same speed.
+ * enough that a batch's results (~1.1 MB) stay small: 2048 rows peaked the worker at ~335 MB RSS on the
+ * 200k-row bench job, 512 at ~280 MB, at the same speed.
  */
 export const BATCH_ROWS = 512;
 
@@ -77,7 +78,7 @@ export interface BatchScorer {
   /** the results CSV's header line */
   readonly header: string;
   /** records (at most BATCH_ROWS) → their results CSV lines */
-  batch(records: readonly string[][]): Promise<string>;
+  batch(records: readonly string[][]): Promise<Buffer>;
   readonly summary: ScoreSummary;
 }
 
@@ -94,6 +95,8 @@ export function createBatchScorer(model: ChurnModel, mapping: ColumnMapping): Ba
   const features = new Float64Array(BATCH_ROWS * encoder.width);
   const imputed = new Uint32Array(BATCH_ROWS);
   let retained = 0;
+  // results bytes of the last batch: the next batch's buffer is sized from it, so it rarely grows
+  let batchBytes = BATCH_ROWS * 2560;
   const summary: ScoreSummary = {
     originalRows: 0,
     rowsProcessed: 0,
@@ -113,11 +116,11 @@ export function createBatchScorer(model: ChurnModel, mapping: ColumnMapping): Ba
       const outputs = await runModel(model, variant, features, batch.size);
       const ids = batch.columns.get('customerID');
       const scores = { batch, features, imputed, outputs };
-      const lines = new Array<string>(batch.size);
+      const out = new ByteWriter(Math.ceil(batchBytes * 1.25));
       for (let i = 0; i < batch.size; i++) {
         const probability = outputs.probability[i] as number;
         const mask = imputed[i] as number;
-        lines[i] = formatter.format({
+        formatter.write(out, {
           customerId: ids?.kind === 'id' ? (ids.values[i] as string) : '',
           probability,
           explanation: explain(scores, i),
@@ -129,7 +132,8 @@ export function createBatchScorer(model: ChurnModel, mapping: ColumnMapping): Ba
       }
       summary.rowsProcessed += batch.size;
       summary.positiveRate = retained / summary.rowsProcessed;
-      return lines.join('');
+      batchBytes = Math.max(out.length, 4096);
+      return out.finish();
     },
   };
 }
@@ -141,7 +145,11 @@ function bitCount(mask: number): number {
 }
 
 /** Writes respecting backpressure; fails instead of hanging if the sink errors or closes meanwhile. */
-async function write(sink: Writable, chunk: string, signal: AbortSignal | undefined): Promise<void> {
+async function write(
+  sink: Writable,
+  chunk: string | Uint8Array,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   if (sink.destroyed || sink.writableEnded)
     throw new Error('the output stream closed before scoring finished');
   if (sink.write(chunk)) return;

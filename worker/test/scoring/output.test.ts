@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ByteWriter } from '../../src/scoring/byte-writer.js';
 import { IMPACT_THRESHOLDS, impactOf, type Factor } from '../../src/scoring/explain.js';
 import { readManifest, type Manifest } from '../../src/scoring/manifest.js';
 import { defaultModelDir } from '../../src/scoring/model.js';
+import { pyFixed, pyRound } from '../../src/scoring/py-format.js';
 import {
   contributionText,
   createRowFormatter,
@@ -29,12 +31,9 @@ const factor = (name: string, contribution: number, message = `${name} message`)
 });
 
 function row(probability: number, risks: Factor[] = [], protective: Factor[] = [], customerId = 'c-1') {
-  const line = formatter.format({
-    customerId,
-    probability,
-    explanation: { risks, protective },
-    confidence: 'high',
-  });
+  const out = new ByteWriter(0);
+  formatter.write(out, { customerId, probability, explanation: { risks, protective }, confidence: 'high' });
+  const line = out.finish().toString('utf8');
   const [cells] = parse<Record<string, string>>(formatter.header + line, { columns: true });
   return { line, cells: cells as Record<string, string> };
 }
@@ -178,6 +177,54 @@ describe('results row (spec/csv-io.md §8)', () => {
     expect(cells.customerID).toBe("'=SUM(A1)");
     expect(cells.customer_id).toBe("'=SUM(A1)");
     expect(cells.churn_probability).toBe('0.2');
+  });
+});
+
+describe('numbers from tables', () => {
+  // churn_risk_pct, churn_probability, retention_probability and retention_score are looked up in tables
+  // encoded once; each must equal Python's formatting of the value itself, ties (half-even) included.
+  it('match the reference formatting for 20,000 probabilities, exact ties and the ends', () => {
+    const none = { risks: [], protective: [] };
+    const ties = [0.0005, 0.0015, 0.1225, 0.4445, 0.12345, 0.9995, 0.00049999, 0.5, 1 / 3, 2 / 3];
+    const random = Array.from({ length: 20_000 }, (_, i) => ((i * 7919) % 20_000) / 20_000 + i * 1e-9);
+    const probabilities = [0, 1, ...ties, ...random].filter((x) => x <= 1);
+    const out = new ByteWriter(0);
+    for (const p of probabilities)
+      formatter.write(out, { customerId: 'c', probability: p, explanation: none, confidence: 'low' });
+    const rows: string[][] = parse(out.finish());
+    const expected = probabilities.map((p) => [
+      `${pyFixed(p * 100, 1)}%`,
+      pyRound(p, 3),
+      pyRound(1 - p, 3),
+      String(Math.trunc((1 - p) * 100)),
+    ]);
+    expect(rows.map((r) => [r[2], r[7], r[8], r[10]])).toEqual(expected);
+  });
+});
+
+describe('row bytes', () => {
+  it('are one UTF-8 line however the buffer had to grow, the id repeated verbatim', () => {
+    const out = new ByteWriter(0);
+    const ids = ['Zoë ✓', 'plain-1', 'a,b', '=1+1', ''];
+    for (const id of ids)
+      formatter.write(out, {
+        customerId: id,
+        probability: 0.42,
+        explanation: { risks: [factor('tenure', 0.3, '2 months tenure')], protective: [] },
+        confidence: 'medium',
+      });
+    const records = parse<Record<string, string>>(formatter.header + out.finish().toString('utf8'), {
+      columns: true,
+    });
+    expect(records.map((r) => r.customer_id)).toEqual(ids.map((id) => (id.startsWith('=') ? `'${id}` : id)));
+    expect(records.map((r) => r.customerID)).toEqual(records.map((r) => r.customer_id));
+    expect(
+      records.map((r) => (JSON.parse(r.explanation ?? '') as { customer_id: string }).customer_id),
+    ).toEqual(ids);
+  });
+
+  it('refuses a factor text that would need escaping instead of writing a broken cell', () => {
+    expect(() => row(0.9, [factor('tenure', 0.6, 'say "hi"')])).toThrow(/would need escaping/);
   });
 });
 
