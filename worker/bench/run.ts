@@ -15,7 +15,7 @@ import { runDrainBenchmark } from './drain.js';
 import { generateTelcoCsv } from './generate.js';
 import { runJobBenchmarks } from './jobs.js';
 import { chunksOf, csvParseRecords, papaParseRecords } from './parsers.js';
-import { median } from './processes.js';
+import { buildWorker, median } from './processes.js';
 
 /**
  * `npm run bench`: the whole suite. Every figure is a median of several runs or a ratio to a baseline measured in
@@ -142,6 +142,8 @@ const fmt = (n: number, digits = 0): string =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 async function main(): Promise<void> {
+  log('building the worker as the image does...');
+  buildWorker();
   const model = await loadModel();
   const microBytes = await readFile(await dataFile(MICRO_ROWS));
   const chunks = chunksOf(microBytes);

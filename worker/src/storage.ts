@@ -58,10 +58,13 @@ export function createStorage(s3: S3Client, bucket: string): Storage {
 
     createOutput(key) {
       const sink = new PassThrough();
+      // The upload reads the sink only while one of its queueSize part uploads waits for data, so scoring
+      // stalls whenever every slot is busy: 4 slots (up to ~25 MB in flight) kept the 1M-row job ~15% faster
+      // than 2 on the emulator, within the memory target.
       const upload = new Upload({
         client: s3,
         params: { Bucket: bucket, Key: key, Body: sink, ContentType: 'text/csv' },
-        queueSize: 2,
+        queueSize: 4,
         partSize: 5 * 1024 * 1024,
         leavePartsOnError: false,
       });

@@ -180,7 +180,7 @@ function factorBytesCache(): (f: Factor) => FactorBytes {
   };
 }
 
-/** `,0.5346}`-style contribution endings by rounded value: few distinct values recur across a file. */
+/** `0.5346}`-style contribution endings by rounded value: few distinct values recur across a file. */
 function contributionCache(): (x: number) => Uint8Array {
   const cache = new Map<number, Uint8Array>();
   return (x) => {
@@ -195,8 +195,8 @@ function contributionCache(): (x: number) => Uint8Array {
 }
 
 /**
- * Python's formatting of `x` as a table lookup: the texts of `k / scale` for every k, encoded once. The index is
- * -1 outside the table and near an exact tie, where the caller formats the value itself (half-even rule).
+ * Python's formatting of `x` as a table lookup: the texts of `k / scale` for every k, encoded once. A value
+ * outside the table or near an exact tie, where the half-even rule decides, is formatted directly.
  */
 function numberTable(size: number, scale: number, format: (x: number) => string) {
   const texts = Array.from({ length: size }, (_, k) => encode(format(k / scale)));
@@ -279,8 +279,8 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
   };
   /** churn x 100 with one decimal: churn_risk_pct, the summary and the explanation's churn_probability */
   const percent = numberTable(1001, 10, (x) => pyFixed(x, 1));
-  /** churn_probability, retention_probability */
-  const rounded = numberTable(1001, 1000, (x) => pyRound(x, 3));
+  /** churn_probability, retention_probability, each with its cell's comma */
+  const rounded = numberTable(1001, 1000, (x) => `${pyRound(x, 3)},`);
   /** retention_score, the integer part (not a rounding: the table's entries are never near a tie) */
   const scores = Array.from({ length: 101 }, (_, k) => encode(`${k},`));
   const bytes = factorBytesCache();
@@ -403,9 +403,7 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
 
       const stay = 1 - p;
       rounded(out, p);
-      out.bytes(PIECES.comma);
       rounded(out, stay);
-      out.bytes(PIECES.comma);
       out.bytes(stay >= retention ? PIECES.one : PIECES.zero);
       const score = Math.trunc(stay * 100);
       if (score >= 0 && score <= 100) out.bytes(scores[score] as Uint8Array);
