@@ -170,3 +170,22 @@ describe('Telco categoricals keep the Telco labels', () => {
     expect(label(column, cell)).toBeUndefined();
   });
 });
+
+describe('one parser over a whole file', () => {
+  // A parser remembers the spellings it has read; a file with many spellings (and free text past every
+  // cache) must read each cell exactly as a fresh parser would.
+  it('reads every cell as a fresh parser would, however many spellings it has seen', () => {
+    const spellings = ['Month-to-month', 'monthly', 'Two year', 'annual', 'MTM', '', 'Weekly', 'two years'];
+    const cells = [
+      ...spellings,
+      ...Array.from({ length: 2000 }, (_, i) => `free text ${i}`),
+      ...spellings,
+      'ANNUAL',
+      ...spellings.reverse(),
+    ];
+    const shared = contract();
+    expect(cells.map((cell) => shared.parse(cell))).toEqual(cells.map((cell) => contract().parse(cell)));
+    expect(shared.parse('monthly')).toBe(shared.labels.indexOf('Month-to-month'));
+    expect(shared.parse('free text 1999')).toBe(MISSING_CATEGORY);
+  });
+});
