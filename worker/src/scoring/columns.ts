@@ -1,6 +1,6 @@
 import { InputError } from './errors.js';
 import { sequenceRatio } from './sequence-matcher.js';
-import { contract, categoryParser, isMissingCell, yesNo, yesNoOr, type CategoryParser } from './values.js';
+import { contract, categoryParsers, isMissingCell, yesNo, yesNoOr, type CategoryParser } from './values.js';
 
 /**
  * The column mapper (spec/csv-io.md §2-§4): which canonical column each input header feeds, with the
@@ -31,7 +31,7 @@ const id = { kind: 'id' } as const;
 const number = { kind: 'number' } as const;
 const text = { kind: 'text' } as const;
 const category = (parser: () => CategoryParser): ColumnValue => ({ kind: 'category', parser });
-const internetAddOn = category(() => yesNoOr('No internet service'));
+const internetAddOn = category(yesNoOr('No internet service'));
 
 const col = (name: string, role: ColumnRole, value: ColumnValue, aliases: readonly string[] = []) => ({
   name,
@@ -57,7 +57,7 @@ export const CANONICAL_COLUMNS: readonly CanonicalColumn[] = [
   // prettier-ignore
   col('Contract', 'required', category(contract), ['contract', 'contract_type', 'plan', 'plan_type', 'subscription_plan', 'service_plan', 'agreement', 'agreement_type', 'subscription', 'subscription_type', 'sub_type', 'billing_cycle', 'billing_period', 'payment_cycle', 'payment_plan', 'payment_frequency', 'term', 'contract_term', 'subscription_term', 'commitment', 'commitment_type', 'commitment_period', 'package', 'package_type', 'tier', 'plan_tier', 'service_tier', 'duration_type', 'period_type', 'contrat', 'conract', 'contrct']),
   // prettier-ignore
-  col('gender', 'telco', category(() => categoryParser(['Female', 'Male'], { f: 'Female', m: 'Male' })), ['gender', 'sex', 'customer_gender', 'user_gender', 'male_female', 'm_f', 'gender_type']),
+  col('gender', 'telco', category(categoryParsers(['Female', 'Male'], { f: 'Female', m: 'Male' })), ['gender', 'sex', 'customer_gender', 'user_gender', 'male_female', 'm_f', 'gender_type']),
   // prettier-ignore
   col('SeniorCitizen', 'telco', category(yesNo), ['seniorcitizen', 'senior_citizen', 'senior citizen', 'is_senior', 'senior', 'senior_status', 'is_elderly', 'elderly', 'age_65_plus', 'senior_flag', 'senior_customer']),
   // prettier-ignore
@@ -65,16 +65,8 @@ export const CANONICAL_COLUMNS: readonly CanonicalColumn[] = [
   // prettier-ignore
   col('Dependents', 'telco', category(yesNo), ['dependents', 'has_dependents', 'dependents_count', 'children', 'has_children', 'kids', 'number_of_dependents', 'num_dependents']),
   col('PhoneService', 'telco', category(yesNo)),
-  col(
-    'MultipleLines',
-    'telco',
-    category(() => yesNoOr('No phone service')),
-  ),
-  col(
-    'InternetService',
-    'telco',
-    category(() => categoryParser(['DSL', 'Fiber optic', 'No'])),
-  ),
+  col('MultipleLines', 'telco', category(yesNoOr('No phone service'))),
+  col('InternetService', 'telco', category(categoryParsers(['DSL', 'Fiber optic', 'No']))),
   col('OnlineSecurity', 'telco', internetAddOn),
   col('OnlineBackup', 'telco', internetAddOn),
   col('DeviceProtection', 'telco', internetAddOn),
@@ -83,7 +75,7 @@ export const CANONICAL_COLUMNS: readonly CanonicalColumn[] = [
   col('StreamingMovies', 'telco', internetAddOn),
   col('PaperlessBilling', 'telco', category(yesNo)),
   // prettier-ignore
-  col('PaymentMethod', 'telco', category(() => categoryParser(['Electronic check', 'Mailed check', 'Bank transfer (automatic)', 'Credit card (automatic)'])), ['paymentmethod', 'payment_method', 'payment method', 'payment_type', 'pay_method', 'pay_type', 'billing_method', 'billing_type', 'charge_method', 'charge_type', 'how_paying', 'payment_mode', 'payment_option', 'card_type', 'payment_card', 'card_brand', 'method', 'method_of_payment', 'paymnet_method', 'payment_metod', 'payement_method']),
+  col('PaymentMethod', 'telco', category(categoryParsers(['Electronic check', 'Mailed check', 'Bank transfer (automatic)', 'Credit card (automatic)'])), ['paymentmethod', 'payment_method', 'payment method', 'payment_type', 'pay_method', 'pay_type', 'billing_method', 'billing_type', 'charge_method', 'charge_type', 'how_paying', 'payment_mode', 'payment_option', 'card_type', 'payment_card', 'card_brand', 'method', 'method_of_payment', 'paymnet_method', 'payment_metod', 'payement_method']),
   col('company_size', 'engagement', text),
   col('industry', 'engagement', text),
   col('feature_usage_score', 'engagement', number),
@@ -213,6 +205,19 @@ export function matchHeader(cleaned: string): HeaderMatch | undefined {
   return best && best.score >= ACCEPT_SCORE ? best : undefined;
 }
 
+// Scoring a header against every alias (SequenceMatcher included) costs more than scoring a small file, and a
+// customer's files repeat their headers: the matches are remembered, up to a bound.
+const MATCH_CACHE_LIMIT = 4096;
+const matches = new Map<string, HeaderMatch | undefined>();
+
+function rememberedMatch(cleaned: string): HeaderMatch | undefined {
+  if (matches.has(cleaned)) return matches.get(cleaned);
+  const match = matchHeader(cleaned);
+  if (matches.size >= MATCH_CACHE_LIMIT) matches.clear();
+  matches.set(cleaned, match);
+  return match;
+}
+
 /** Multiplier from the header's unit (csv-io §5), e.g. `tenure_days` → months, `mrr_cents` → dollars. */
 function unitScale(column: CanonicalColumn, header: string): number {
   const name = header.toLowerCase();
@@ -279,7 +284,7 @@ export function mapColumns(
   const winners = new Map<CanonicalColumn, MappedColumn>();
   headers.forEach((header, index) => {
     if (sample.length > 0 && filled[index] === 0) return ignored.push({ index, header, reason: 'empty' });
-    const match = matchHeader(header);
+    const match = rememberedMatch(header);
     if (!match) return ignored.push({ index, header, reason: 'unrecognised' });
     const candidate: MappedColumn = { ...match, index, header, scale: unitScale(match.column, header) };
     const incumbent = winners.get(match.column);

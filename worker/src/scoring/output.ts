@@ -157,7 +157,8 @@ function factorBytes(f: Factor): FactorBytes {
 
 /**
  * Factor bytes by impact and message. Categorical factors are a handful of constants and numeric ones
- * repeat their values, so nearly every row finds its pieces here; the cap bounds a file of unique values.
+ * repeat their values, so nearly every row finds its pieces here; the cache lives as long as the worker
+ * (see rowFormatter) and starts over when full, which bounds it on files of unique values.
  */
 function factorBytesCache(): (f: Factor) => FactorBytes {
   const byImpact: Record<Impact, Map<string, FactorBytes>> = {
@@ -171,10 +172,11 @@ function factorBytesCache(): (f: Factor) => FactorBytes {
     let bytes = cache.get(f.message);
     if (bytes === undefined || bytes.factor !== f.factor || bytes.source !== f.source) {
       bytes = factorBytes(f);
-      if (size < TEXTS_LIMIT) {
-        size++;
-        cache.set(f.message, bytes);
+      if (++size > TEXTS_LIMIT) {
+        for (const map of Object.values(byImpact)) map.clear();
+        size = 1;
       }
+      cache.set(f.message, bytes);
     }
     return bytes;
   };
@@ -188,7 +190,8 @@ function contributionCache(): (x: number) => Uint8Array {
     let bytes = cache.get(key);
     if (bytes === undefined) {
       bytes = encode(`${contributionText(x)}}`);
-      if (cache.size < TEXTS_LIMIT) cache.set(key, bytes);
+      if (cache.size >= TEXTS_LIMIT) cache.clear();
+      cache.set(key, bytes);
     }
     return bytes;
   };
@@ -261,6 +264,21 @@ function levelBytes(level: RiskLevel): LevelBytes {
     concerns: encode(`% churn probability). ${action}. Key concerns: `),
     explanation: encode(`, ""risk_level"": ""${level}"", ""summary"": ""`),
   };
+}
+
+const formatters = new WeakMap<Manifest, RowFormatter>();
+
+/**
+ * The formatter of a model, built once: its tables and caches cost more to build than a small file costs to
+ * score, and they are shared by every job (one thread: no locking needed).
+ */
+export function rowFormatter(manifest: Manifest): RowFormatter {
+  let formatter = formatters.get(manifest);
+  if (formatter === undefined) {
+    formatter = createRowFormatter(manifest);
+    formatters.set(manifest, formatter);
+  }
+  return formatter;
 }
 
 export function createRowFormatter(manifest: Manifest): RowFormatter {

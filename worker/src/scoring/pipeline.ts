@@ -6,7 +6,7 @@ import { openCsv, type ByteSource } from './csv-reader.js';
 import { chooseVariant, createEncoder } from './encoder.js';
 import { createConfidence, createExplainer } from './explain.js';
 import { runModel, type ChurnModel } from './model.js';
-import { createRowFormatter, type RiskLevel } from './output.js';
+import { rowFormatter, type RiskLevel } from './output.js';
 
 /**
  * bytes → strict UTF-8 → CSV records → column mapping → batches → encode → ONNX → explain → CSV lines →
@@ -62,7 +62,8 @@ export async function scoreCsv(
   const first = await batches.next();
   if (first.done) throw noDataRows();
   const mapping = mapColumns(csv.header, first.value);
-  const score = createBatchScorer(model, mapping);
+  // a file that fits in its first batch needs buffers no larger than that batch
+  const score = createBatchScorer(model, mapping, first.value.length);
   await write(sink, score.header, signal);
   let next: IteratorResult<string[][], void> = first;
   while (!next.done) {
@@ -77,26 +78,30 @@ export async function scoreCsv(
 export interface BatchScorer {
   /** the results CSV's header line */
   readonly header: string;
-  /** records (at most BATCH_ROWS) → their results CSV lines */
+  /** records (at most `capacity`) → their results CSV lines */
   batch(records: readonly string[][]): Promise<Buffer>;
   readonly summary: ScoreSummary;
 }
 
 /** Everything that depends only on the model and the file's columns, built once per file. */
-export function createBatchScorer(model: ChurnModel, mapping: ColumnMapping): BatchScorer {
+export function createBatchScorer(
+  model: ChurnModel,
+  mapping: ColumnMapping,
+  capacity: number = BATCH_ROWS,
+): BatchScorer {
   const { manifest } = model;
   const present = new Set(mapping.columns.map((c) => c.column.name));
   const variant = chooseVariant(manifest, present);
   const encoder = createEncoder(manifest, present);
   const explain = createExplainer(manifest, encoder);
   const confidence = createConfidence(manifest, encoder, variant);
-  const formatter = createRowFormatter(manifest);
-  const read = batchReader(mapping, BATCH_ROWS);
-  const features = new Float64Array(BATCH_ROWS * encoder.width);
-  const imputed = new Uint32Array(BATCH_ROWS);
+  const formatter = rowFormatter(manifest);
+  const read = batchReader(mapping, capacity);
+  const features = new Float64Array(capacity * encoder.width);
+  const imputed = new Uint32Array(capacity);
   let retained = 0;
-  // results bytes of the last batch: the next batch's buffer is sized from it, so it rarely grows
-  let batchBytes = BATCH_ROWS * 2560;
+  // results bytes per row so far: each batch's buffer is sized from it, so it rarely grows
+  let rowBytes = 2560;
   const summary: ScoreSummary = {
     originalRows: 0,
     rowsProcessed: 0,
@@ -116,7 +121,7 @@ export function createBatchScorer(model: ChurnModel, mapping: ColumnMapping): Ba
       const outputs = await runModel(model, variant, features, batch.size);
       const ids = batch.columns.get('customerID');
       const scores = { batch, features, imputed, outputs };
-      const out = new ByteWriter(Math.ceil(batchBytes * 1.25));
+      const out = new ByteWriter(Math.ceil(batch.size * rowBytes * 1.25));
       for (let i = 0; i < batch.size; i++) {
         const probability = outputs.probability[i] as number;
         const mask = imputed[i] as number;
@@ -132,7 +137,7 @@ export function createBatchScorer(model: ChurnModel, mapping: ColumnMapping): Ba
       }
       summary.rowsProcessed += batch.size;
       summary.positiveRate = retained / summary.rowsProcessed;
-      batchBytes = Math.max(out.length, 4096);
+      if (batch.size > 0) rowBytes = out.length / batch.size;
       return out.finish();
     },
   };

@@ -73,32 +73,38 @@ const CACHE_LIMIT = 1024;
 // must compute, while a column's two to four spellings compare equal in a few nanoseconds.
 const FIRST_SPELLINGS = 6;
 
-export function categoryParser(
+/**
+ * Parsers of one categorical vocabulary: the spelling table is built once, each parser (one per column of a
+ * file) gets its own cell cache.
+ */
+export function categoryParsers(
   labels: readonly string[],
   synonyms: Record<string, string> = {},
-): CategoryParser {
+): () => CategoryParser {
   const byKey = new Map<string, number>(labels.map((label, index) => [categoryKey(label), index]));
   for (const [spelling, label] of Object.entries(synonyms)) {
     const index = labels.indexOf(label);
     if (index < 0) throw new Error(`synonym ${spelling} names unknown label ${label}`);
     byKey.set(categoryKey(spelling), index);
   }
-  const cache = new Map<string, number>();
-  const spellings: string[] = [];
-  const codes: number[] = [];
-  return {
-    labels,
-    parse(cell: string): number {
-      for (let i = 0; i < spellings.length; i++) if (spellings[i] === cell) return codes[i] as number;
-      const cached = cache.get(cell);
-      if (cached !== undefined) return cached;
-      const code = byKey.get(categoryKey(cell)) ?? MISSING_CATEGORY;
-      if (spellings.length < FIRST_SPELLINGS) {
-        spellings.push(cell);
-        codes.push(code);
-      } else if (cache.size < CACHE_LIMIT) cache.set(cell, code);
-      return code;
-    },
+  return () => {
+    const cache = new Map<string, number>();
+    const spellings: string[] = [];
+    const codes: number[] = [];
+    return {
+      labels,
+      parse(cell: string): number {
+        for (let i = 0; i < spellings.length; i++) if (spellings[i] === cell) return codes[i] as number;
+        const cached = cache.get(cell);
+        if (cached !== undefined) return cached;
+        const code = byKey.get(categoryKey(cell)) ?? MISSING_CATEGORY;
+        if (spellings.length < FIRST_SPELLINGS) {
+          spellings.push(cell);
+          codes.push(code);
+        } else if (cache.size < CACHE_LIMIT) cache.set(cell, code);
+        return code;
+      },
+    };
   };
 }
 
@@ -114,33 +120,32 @@ const BOOLEAN_SPELLINGS = {
 };
 
 /** `Yes`/`No` from yes/no/y/n/true/false/1/0 in any case; "No" is never read as yes (lessons #19). */
-export const yesNo = (): CategoryParser => categoryParser(['Yes', 'No'], BOOLEAN_SPELLINGS);
+export const yesNo = categoryParsers(['Yes', 'No'], BOOLEAN_SPELLINGS);
 
 /** A Telco Yes/No column with a third "not applicable" label, e.g. `No internet service`. */
-export const yesNoOr = (notApplicable: string): CategoryParser =>
-  categoryParser(['Yes', 'No', notApplicable], BOOLEAN_SPELLINGS);
+export const yesNoOr = (notApplicable: string): (() => CategoryParser) =>
+  categoryParsers(['Yes', 'No', notApplicable], BOOLEAN_SPELLINGS);
 
 /**
  * Contract terms mapped to the Telco labels the model was trained on (csv-io §5's table, made case- and
  * spacing-insensitive, lessons #18). Quarterly is a sub-annual commitment, so it counts as month-to-month.
  */
-export const contract = (): CategoryParser =>
-  categoryParser(['Month-to-month', 'One year', 'Two year'], {
-    monthly: 'Month-to-month',
-    quarterly: 'Month-to-month',
-    professional: 'Month-to-month',
-    starter: 'Month-to-month',
-    basic: 'Month-to-month',
-    free: 'Month-to-month',
-    m2m: 'Month-to-month',
-    mtm: 'Month-to-month',
-    annual: 'One year',
-    yearly: 'One year',
-    '1-year': 'One year',
-    enterprise: 'One year',
-    premium: 'One year',
-    'two years': 'Two year',
-    '2-year': 'Two year',
-    '2 years': 'Two year',
-    'multi-year': 'Two year',
-  });
+export const contract = categoryParsers(['Month-to-month', 'One year', 'Two year'], {
+  monthly: 'Month-to-month',
+  quarterly: 'Month-to-month',
+  professional: 'Month-to-month',
+  starter: 'Month-to-month',
+  basic: 'Month-to-month',
+  free: 'Month-to-month',
+  m2m: 'Month-to-month',
+  mtm: 'Month-to-month',
+  annual: 'One year',
+  yearly: 'One year',
+  '1-year': 'One year',
+  enterprise: 'One year',
+  premium: 'One year',
+  'two years': 'Two year',
+  '2-year': 'Two year',
+  '2 years': 'Two year',
+  'multi-year': 'Two year',
+});
