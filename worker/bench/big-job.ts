@@ -32,9 +32,15 @@ export interface BigJobResult {
   parseOnlyRowsPerSecond: number;
   e2eOverParse: number;
   peakRssMb: number;
-  /** the worker's peak RSS once ready, before any job (runtime, tsx loader, SDK clients, model) */
+  /** the worker's peak RSS once ready, before any job (runtime, SDK clients, model) */
   idleRssMb: number;
   workerReadyMs: number;
+  /**
+   * CPU time per row during the jobs, in microseconds: the worker process, and this process, which is almost all
+   * the emulator receiving the results (PostgreSQL runs in processes of its own).
+   */
+  workerCpuUsPerRow: number;
+  emulatorCpuUsPerRow: number;
 }
 
 const STAGED = 'bench/big-input.csv';
@@ -73,13 +79,19 @@ export async function runBigJobBenchmark(file: string, runs: number): Promise<Bi
     const parseMs: number[] = [];
     let rows = 0;
     let outputBytes = 0;
+    let workerCpu = 0;
+    let emulatorCpu = 0;
     for (let run = 0; run < runs; run++) {
       const t = performance.now();
       rows = csvParseRecords(chunks);
       parseMs.push(performance.now() - t);
 
       const job = await submitStaged(stack, bytes, `big-${run}.csv`);
+      const cpuBefore = { worker: worker.cpuSeconds(), here: process.cpuUsage() };
       await waitSettled(stack, [job.predictionId], 200);
+      workerCpu += worker.cpuSeconds() - cpuBefore.worker;
+      const here = process.cpuUsage(cpuBefore.here);
+      emulatorCpu += (here.user + here.system) / 1e6;
       const row = await readPrediction(stack, job.predictionId);
       if (row?.status !== 'COMPLETED')
         throw new Error(`the big job ended ${row?.status}: ${row?.error_message}`);
@@ -106,6 +118,8 @@ export async function runBigJobBenchmark(file: string, runs: number): Promise<Bi
       peakRssMb: worker.peakRssMb(),
       idleRssMb,
       workerReadyMs,
+      workerCpuUsPerRow: (workerCpu / (rows * runs)) * 1e6,
+      emulatorCpuUsPerRow: (emulatorCpu / (rows * runs)) * 1e6,
     };
   } finally {
     await worker.stop();

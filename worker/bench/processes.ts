@@ -10,6 +10,9 @@ import type { LocalStack } from '../src/local/stack.js';
  * process. Running the TypeScript through a loader instead would add the loader's start-up time and memory.
  */
 
+/** USER_HZ, 100 on every Linux architecture Node supports */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 const WORKER = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
 
@@ -27,6 +30,8 @@ export interface WorkerChild {
   logs(): Record<string, unknown>[];
   /** the kernel's peak resident set size of the process so far (VmHWM), in MB */
   peakRssMb(): number;
+  /** CPU seconds (user + system) the process has used so far */
+  cpuSeconds(): number;
   /** SIGTERM, then waits for exit */
   stop(): Promise<void>;
 }
@@ -74,11 +79,17 @@ export function spawnWorkerChild(stack: LocalStack, env: Record<string, string>)
     }
     return peak;
   };
+  // fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name): utime, stime in clock ticks
+  const cpuSeconds = (): number => {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  };
   return {
     child,
     ready,
     logs: () => lines,
     peakRssMb,
+    cpuSeconds,
     async stop() {
       peakRssMb();
       child.kill('SIGTERM');
