@@ -46,6 +46,8 @@ describe('npm run bench (smoke: 2,000 rows, 20 jobs)', () => {
       'small_jobs_per_s',
       'ready_ms',
       'drain_1000_jobs_s',
+      'worker_cpu_us_per_row_1m',
+      'emulator_cpu_us_per_row_1m',
     ]) {
       expect(report[key], key).toBeGreaterThan(0);
     }
