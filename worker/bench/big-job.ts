@@ -46,9 +46,9 @@ export interface BigJobResult {
 const STAGED = 'bench/big-input.csv';
 
 /**
- * Submits the staged input as the backend would. The emulator takes at most 11 MiB per request, so the file is
- * uploaded once in parts (stageInput) and copied, server-side, to the key the backend derives from the current
- * second; starting just after a second begins leaves the whole second for the copy and the submit.
+ * Submits the staged input as the backend would. The file is uploaded once (stageInput) rather than per run, and
+ * copied, server-side, to the key the backend derives from the current second; starting just after a second
+ * begins leaves the whole second for the copy and the submit.
  */
 async function submitStaged(stack: LocalStack, bytes: Buffer, filename: string): Promise<SubmittedJob> {
   await new Promise((resolve) => setTimeout(resolve, 1010 - (Date.now() % 1000)));

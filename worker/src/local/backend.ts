@@ -1,4 +1,4 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { SendMessageCommand, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { formatNaiveUtc } from '../message.js';
@@ -69,9 +69,12 @@ export async function submitJob(stack: LocalStack, options: SubmitOptions): Prom
   const key = `uploads/${userId}/${uploadStamp(now)}-${sanitiseFilename(filename)}`;
   const bytes = typeof options.csv === 'string' ? Buffer.from(options.csv, 'utf8') : options.csv;
   if (!options.skipUpload) {
-    await stack.s3.send(
-      new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: bytes, ContentType: 'text/csv' }),
-    );
+    // one PUT for small files, a multipart upload for large ones, as boto3's upload_fileobj does (and the
+    // emulator takes at most 11 MiB in one request)
+    await new Upload({
+      client: stack.s3,
+      params: { Bucket: stack.bucket, Key: key, Body: bytes, ContentType: 'text/csv' },
+    }).done();
   }
 
   const predictionId = randomUUID();

@@ -25,9 +25,9 @@ import {
  */
 
 const context = useStack({ visibilityTimeoutSeconds: 3 });
-// Big enough that a job is certainly still running a few milliseconds after it was claimed (~1 s of scoring on
-// an idle machine).
-const LARGE_ROWS = 20_000;
+// Big enough that a job is certainly still running a few seconds after it was claimed (~3 s of scoring on an
+// idle machine); the local backend uploads it in parts, as the emulator takes at most 11 MiB per request.
+const LARGE_ROWS = 100_000;
 const LARGE = telcoCsv(LARGE_ROWS);
 
 const isRunning = (id: string) => async () =>
@@ -70,14 +70,18 @@ describe('SIGTERM', () => {
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect(await readPrediction(context.stack, job.predictionId)).toMatchObject({ status: 'COMPLETED' });
-    expect(worker.output()).toContain('"msg":"worker stopped"');
-    expect(worker.output()).toContain('"handed_back":0');
+    const output = worker.output();
+    // the job was still running when the signal came, and finished after it
+    expect(output).toContain('"in_flight":1');
+    expect(output.indexOf('"msg":"worker stopping"')).toBeLessThan(output.indexOf('"msg":"job completed"'));
+    expect(output).toContain('"msg":"worker stopped"');
+    expect(output).toContain('"handed_back":0');
   });
 
   it('hands an unfinished job straight back (visibility 0) when the drain time is up', async () => {
     // Large enough to outlast the worker's last long poll (1 s here), after which unfinished jobs are handed
-    // back, even on an idle machine (~20k rows/s); small enough for the emulator's 11 MiB request limit.
-    const job = await submitJob(context.stack, { csv: telcoCsv(60_000) });
+    // back, even on an idle machine.
+    const job = await submitJob(context.stack, { csv: LARGE });
     const worker = spawnWorker(childEnv({ SHUTDOWN_TIMEOUT_SECONDS: '0' }));
     await waitFor(isRunning(job.predictionId));
     worker.child.kill('SIGTERM');

@@ -18,16 +18,18 @@ import {
  */
 
 const context = useStack({ visibilityTimeoutSeconds: 5, maxReceiveCount: 3 });
+const ROWS = 150_000;
 
 it('survives the database going down mid-job: the row stays RUNNING, a redelivery completes it', async () => {
   const worker = await startTestWorker(context.stack);
   try {
-    // ~1 s of scoring on an idle machine, so the database really goes away while the job runs
-    const job = await submitJob(context.stack, { csv: telcoCsv(20_000) });
+    // seconds of scoring, so the database really goes away while the job runs
+    const job = await submitJob(context.stack, { csv: telcoCsv(ROWS) });
     await waitForPrediction(context.stack, job.predictionId, { done: (row) => row.status === 'RUNNING' });
     await context.stack.stopPostgres();
-    // The results are written (S3 is fine) but the final UPDATE cannot reach the database.
     const key = `predictions/${DEMO_USER_ID}/${job.predictionId}.csv`;
+    expect(await listKeys(context.stack, key), 'the job ended before the database went away').toEqual([]);
+    // The results are written (S3 is fine) but the final UPDATE cannot reach the database.
     await waitFor(async () => ((await listKeys(context.stack, key)).length === 1 ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 500));
     await context.stack.startPostgres();
@@ -35,7 +37,7 @@ it('survives the database going down mid-job: the row stays RUNNING, a redeliver
     const row = await waitForPrediction(context.stack, job.predictionId);
     expect(row).toMatchObject({
       status: 'COMPLETED',
-      rows_processed: 20_000,
+      rows_processed: ROWS,
       s3_output_key: key,
       error_message: null,
     });
@@ -53,7 +55,8 @@ it('fails a job that fails transiently on every attempt, on the last one, and le
     HEARTBEAT_INTERVAL_SECONDS: '1',
   });
   try {
-    const job = await submitJob(context.stack, { csv: telcoCsv(30_000) });
+    // ~5 s of scoring even on a fast machine: every attempt is cut off at 1 s, long before its upload ends
+    const job = await submitJob(context.stack, { csv: telcoCsv(200_000) });
     const row = await waitForPrediction(context.stack, job.predictionId, { timeoutMs: 45_000 });
     expect(row).toMatchObject({
       status: 'FAILED',
