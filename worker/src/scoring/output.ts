@@ -201,14 +201,14 @@ function contributionCache(): (x: number) => Uint8Array {
  * Python's formatting of `x` as a table lookup: the texts of `k / scale` for every k, encoded once. A value
  * outside the table or near an exact tie, where the half-even rule decides, is formatted directly.
  */
-function numberTable(size: number, scale: number, format: (x: number) => string) {
+function numberTable(size: number, scale: number, format: (x: number) => string): (x: number) => Uint8Array {
   const texts = Array.from({ length: size }, (_, k) => encode(format(k / scale)));
-  return (out: ByteWriter, x: number): void => {
+  return (x) => {
     const scaled = x * scale;
     const k = Math.round(scaled);
-    if (k >= 0 && k < size && Math.abs(scaled - Math.floor(scaled) - 0.5) > 1e-6)
-      out.bytes(texts[k] as Uint8Array);
-    else out.text(format(x));
+    return k >= 0 && k < size && Math.abs(scaled - Math.floor(scaled) - 0.5) > 1e-6
+      ? (texts[k] as Uint8Array)
+      : encode(format(x));
   };
 }
 
@@ -295,7 +295,7 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
     medium: encode(`medium,${modelColumns}`),
     low: encode(`low,${modelColumns}`),
   };
-  /** churn x 100 with one decimal: churn_risk_pct, the summary and the explanation's churn_probability */
+  /** churn x 100 with one decimal (churn_risk_pct, the summary, the explanation's churn_probability) */
   const percent = numberTable(1001, 10, (x) => pyFixed(x, 1));
   /** churn_probability, retention_probability, each with its cell's comma */
   const rounded = numberTable(1001, 1000, (x) => `${pyRound(x, 3)},`);
@@ -401,12 +401,14 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
       const idStart = out.length;
       out.text(plainId ? id : textCell(id));
       const idEnd = out.length;
+      // churn x 100 appears three times: churn_risk_pct, the summary and the explanation
+      const percentBytes = percent(p * 100);
       out.bytes(l.level);
-      percent(out, p * 100);
+      out.bytes(percentBytes);
       const quoteSummary = anyComma(risks, 2) || anyComma(protective, 2);
       out.bytes(quoteSummary ? l.quotedSummaryOpen : l.summaryOpen);
       const summaryStart = out.length - l.words;
-      percent(out, p * 100);
+      out.bytes(percentBytes);
       out.bytes(l.concerns);
       summaryMessages(out, risks, 2);
       if (protective.length > 0) {
@@ -420,8 +422,8 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
       messagesCell(out, protective);
 
       const stay = 1 - p;
-      rounded(out, p);
-      rounded(out, stay);
+      out.bytes(rounded(p));
+      out.bytes(rounded(stay));
       out.bytes(stay >= retention ? PIECES.one : PIECES.zero);
       const score = Math.trunc(stay * 100);
       if (score >= 0 && score <= 100) out.bytes(scores[score] as Uint8Array);
@@ -439,7 +441,7 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
         out.text(jsonInCell(id));
       }
       out.bytes(PIECES.probability);
-      percent(out, p * 100);
+      out.bytes(percentBytes);
       out.bytes(l.explanation);
       out.repeat(summaryStart, summaryEnd);
       out.bytes(PIECES.riskFactors);
