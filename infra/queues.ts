@@ -163,31 +163,29 @@ export class PredictionQueues extends pulumi.ComponentResource {
     // Replacing a queue drops its messages: a rename or a type change must be a deliberate, two-step act.
     const queueOpts: pulumi.CustomResourceOptions = { parent: this, protect: true };
 
+    // Settings the two queues take alike; only retention (and the redrive policy) differ.
+    const common = {
+      visibilityTimeoutSeconds: s.visibilityTimeoutSeconds,
+      receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
+      maxMessageSize: s.maxMessageSizeBytes,
+      ...encryption,
+    };
+
     this.deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,
-      {
-        name: s.dlqName,
-        visibilityTimeoutSeconds: s.visibilityTimeoutSeconds,
-        messageRetentionSeconds: s.dlqMessageRetentionSeconds,
-        receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
-        maxMessageSize: s.maxMessageSizeBytes,
-        ...encryption,
-      },
+      { name: s.dlqName, messageRetentionSeconds: s.dlqMessageRetentionSeconds, ...common },
       queueOpts,
     );
     this.queue = new aws.sqs.Queue(
       `${name}-queue`,
       {
         name: s.queueName,
-        visibilityTimeoutSeconds: s.visibilityTimeoutSeconds,
         messageRetentionSeconds: s.messageRetentionSeconds,
-        receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
-        maxMessageSize: s.maxMessageSizeBytes,
         delaySeconds: 0,
         redrivePolicy: this.deadLetterQueue.arn.apply((deadLetterTargetArn) =>
           JSON.stringify({ deadLetterTargetArn, maxReceiveCount: s.maxReceiveCount }),
         ),
-        ...encryption,
+        ...common,
       },
       queueOpts,
     );
