@@ -2,7 +2,11 @@
 // registration with plausible cloud attributes (ARNs, URLs, ids) and records what the program asked for, with
 // its resource options. `npm run plan` and the tests both inspect those recorded inputs.
 import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
+import { parse } from 'yaml';
 
 export interface RecordedResource {
   urn: string;
@@ -58,6 +62,60 @@ export async function runOffline<T extends Outputs>(
     await pulumi.runtime.disconnect();
   }
   return { resources: cloud.recorded(), outputs: outputs as Resolved<T>, accountId, region };
+}
+
+export interface ProjectRun<T> extends OfflineRun<T> {
+  /** The working directory the engine gives the program and every provider plugin it starts. */
+  pwd: string;
+}
+
+/**
+ * Runs a Pulumi project the way `pulumi preview` does, under the mocks: reads `Pulumi.yaml`, makes `main` the
+ * working directory (pkg/engine/project.go getPwdMain: a directory `main` becomes pwd; pkg/engine/deployment.go
+ * hands that pwd to every plugin, which sdk/go/common/resource/plugin/plugin.go starts with `cmd.Dir = pwd`),
+ * imports the entry module as Node's language host does and calls its default export. Relative paths in
+ * resource inputs (a docker-build context, a Dockerfile, an asset) are resolved by the providers against `pwd`.
+ */
+export async function runProject(
+  projectDir: string,
+  options: Omit<OfflineOptions, 'project'>,
+): Promise<ProjectRun<Record<string, unknown>>> {
+  const project = parse(readFileSync(path.join(projectDir, 'Pulumi.yaml'), 'utf8')) as {
+    name: string;
+    main?: string;
+  };
+  const { pwd, entry } = programLocation(projectDir, project.main);
+  const previous = process.cwd();
+  process.chdir(pwd);
+  try {
+    const module = (await import(pathToFileURL(entry).href)) as { default?: unknown };
+    const program =
+      typeof module.default === 'function'
+        ? (module.default as () => Outputs)
+        : () => (module.default ?? {}) as Outputs;
+    const run = await runOffline(program, { ...options, project: project.name });
+    return { ...run, pwd };
+  } finally {
+    process.chdir(previous);
+  }
+}
+
+/** The engine's pwd for `main` and the file Node's `require(pwd)` would load (package.json `main`, else index). */
+export function programLocation(
+  projectDir: string,
+  main: string | undefined,
+): { pwd: string; entry: string } {
+  const target = path.resolve(projectDir, main ?? '.');
+  if (path.relative(projectDir, target).startsWith('..')) {
+    throw new Error("project 'main' must be a subfolder");
+  }
+  if (!statSync(target).isDirectory()) return { pwd: path.dirname(target), entry: target };
+  const manifest = path.join(target, 'package.json');
+  const declared = statSync(manifest, { throwIfNoEntry: false })
+    ? (JSON.parse(readFileSync(manifest, 'utf8')) as { main?: string }).main
+    : undefined;
+  // tsx resolves `index.js` to the TypeScript source, as the program's `nodeargs: --import tsx` does.
+  return { pwd: target, entry: path.resolve(target, declared ?? 'index.ts') };
 }
 
 function regionFromConfig(config: Record<string, string>): string {

@@ -1,12 +1,14 @@
 // Runs the real program (or one component) under Pulumi's mocks and answers questions about what it registered.
-import program from '../../index.js';
-import { runOffline, type RecordedResource } from '../../offline.js';
+import path from 'node:path';
+import { runOffline, runProject, type RecordedResource } from '../../offline.js';
 import type { PolicyDocument } from '../../policy.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
 export const DATABASE_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/retainwise/database-url-AbCdEf`;
 export const REPOSITORY = 'retainwise/retainwise-analytics';
+/** The Pulumi project: the repository root, where Pulumi.yaml lives. */
+export const PROJECT_DIR = path.resolve(import.meta.dirname, '../../..');
 
 /** The least config a stack needs: everything else has a default. */
 export const MINIMAL_CONFIG = {
@@ -31,6 +33,8 @@ export class Stack {
   constructor(
     readonly resources: RecordedResource[],
     readonly outputs: Record<string, unknown>,
+    /** The working directory the engine ran the program (and would run its providers) in. */
+    readonly pwd: string = process.cwd(),
   ) {}
 
   all(type: string): RecordedResource[] {
@@ -74,13 +78,12 @@ export async function deployStack(
   settings: Record<string, ConfigValue> = {},
   stack = 'prod',
 ): Promise<Stack> {
-  const run = await runOffline(program, {
-    project: 'retainwise',
+  const run = await runProject(PROJECT_DIR, {
     stack,
     config: engineConfig({ ...MINIMAL_CONFIG, ...settings }),
     accountId: ACCOUNT,
   });
-  return new Stack(run.resources, run.outputs);
+  return new Stack(run.resources, run.outputs, run.pwd);
 }
 
 /** Only what `create` registers (one component and its children), with a bare config. */
