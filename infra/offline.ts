@@ -20,9 +20,15 @@ export interface RecordedResource {
   custom: boolean;
   parentUrn: string | undefined;
   protect: boolean;
+  retainOnDelete: boolean;
+  /** As the engine passes them to the provider, e.g. `{ update: '75m' }`. */
+  customTimeouts: { create?: string; update?: string; delete?: string };
   ignoreChanges: string[];
   dependsOn: string[];
 }
+
+/** Answers a data-source invoke (`aws:ecr/getImages:getImages`, …) with the provider's output properties. */
+export type InvokeAnswer = (inputs: Record<string, unknown>) => Record<string, unknown>;
 
 export interface OfflineOptions {
   project: string;
@@ -31,6 +37,8 @@ export interface OfflineOptions {
   config: Record<string, string>;
   /** @default '123456789012' */
   accountId?: string;
+  /** Scripted answers that replace the built-in ones, by invoke token: what the cloud already holds. */
+  invokes?: Record<string, InvokeAnswer>;
 }
 
 export interface OfflineRun<T> {
@@ -50,7 +58,7 @@ export async function runOffline<T extends Outputs>(
 ): Promise<OfflineRun<Resolved<T>>> {
   const accountId = options.accountId ?? '123456789012';
   const region = regionFromConfig(options.config);
-  const cloud = new OfflineCloud(accountId, region);
+  const cloud = new OfflineCloud(accountId, region, options.invokes);
   await pulumi.runtime.setMocks(cloud, options.project, options.stack, false);
   pulumi.runtime.setAllConfig(options.config);
   cloud.captureOptions(pulumi.runtime.getMonitor() as unknown as MonitorLike);
@@ -136,6 +144,8 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getProtect(): boolean;
+  getRetainondelete(): boolean | undefined;
+  getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
   getIgnorechangesList(): string[];
   getDependenciesList(): string[];
 }
@@ -147,6 +157,8 @@ interface CapturedOptions {
   urn: string;
   parentUrn: string | undefined;
   protect: boolean;
+  retainOnDelete: boolean;
+  customTimeouts: RecordedResource['customTimeouts'];
   ignoreChanges: string[];
   dependsOn: string[];
 }
@@ -164,6 +176,7 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
   constructor(
     readonly accountId: string,
     readonly region: string,
+    private readonly invokes: Record<string, InvokeAnswer> = {},
   ) {}
 
   /** The mock's `newResource` sees no resource options, so read them off the registration request. */
@@ -177,6 +190,8 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
         urn: urnOf(parentUrn, type, name),
         parentUrn,
         protect: req.getProtect(),
+        retainOnDelete: req.getRetainondelete() ?? false,
+        customTimeouts: timeouts(req.getCustomtimeouts()),
         ignoreChanges: req.getIgnorechangesList(),
         dependsOn: req.getDependenciesList(),
       });
@@ -202,6 +217,8 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
   call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
     const { accountId, region } = this;
     const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+    const scripted = this.invokes[args.token];
+    if (scripted) return scripted(inputs);
     switch (args.token) {
       case 'aws:index/getCallerIdentity:getCallerIdentity':
         return {
@@ -329,6 +346,11 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
 }
 
 const key = (type: string, name: string): string => `${type}::${name}`;
+
+function timeouts(t: ReturnType<RegisterRequest['getCustomtimeouts']>): RecordedResource['customTimeouts'] {
+  const entries = Object.entries({ create: t?.getCreate(), update: t?.getUpdate(), delete: t?.getDelete() });
+  return Object.fromEntries(entries.filter(([, v]) => v));
+}
 
 /**
  * The engine's URN: the parent's whole type chain, then the type and name (Pulumi's MockMonitor keeps only the

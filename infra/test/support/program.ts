@@ -1,6 +1,6 @@
 // Runs the real program (or one component) under Pulumi's mocks and answers questions about what it registered.
 import path from 'node:path';
-import { runOffline, runProject, type RecordedResource } from '../../offline.js';
+import { runOffline, runProject, type InvokeAnswer, type RecordedResource } from '../../offline.js';
 import type { PolicyDocument } from '../../policy.js';
 
 export const ACCOUNT = '123456789012';
@@ -73,15 +73,19 @@ export class Stack {
   }
 }
 
-/** The whole stack with `settings` on top of MINIMAL_CONFIG (an `undefined` value removes a key). */
+/**
+ * The whole stack with `settings` on top of MINIMAL_CONFIG (an `undefined` value removes a key), in an account
+ * whose existing resources answer the program's look-ups as `invokes` script them.
+ */
 export async function deployStack(
   settings: Record<string, ConfigValue> = {},
-  stack = 'prod',
+  { stack = 'prod', invokes }: { stack?: string; invokes?: Record<string, InvokeAnswer> } = {},
 ): Promise<Stack> {
   const run = await runProject(PROJECT_DIR, {
     stack,
     config: engineConfig({ ...MINIMAL_CONFIG, ...settings }),
     accountId: ACCOUNT,
+    ...(invokes ? { invokes } : {}),
   });
   return new Stack(run.resources, run.outputs, run.pwd);
 }
