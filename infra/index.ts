@@ -1,7 +1,6 @@
 // The RetainWise stack: read the config, wire the components, export the outputs. Nothing else lives here.
-// A default-exported function (Pulumi calls it and exports what it returns) so the offline plan and the tests
-// can run the whole program under mocks, once per configuration.
-import path from 'node:path';
+// A default-exported function (Pulumi calls it, awaits it and exports what it returns) so the offline plan and the
+// tests can run the whole program under mocks, once per configuration.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Alarms } from './alarms.js';
@@ -10,14 +9,11 @@ import { BackendService } from './backend-service.js';
 import { loadConfig } from './config.js';
 import { GithubOidc } from './github-oidc.js';
 import { TaskRoles } from './iam.js';
-import { workerImageTag } from './image-tag.js';
 import { Network } from './network.js';
 import { PredictionQueues } from './queues.js';
-import { WorkerService } from './worker-service.js';
+import { pushedImages, WorkerService } from './worker-service.js';
 
-const REPOSITORY_ROOT = path.resolve(import.meta.dirname, '..');
-
-export default function retainwise() {
+export default async function retainwise() {
   const config = loadConfig();
   const { environment, region } = config;
   const { accountId } = aws.getCallerIdentityOutput();
@@ -94,7 +90,7 @@ export default function retainwise() {
     environment,
     subnetIds: network.privateSubnetIds,
     securityGroupIds: [network.tasksSecurityGroup.id],
-    imageTag: workerImageTag(REPOSITORY_ROOT, config.worker.cpuArchitecture),
+    pushedImages: await pushedImages(config.worker.repositoryName),
     region,
     accountId,
   });

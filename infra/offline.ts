@@ -16,7 +16,7 @@ export interface RecordedResource {
   id: string;
   /** Inputs exactly as the provider would receive them (Outputs resolved). */
   inputs: Record<string, unknown>;
-  /** false for component resources (ours and remote ones such as awsx.ecr.Image). */
+  /** false for component resources (ours). */
   custom: boolean;
   parentUrn: string | undefined;
   protect: boolean;
@@ -244,6 +244,21 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
           id: fakeId('rtb', String(inputs['subnetId'])),
           routeTableId: fakeId('rtb', String(inputs['subnetId'])),
         };
+      case 'aws:ecr/getImages:getImages':
+        return {
+          id: String(inputs['repositoryName']),
+          repositoryName: inputs['repositoryName'],
+          imageIds: [],
+        };
+      case 'aws:ecr/getAuthorizationToken:getAuthorizationToken':
+        return {
+          id: region,
+          userName: 'AWS',
+          password: 'offline-ecr-token',
+          authorizationToken: Buffer.from('AWS:offline-ecr-token').toString('base64'),
+          proxyEndpoint: `https://${accountId}.dkr.ecr.${region}.amazonaws.com`,
+          expiresAt: '2099-01-01T00:00:00Z',
+        };
       case 'aws:ec2/getPrefixList:getPrefixList':
         return {
           id: 'pl-63a5400a',
@@ -305,11 +320,11 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
           registryId: acct,
           repositoryUrl: `${acct}.dkr.ecr.${region}.amazonaws.com/${physical}`,
         };
-      case 'awsx:ecr:Image':
-        return {
-          id: '',
-          imageUri: `${String(inputs['repositoryUrl'])}@sha256:${createHash('sha256').update(JSON.stringify(inputs)).digest('hex')}`,
-        };
+      case 'docker-build:index:Image': {
+        const digest = `sha256:${createHash('sha256').update(JSON.stringify(inputs)).digest('hex')}`;
+        const [tag] = (inputs['tags'] as string[] | undefined) ?? [];
+        return { id: digest, digest, ref: `${tag?.replace(/:[^:/]+$/, '') ?? name}@${digest}` };
+      }
       case 'aws:ecs/cluster:Cluster':
         return {
           id: `arn:aws:ecs:${region}:${acct}:cluster/${physical}`,

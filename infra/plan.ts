@@ -6,9 +6,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import program from './index.js';
 import { adoptionImportFile } from './adopt.js';
-import { runOffline, type RecordedResource } from './offline.js';
+import { runProject, type RecordedResource } from './offline.js';
 import { estimateMonthlyCost, type CostEstimate } from './pricing.js';
 
 const PROJECT_DIR = path.resolve(import.meta.dirname, '..');
@@ -69,8 +68,13 @@ const SHOWN: Record<string, string[]> = {
   'aws:ec2/vpcEndpoint:VpcEndpoint': ['serviceName', 'vpcEndpointType', 'privateDnsEnabled'],
   'aws:ec2/flowLog:FlowLog': ['trafficType', 'logDestinationType'],
   'aws:cloudwatch/logGroup:LogGroup': ['name', 'retentionInDays'],
-  'aws:ecr/repository:Repository': ['name', 'imageTagMutability', 'imageScanningConfiguration'],
-  'awsx:ecr:Image': ['dockerfile', 'platform', 'imageTag'],
+  'aws:ecr/repository:Repository': [
+    'name',
+    'imageTagMutability',
+    'imageTagMutabilityExclusionFilters',
+    'imageScanningConfiguration',
+  ],
+  'docker-build:index:Image': ['tags', 'platforms', 'buildOnPreview'],
   'aws:ecs/cluster:Cluster': ['name', 'settings'],
   'aws:ecs/service:Service': [
     'name',
@@ -139,7 +143,7 @@ export function summarize(r: RecordedResource): string {
 }
 
 /** What the table lists: everything a provider creates (our own component wrappers are only grouping). */
-const isListed = (r: RecordedResource) => r.custom || r.type.startsWith('awsx:');
+const isListed = (r: RecordedResource) => r.custom;
 
 export function renderTable(
   resources: RecordedResource[],
@@ -181,13 +185,12 @@ async function main(argv: string[]): Promise<void> {
   const stackIndex = argv.indexOf('--stack');
   const stack = stackIndex >= 0 ? (argv[stackIndex + 1] ?? '') : 'prod';
   const files = readStackFiles(PROJECT_DIR, stack);
-  const run = await runOffline(program, {
-    project: files.project,
+  const run = await runProject(PROJECT_DIR, {
     stack,
     config: files.config,
     ...(files.accountId ? { accountId: files.accountId } : {}),
   });
-  const outputs = run.outputs as Record<string, unknown>;
+  const outputs = run.outputs;
   const cost = estimateMonthlyCost(run.resources);
   if (argv.includes('--import-file')) {
     const file = adoptionImportFile(run.resources, { accountId: run.accountId, region: run.region });

@@ -1,7 +1,8 @@
 // The worker: its ECR repository and image (built from worker/), the ECS cluster, and the Fargate service whose
 // environment is exactly the worker's contract (contracts.md §D, worker/src/config.ts).
+import path from 'node:path';
 import * as aws from '@pulumi/aws';
-import * as awsx from '@pulumi/awsx';
+import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
 import {
   FargateService,
@@ -10,6 +11,7 @@ import {
   type ContainerSecret,
   type CpuArchitecture,
 } from './fargate-service.js';
+import { imageTag } from './image-tag.js';
 import type { PredictionQueues } from './queues.js';
 import { assertValid, check, inRange, withDefaults, type Issue } from './validation.js';
 
@@ -22,6 +24,12 @@ export const WORKER_METRICS_NAMESPACE = 'RetainWise/Worker';
 export const WORKER_CONTAINER_USER = '1000:1000';
 /** Relative to the image's working directory (the worker package). */
 export const WORKER_HEALTHCHECK = ['node', 'dist/src/healthcheck.js'];
+/** The repository root: the Pulumi project directory and the worker image's build context. */
+const REPOSITORY_ROOT = path.resolve(import.meta.dirname, '..');
+/** The one tag that is pushed again on every build (BuildKit's registry cache): excluded from immutability. */
+const BUILD_CACHE_TAG_PREFIX = 'buildcache-';
+/** Release tags (see imageTag): immutable, and what the lifecycle policy counts. */
+const RELEASE_TAG_PREFIX = 'src-';
 
 export const WORKER_DEFAULTS = {
   clusterName: 'retainwise-cluster',
@@ -41,11 +49,17 @@ export const WORKER_DEFAULTS = {
   databasePoolSize: 3,
   logLevel: 'info',
   logRetentionDays: 7,
-  /** Tagged images kept in ECR: the rollback window. */
+  /** Release images kept in ECR: the rollback window. */
   imagesToKeep: 30,
   buildContext: '.',
   dockerfile: 'worker/Dockerfile',
 };
+
+/** An image ECR holds: `ListImages` of the worker repository (aws.ecr.getImages). */
+export interface PushedImage {
+  imageTag?: string | undefined;
+  imageDigest?: string | undefined;
+}
 
 export interface WorkerSettings {
   /** @default 'retainwise-cluster' */
@@ -98,11 +112,14 @@ export interface WorkerServiceArgs extends WorkerSettings {
   securityGroupIds: pulumi.Input<string>[];
   /** Initial task count; autoscaling owns it afterwards. @default 0 */
   desiredCount?: number;
-  /** Tag of the image build (immutable in ECR): see workerImageTag(). */
-  imageTag: string;
-  /** Docker build context, relative to the Pulumi project directory. @default '.' */
+  /**
+   * What the worker repository already holds (see {@link pushedImages}): a build whose tag is among them is run
+   * from ECR instead of being built and pushed again, which an immutable tag would refuse.
+   */
+  pushedImages: PushedImage[];
+  /** Docker build context, relative to the repository root (the Pulumi project directory). @default '.' */
   buildContext?: string;
-  /** @default 'worker/Dockerfile' */
+  /** Relative to the repository root. @default 'worker/Dockerfile' */
   dockerfile?: string;
   region: string;
   accountId: pulumi.Input<string>;
@@ -180,13 +197,29 @@ export function workerEnvironment(a: {
   };
 }
 
-/** ECR lifecycle: drop untagged leftovers after a week, keep the newest tagged images as rollback targets. */
+/**
+ * The images in the worker repository, looked up before the build is planned. A repository that does not exist yet
+ * (the first preview) holds none; any other failure (permissions, throttling) stops the run.
+ */
+export async function pushedImages(repositoryName: string): Promise<PushedImage[]> {
+  try {
+    return (await aws.ecr.getImages({ repositoryName })).imageIds;
+  } catch (error) {
+    if (/RepositoryNotFoundException/.test(String(error))) return [];
+    throw error;
+  }
+}
+
+/**
+ * ECR lifecycle: untagged leftovers (superseded build-cache manifests, failed pushes) go after a week; the newest
+ * release images are kept as rollback targets. It is the only thing that ever removes a pushed image.
+ */
 export function ecrLifecyclePolicy(imagesToKeep: number): string {
   return JSON.stringify({
     rules: [
       {
         rulePriority: 1,
-        description: 'Expire untagged images (failed or superseded pushes) after 7 days',
+        description: 'Expire untagged images (superseded build caches, failed pushes) after 7 days',
         selection: {
           tagStatus: 'untagged',
           countType: 'sinceImagePushed',
@@ -197,22 +230,53 @@ export function ecrLifecyclePolicy(imagesToKeep: number): string {
       },
       {
         rulePriority: 2,
-        description: `Keep the ${imagesToKeep} newest images`,
-        selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: imagesToKeep },
+        description: `Keep the ${imagesToKeep} newest release images`,
+        selection: {
+          tagStatus: 'tagged',
+          tagPrefixList: [RELEASE_TAG_PREFIX],
+          countType: 'imageCountMoreThan',
+          countNumber: imagesToKeep,
+        },
         action: { type: 'expire' },
       },
     ],
   });
 }
 
-export const dockerPlatform = (architecture: CpuArchitecture): string =>
+export const dockerPlatform = (architecture: CpuArchitecture): dockerBuild.Platform =>
   architecture === 'ARM64' ? 'linux/arm64' : 'linux/amd64';
+
+interface WorkerImageBuild {
+  /** Absolute paths. */
+  context: string;
+  dockerfile: string;
+  platform: dockerBuild.Platform;
+  cacheTag: string;
+  /** `src-<hash of all the above and the context's files>-<cpu>`. */
+  tag: string;
+}
+
+function workerImageBuild(s: {
+  buildContext: string;
+  dockerfile: string;
+  cpuArchitecture: CpuArchitecture;
+}): WorkerImageBuild {
+  const arch = s.cpuArchitecture.toLowerCase();
+  const context = path.resolve(REPOSITORY_ROOT, s.buildContext);
+  const dockerfile = path.resolve(REPOSITORY_ROOT, s.dockerfile);
+  const platform = dockerPlatform(s.cpuArchitecture);
+  const cacheTag = `${BUILD_CACHE_TAG_PREFIX}${arch}`;
+  const tag = `${imageTag({ context, dockerfile, settings: { platform, cacheTag } })}-${arch}`;
+  return { context, dockerfile, platform, cacheTag, tag };
+}
 
 export class WorkerService extends pulumi.ComponentResource {
   readonly cluster: aws.ecs.Cluster;
   readonly repository: aws.ecr.Repository;
   /** `<repository URL>@sha256:<digest>` of the pushed build. */
   readonly imageUri: pulumi.Output<string>;
+  /** The release tag of this build (see imageTag). */
+  readonly imageTag: string;
   readonly fargate: FargateService;
 
   constructor(name: string, args: WorkerServiceArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -235,7 +299,11 @@ export class WorkerService extends pulumi.ComponentResource {
       `${name}-repository`,
       {
         name: s.repositoryName,
-        imageTagMutability: 'IMMUTABLE',
+        // Release tags never move; only BuildKit's cache tag, which nothing runs, is rewritten by every build.
+        imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+        imageTagMutabilityExclusionFilters: [
+          { filter: `${BUILD_CACHE_TAG_PREFIX}*`, filterType: 'WILDCARD' },
+        ],
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfigurations: [{ encryptionType: 'AES256' }],
       },
@@ -246,18 +314,9 @@ export class WorkerService extends pulumi.ComponentResource {
       { repository: this.repository.name, policy: ecrLifecyclePolicy(s.imagesToKeep) },
       parent,
     );
-    const image = new awsx.ecr.Image(
-      `${name}-image`,
-      {
-        repositoryUrl: this.repository.repositoryUrl,
-        context: s.buildContext,
-        dockerfile: s.dockerfile,
-        platform: dockerPlatform(s.cpuArchitecture),
-        imageTag: args.imageTag,
-      },
-      parent,
-    );
-    this.imageUri = image.imageUri;
+    const build = workerImageBuild(s);
+    this.imageTag = build.tag;
+    this.imageUri = this.buildAndPush(name, build, args.pushedImages);
 
     const secrets: ContainerSecret[] = [
       { name: 'DATABASE_URL', secretArn: args.databaseUrlSecretArn, jsonKey: args.databaseUrlSecretJsonKey },
@@ -303,9 +362,56 @@ export class WorkerService extends pulumi.ComponentResource {
       parent,
     );
     this.registerOutputs({
+      imageTag: this.imageTag,
       imageUri: this.imageUri,
       serviceName: this.fargate.service.name,
       clusterName: this.cluster.name,
     });
+  }
+
+  /**
+   * Builds and pushes the worker image, or runs the one ECR already holds for the same build. docker-build
+   * directly, not awsx.ecr.Image: awsx names its docker-build child after the tag, so every new tag deleted the
+   * previous child, and docker-build's Delete removes the pushed manifests (pulumi-docker-build
+   * provider/internal/image.go Delete) that a rollback, or the deployment circuit breaker, would pull.
+   */
+  private buildAndPush(name: string, build: WorkerImageBuild, pushed: PushedImage[]): pulumi.Output<string> {
+    const { tag, context, dockerfile, platform, cacheTag } = build;
+    const repositoryUrl = this.repository.repositoryUrl;
+    const existing = pushed.find((p) => p.imageTag === tag)?.imageDigest;
+    if (existing) return pulumi.interpolate`${repositoryUrl}@${existing}`;
+
+    const token = aws.ecr.getAuthorizationTokenOutput(
+      { registryId: this.repository.registryId },
+      { parent: this },
+    );
+    const cache = pulumi.interpolate`${repositoryUrl}:${cacheTag}`;
+    const image = new dockerBuild.Image(
+      `${name}-image`,
+      {
+        tags: [pulumi.interpolate`${repositoryUrl}:${tag}`],
+        push: true,
+        // Previews need no Docker, no QEMU and no registry write; `pulumi up` builds.
+        buildOnPreview: false,
+        platforms: [platform],
+        // Relative to the working directory the engine gives the program and the provider (Pulumi.yaml's main),
+        // where docker-build resolves them; relative, so that a laptop and CI pass the same inputs.
+        context: { location: path.relative(process.cwd(), context) || '.' },
+        dockerfile: { location: path.relative(process.cwd(), dockerfile) },
+        // ECR's BuildKit cache support needs the image-manifest form with OCI media types
+        // (https://aws.amazon.com/blogs/containers/announcing-remote-cache-support-in-amazon-ecr-for-buildkit-clients/).
+        cacheFrom: [{ registry: { ref: cache } }],
+        cacheTo: [{ registry: { ref: cache, mode: 'max', imageManifest: true, ociMediaTypes: true } }],
+        registries: [
+          {
+            address: repositoryUrl.apply((url) => url.split('/')[0] ?? url),
+            username: token.userName,
+            password: pulumi.secret(token.password),
+          },
+        ],
+      },
+      { parent: this, retainOnDelete: true },
+    );
+    return pulumi.interpolate`${repositoryUrl}@${image.digest}`;
   }
 }

@@ -18,18 +18,9 @@ interface BuildPaths {
 function imageBuilds(stack: Stack): BuildPaths[] {
   return stack.resources.flatMap((r): BuildPaths[] => {
     const i = r.inputs;
-    let context: string;
-    let dockerfile: string | undefined;
-    if (r.type === 'docker-build:index:Image') {
-      context = (i['context'] as { location?: string } | undefined)?.location ?? '.';
-      dockerfile = (i['dockerfile'] as { location?: string } | undefined)?.location;
-    } else if (r.type === 'awsx:ecr:Image') {
-      // awsx hands `context` and `dockerfile` to a docker-build Image unchanged (awsx/ecr/image.ts).
-      context = (i['context'] as string | undefined) ?? '.';
-      dockerfile = i['dockerfile'] as string | undefined;
-    } else {
-      return [];
-    }
+    if (r.type !== 'docker-build:index:Image') return [];
+    const context = (i['context'] as { location?: string } | undefined)?.location ?? '.';
+    const dockerfile = (i['dockerfile'] as { location?: string } | undefined)?.location;
     const absoluteContext = path.resolve(stack.pwd, context);
     return [
       {

@@ -1,8 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { workerImageTag } from '../image-tag.js';
 import type { PolicyDocument } from '../policy.js';
 import { workerContainer, type Container } from './support/ecs.js';
 import { ACCOUNT, DATABASE_SECRET_ARN, deployStack, REGION, type Stack } from './support/program.js';
@@ -18,34 +14,11 @@ describe('WorkerService', () => {
     container = workerContainer(stack);
   });
 
-  it('builds the image from worker/ with the repository root as context, for the task architecture', () => {
-    const image = stack.one('awsx:ecr:Image');
-    expect(image.inputs).toMatchObject({
-      repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/retainwise-worker`,
-      context: '.',
-      dockerfile: 'worker/Dockerfile',
-      platform: 'linux/arm64',
-    });
-    expect(image.inputs['imageTag']).toBe(
-      workerImageTag(path.resolve(import.meta.dirname, '../..'), 'ARM64'),
-    );
-  });
-
-  it('pushes to its own repository: immutable tags, scan on push, a lifecycle that keeps rollback targets', () => {
+  it('pushes to its own repository, scanning every image on push', () => {
     expect(stack.one('aws:ecr/repository:Repository').inputs).toMatchObject({
       name: 'retainwise-worker',
-      imageTagMutability: 'IMMUTABLE',
       imageScanningConfiguration: { scanOnPush: true },
     });
-    const lifecycle = stack.json<{ rules: { selection: Record<string, unknown> }[] }>(
-      'aws:ecr/lifecyclePolicy:LifecyclePolicy',
-      'worker-repository-lifecycle',
-      'policy',
-    );
-    expect(lifecycle.rules.map((r) => r.selection)).toEqual([
-      expect.objectContaining({ tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 7 }),
-      expect.objectContaining({ tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 30 }),
-    ]);
   });
 
   it('runs the image pinned by digest, never a moving tag (lessons #37)', () => {
@@ -175,33 +148,8 @@ describe('WorkerService', () => {
 
   it('builds for x86-64 when the task architecture is X86_64', async () => {
     const x86 = await deployStack({ cpuArchitecture: 'X86_64' });
-    expect(x86.one('awsx:ecr:Image').inputs['platform']).toBe('linux/amd64');
+    expect(x86.one('docker-build:index:Image').inputs).toMatchObject({ platforms: ['linux/amd64'] });
+    expect((x86.one('docker-build:index:Image').inputs['tags'] as string[])[0]).toMatch(/-x86_64$/);
     expect(x86.input(TASK, 'worker-task', 'runtimePlatform')).toMatchObject({ cpuArchitecture: 'X86_64' });
-  });
-});
-
-describe('worker image tag', () => {
-  const tree = () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'tag-'));
-    mkdirSync(path.join(root, 'worker/src'), { recursive: true });
-    mkdirSync(path.join(root, 'worker/test'), { recursive: true });
-    writeFileSync(path.join(root, 'package.json'), '{}');
-    writeFileSync(path.join(root, 'worker/src/main.ts'), 'console.log(1);');
-    return root;
-  };
-
-  it('changes when a file the image is built from changes, and only then', () => {
-    const root = tree();
-    const before = workerImageTag(root, 'ARM64');
-    expect(before).toMatch(/^src-[0-9a-f]{12}-arm64$/);
-    writeFileSync(path.join(root, 'worker/test/a.test.ts'), 'changed');
-    expect(workerImageTag(root, 'ARM64')).toBe(before);
-    writeFileSync(path.join(root, 'worker/src/main.ts'), 'console.log(2);');
-    expect(workerImageTag(root, 'ARM64')).not.toBe(before);
-  });
-
-  it('differs per architecture, since each build is a different image', () => {
-    const root = tree();
-    expect(workerImageTag(root, 'ARM64')).not.toBe(workerImageTag(root, 'X86_64'));
   });
 });
