@@ -1,15 +1,25 @@
 import { ConfigError, loadConfig } from './config.js';
 import { describeError } from './errors.js';
+import { selfCheck } from './self-check.js';
 import { startWorker } from './worker.js';
 
 // The container's entry point: validate the environment, start the worker, and on SIGTERM (ECS stop, scale-in,
 // deployment) or SIGINT stop receiving, finish or hand back running jobs within SHUTDOWN_TIMEOUT_SECONDS, exit 0.
+// With --self-check: check what a job needs (self-check.ts), print one line per check, exit 0 or 1.
 let config;
 try {
   config = loadConfig();
 } catch (error) {
   process.stderr.write(`${error instanceof ConfigError ? error.message : describeError(error)}\n`);
   process.exit(78); // EX_CONFIG: a deployment problem, not a crash
+}
+
+if (process.argv.includes('--self-check')) {
+  const results = await selfCheck(config);
+  for (const { name, problem } of results) {
+    process.stdout.write(problem === undefined ? `ok: ${name}\n` : `failed: ${name}: ${problem}\n`);
+  }
+  process.exit(results.every((r) => r.problem === undefined) ? 0 : 1);
 }
 
 const worker = await startWorker(config);

@@ -27,7 +27,7 @@ export interface RunningWorker {
 const DLQ_SWEEP_INTERVAL_MS = 60_000;
 const DLQ_HIDE_SECONDS = 300;
 
-function awsClientConfig(config: Config, requestTimeoutMs: number) {
+export function awsClientConfig(config: Config, requestTimeoutMs: number) {
   return {
     region: config.region,
     maxAttempts: 3,
