@@ -94,6 +94,12 @@ export interface FargateServiceArgs {
   healthCheckCommand?: string[] | undefined;
   /** Seconds between SIGTERM and SIGKILL (at most 120 on Fargate). @default 30 */
   stopTimeoutSeconds?: number;
+  /**
+   * Minutes `pulumi up` waits for a deployment to reach a steady state (the provider's default is 20). A service
+   * whose tasks protect themselves from scale-in while they work needs the longest protected run plus the
+   * stopTimeout plus the start of the new tasks. @default 30
+   */
+  deploymentTimeoutMinutes?: number;
   /** Register the tasks with an existing target group. @default undefined (no load balancer) */
   loadBalancer?: LoadBalancerAttachment | undefined;
   region: string;
@@ -300,6 +306,11 @@ export class FargateService extends pulumi.ComponentResource {
         parent: this,
         dependsOn: [...executionPolicies, ...(args.taskRoleGrants ?? [])],
         ignoreChanges: args.autoscaled ? ['desiredCount'] : [],
+        // Create waits too (waitForSteadyState), for the first tasks' image pull and health checks.
+        customTimeouts: {
+          create: `${Math.max(args.deploymentTimeoutMinutes ?? 30, 30)}m`,
+          update: `${args.deploymentTimeoutMinutes ?? 30}m`,
+        },
       },
     );
     this.registerOutputs({ serviceName: this.service.name, taskDefinitionArn: this.taskDefinition.arn });

@@ -157,6 +157,8 @@ export default async function retainwise() {
     githubOidcProviderArn: ci.providerArn,
     clusterName: worker.cluster.name,
     workerServiceName: worker.fargate.service.name,
+    workerTaskDefinitionArn: worker.fargate.taskDefinition.arn,
+    workerSecurityGroupIds: [network.tasksSecurityGroup.id],
     backendServiceName: backend?.fargate.service.name,
     workerImageUri: worker.imageUri,
     vpcId: network.vpcId,

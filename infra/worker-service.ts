@@ -356,6 +356,9 @@ export class WorkerService extends pulumi.ComponentResource {
         user: WORKER_CONTAINER_USER,
         healthCheckCommand: WORKER_HEALTHCHECK,
         stopTimeoutSeconds: MAX_STOP_TIMEOUT_SECONDS,
+        // An old task stays until its job ends (scale-in protection for up to JOB_TIMEOUT_SECONDS), then drains
+        // for the stopTimeout; 10 minutes more for the new tasks' image pull and health check start period.
+        deploymentTimeoutMinutes: Math.ceil((s.jobTimeoutSeconds + MAX_STOP_TIMEOUT_SECONDS) / 60) + 10,
         region: args.region,
         accountId: args.accountId,
       },
