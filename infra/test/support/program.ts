@@ -1,6 +1,6 @@
 // Runs the real program (or one component) under Pulumi's mocks and answers questions about what it registered.
 import program from '../../index.js';
-import { runOffline, type RecordedResource } from '../../offline.js';
+import { runOffline, type OfflineVpc, type RecordedResource } from '../../offline.js';
 import type { PolicyDocument } from '../../policy.js';
 
 export const ACCOUNT = '123456789012';
@@ -69,28 +69,33 @@ export class Stack {
   }
 }
 
-/** The whole stack with `settings` on top of MINIMAL_CONFIG (an `undefined` value removes a key). */
+/**
+ * The whole stack with `settings` on top of MINIMAL_CONFIG (an `undefined` value removes a key), in a cloud whose
+ * existing VPC looks like `vpc` (default: healthy).
+ */
 export async function deployStack(
   settings: Record<string, ConfigValue> = {},
   stack = 'prod',
+  vpc?: Partial<OfflineVpc>,
 ): Promise<Stack> {
   const run = await runOffline(program, {
     project: 'retainwise',
     stack,
     config: engineConfig({ ...MINIMAL_CONFIG, ...settings }),
     accountId: ACCOUNT,
+    vpc,
   });
   return new Stack(run.resources, run.outputs);
 }
 
 /** Only what `create` registers (one component and its children), with a bare config. */
-export async function deployComponent(create: () => unknown): Promise<Stack> {
+export async function deployComponent(create: () => unknown, vpc?: Partial<OfflineVpc>): Promise<Stack> {
   const run = await runOffline(
     () => {
       create();
       return {};
     },
-    { project: 'retainwise', stack: 'prod', config: engineConfig({}), accountId: ACCOUNT },
+    { project: 'retainwise', stack: 'prod', config: engineConfig({}), accountId: ACCOUNT, vpc },
   );
   return new Stack(run.resources, {});
 }
