@@ -172,25 +172,27 @@ export class Network extends pulumi.ComponentResource {
       },
       parent,
     );
+    // Private DNS makes the services' public names (sqs.<region>.amazonaws.com, ecr.*, logs.*, ...) resolve to
+    // these endpoints for the whole VPC, so every workload in it, the existing API included, now calls AWS
+    // through them: admit HTTPS from all of the VPC's CIDR blocks, not only from our tasks. Inline, because an
+    // existing VPC's blocks are known only from the lookup. The description is immutable (a change replaces
+    // the group). https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html
     this.endpointsSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-endpoints`,
       {
         name: `${args.namePrefix}-vpc-endpoints`,
         description: 'RetainWise interface VPC endpoints: HTTPS from the ECS tasks',
         vpcId: this.vpcId,
+        ingress: placement.cidrBlocks.apply((cidrBlocks) => [
+          {
+            protocol: 'tcp',
+            fromPort: 443,
+            toPort: 443,
+            cidrBlocks,
+            description: 'HTTPS from the whole VPC: private DNS sends its AWS API calls here',
+          },
+        ]),
         tags: tag('vpc-endpoints'),
-      },
-      parent,
-    );
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-endpoints-https-from-tasks`,
-      {
-        securityGroupId: this.endpointsSecurityGroup.id,
-        referencedSecurityGroupId: this.tasksSecurityGroup.id,
-        ipProtocol: 'tcp',
-        fromPort: 443,
-        toPort: 443,
-        description: 'HTTPS from the ECS tasks',
       },
       parent,
     );
@@ -234,12 +236,17 @@ export class Network extends pulumi.ComponentResource {
   }
 
   private existingVpc(vpcId: string, subnetIds: string[]) {
+    const vpc = aws.ec2.getVpcOutput({ id: vpcId }, { parent: this });
+    // Secondary CIDR associations too: workloads in them resolve the same private DNS names.
+    const cidrBlocks = vpc.cidrBlockAssociations.apply((associations) =>
+      associations.filter((a) => a.state === 'associated').map((a) => a.cidrBlock),
+    );
     const routeTableIds = pulumi
       .all(
         subnetIds.map((subnetId) => aws.ec2.getRouteTableOutput({ subnetId }, { parent: this }).routeTableId),
       )
       .apply((ids) => [...new Set(ids)]);
-    return { vpcId: pulumi.output(vpcId), subnetIds: pulumi.output(subnetIds), routeTableIds };
+    return { vpcId: pulumi.output(vpcId), subnetIds: pulumi.output(subnetIds), routeTableIds, cidrBlocks };
   }
 
   private newVpc(name: string, s: ResolvedNetwork, tag: (suffix: string) => Record<string, string>) {
@@ -296,6 +303,7 @@ export class Network extends pulumi.ComponentResource {
       vpcId: vpc.id,
       subnetIds: pulumi.all(subnets.map((x) => x.subnet.id)),
       routeTableIds: pulumi.all(subnets.map((x) => x.routeTable.id)),
+      cidrBlocks: pulumi.output([s.vpcCidr]),
     };
   }
 
