@@ -93,14 +93,38 @@ export async function runOffline<T extends Outputs>(
   await pulumi.runtime.setMocks(cloud, options.project, options.stack, false);
   pulumi.runtime.setAllConfig(options.config);
   cloud.captureOptions(pulumi.runtime.getMonitor() as unknown as MonitorLike);
-  let outputs: unknown;
-  try {
-    outputs = await unwrap(pulumi.output(program()));
-  } finally {
-    // Waits for every registration still in flight (those whose inputs resolved after the outputs did).
-    await pulumi.runtime.disconnect();
-  }
+  const outputs = await failOnUnhandledRejection(async () => {
+    try {
+      return await unwrap(pulumi.output(program()));
+    } finally {
+      // Waits for every registration still in flight (those whose inputs resolved after the outputs did).
+      await pulumi.runtime.disconnect();
+    }
+  });
   return { resources: cloud.recorded(), outputs: outputs as Resolved<T>, accountId, region };
+}
+
+/**
+ * Runs `body` as Pulumi's language host runs a program: an unhandled rejection, which is how a failed Output
+ * (a ConfigError thrown in an apply) ends a real preview, fails the run instead of escaping it
+ * (pulumi/pulumi sdk/nodejs/cmd/run/run.ts, `uncaughtHandler`).
+ */
+async function failOnUnhandledRejection<T>(body: () => Promise<T>): Promise<T> {
+  const others = process.listeners('unhandledRejection');
+  const reasons: unknown[] = [];
+  const record = (reason: unknown) => reasons.push(reason);
+  process.removeAllListeners('unhandledRejection');
+  process.on('unhandledRejection', record);
+  try {
+    const result = await body();
+    // Node reports a rejection as unhandled only once the microtasks of its turn have run.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (reasons.length > 0) throw reasons[0];
+    return result;
+  } finally {
+    process.off('unhandledRejection', record);
+    for (const listener of others) process.on('unhandledRejection', listener);
+  }
 }
 
 function regionFromConfig(config: Record<string, string>): string {
