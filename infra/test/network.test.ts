@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EGRESS_INTERFACE_ENDPOINTS, Network, subnetCidr, type NetworkSettings } from '../network.js';
-import type { OfflineVpc } from '../offline.js';
+import { mainRouteTableOf, routeTableOf, type OfflineVpc } from '../offline.js';
 import type { PolicyDocument } from '../policy.js';
 import { ConfigError } from '../validation.js';
 import { ACCOUNT, deployComponent, REGION, type Stack } from './support/program.js';
@@ -213,6 +213,17 @@ describe('Network', () => {
   it('admits the existing VPC to the endpoints with NAT egress too: its SQS endpoint has private DNS as well', async () => {
     const stack = await network({ ...EXISTING, egress: 'nat-gateway' }, { cidrBlocks: ['172.31.0.0/16'] });
     expect(endpointClients(stack).cidrs).toEqual(['172.31.0.0/16']);
+  });
+
+  it('joins the S3 gateway to the main route table for subnets that have no route table of their own', async () => {
+    const [own, implicit] = EXISTING.privateSubnetIds as [string, string];
+    const stack = await network(EXISTING, { subnetsOnMainRouteTable: [implicit] });
+    expect(stack.input(ENDPOINT, 'network-s3', 'routeTableIds')).toEqual([
+      routeTableOf(own),
+      mainRouteTableOf(EXISTING.vpcId),
+    ]);
+    const onMain = await network(EXISTING, { subnetsOnMainRouteTable: EXISTING.privateSubnetIds });
+    expect(onMain.input(ENDPOINT, 'network-s3', 'routeTableIds')).toEqual([mainRouteTableOf(EXISTING.vpcId)]);
   });
 
   it('deploys into an existing VPC with VPC endpoints, and can leave its existing S3 gateway alone', async () => {
