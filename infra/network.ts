@@ -241,9 +241,24 @@ export class Network extends pulumi.ComponentResource {
     const cidrBlocks = vpc.cidrBlockAssociations.apply((associations) =>
       associations.filter((a) => a.state === 'associated').map((a) => a.cidrBlock),
     );
+    // A subnet with no explicit association uses the VPC's main route table. getRouteTable({ subnetId }) filters
+    // on association.subnet-id, which an implicit association lacks, and fails ("query returned no results");
+    // getRouteTables answers an empty list. (terraform-provider-aws internal/service/ec2/
+    // vpc_route_table_data_source.go and vpc_route_tables_data_source.go;
+    // https://docs.aws.amazon.com/vpc/latest/userguide/subnet-route-tables.html)
     const routeTableIds = pulumi
       .all(
-        subnetIds.map((subnetId) => aws.ec2.getRouteTableOutput({ subnetId }, { parent: this }).routeTableId),
+        subnetIds.map((subnetId) =>
+          pulumi
+            .all([
+              aws.ec2.getRouteTablesOutput(
+                { vpcId, filters: [{ name: 'association.subnet-id', values: [subnetId] }] },
+                { parent: this },
+              ).ids,
+              vpc.mainRouteTableId,
+            ])
+            .apply(([explicit, main]) => explicit[0] ?? main),
+        ),
       )
       .apply((ids) => [...new Set(ids)]);
     return { vpcId: pulumi.output(vpcId), subnetIds: pulumi.output(subnetIds), routeTableIds, cidrBlocks };

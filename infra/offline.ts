@@ -232,14 +232,6 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
         const names = ['a', 'b', 'c', 'd', 'e', 'f'].map((s) => `${region}${s}`);
         return { id: region, names, zoneIds: names.map((_, i) => `use1-az${i + 1}`), groupNames: [region] };
       }
-      case 'aws:ec2/getRouteTable:getRouteTable': {
-        const subnetId = String(inputs['subnetId']);
-        // The provider filters on association.subnet-id, which an implicit (main) association does not have.
-        if (this.vpc.subnetsOnMainRouteTable.includes(subnetId)) {
-          throw providerError('query returned no results. Please change your search criteria and try again');
-        }
-        return { id: routeTableOf(subnetId), routeTableId: routeTableOf(subnetId) };
-      }
       case 'aws:ec2/getPrefixList:getPrefixList':
         return {
           id: S3_PREFIX_LIST_ID,
