@@ -232,6 +232,99 @@ describe('Network', () => {
     expect(stack.has(ENDPOINT, 'network-s3')).toBe(false);
   });
 
+  describe('checks an existing VPC before anything is created (the lookups run during preview)', () => {
+    const service = (name: string) => `com.amazonaws.${REGION}.${name}`;
+    const [first, second] = EXISTING.privateSubnetIds as [string, string];
+    const foreignS3 = {
+      id: 'vpce-0a1b2c3d4e5f60a01',
+      serviceName: service('s3'),
+      vpcEndpointType: 'Gateway' as const,
+      privateDnsEnabled: false,
+      routeTableIds: [routeTableOf(second)],
+    };
+    const foreignSqs = {
+      id: 'vpce-0a1b2c3d4e5f60a02',
+      serviceName: service('sqs'),
+      vpcEndpointType: 'Interface' as const,
+      privateDnsEnabled: true,
+      subnetIds: [first],
+    };
+    const rejection = (settings: NetworkSettings, vpc: Partial<OfflineVpc>) =>
+      network(settings, vpc).then(
+        () => expect.fail('expected the network to be rejected'),
+        (error: unknown) => error,
+      );
+
+    it('reports every problem at once, naming the setting and what to do', async () => {
+      const error = await rejection(EXISTING, {
+        enableDnsSupport: false,
+        enableDnsHostnames: false,
+        endpoints: [foreignS3, foreignSqs],
+      });
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message).toMatch(/^Invalid existing VPC vpc-0a1b2c3d4e5f60718:/);
+      expect((error as ConfigError).issues).toEqual([
+        {
+          key: 'vpcId',
+          message: expect.stringMatching(/enableDnsSupport is off.*--enable-dns-support/) as unknown,
+        },
+        {
+          key: 'vpcId',
+          message: expect.stringMatching(/enableDnsHostnames is off.*--enable-dns-hostnames/) as unknown,
+        },
+        {
+          key: 's3GatewayEndpoint',
+          message: expect.stringMatching(
+            new RegExp(
+              `${routeTableOf(second)} already routes? S3 .*RouteAlreadyExists.*set s3GatewayEndpoint false`,
+            ),
+          ) as unknown,
+        },
+        {
+          key: 'vpcId',
+          message: expect.stringMatching(
+            /vpce-0a1b2c3d4e5f60a02 already serves .*\.sqs with private DNS/,
+          ) as unknown,
+        },
+      ]);
+    });
+
+    it('lets the VPC keep its own S3 gateway endpoint with s3GatewayEndpoint false', async () => {
+      const stack = await network({ ...EXISTING, s3GatewayEndpoint: false }, { endpoints: [foreignS3] });
+      expect(stack.has(ENDPOINT, 'network-s3')).toBe(false);
+    });
+
+    it('rejects an existing Logs endpoint with private DNS only when the tasks need one of their own', async () => {
+      const logs = { ...foreignSqs, id: 'vpce-0a1b2c3d4e5f60a03', serviceName: service('logs') };
+      await expect(network(EXISTING, { endpoints: [logs] })).rejects.toThrow(
+        /vpcId: vpce-0a1b2c3d4e5f60a03 already serves com\.amazonaws\.us-east-1\.logs with private DNS/,
+      );
+      const natEgress = await network({ ...EXISTING, egress: 'nat-gateway' }, { endpoints: [logs] });
+      expect(interfaceServices(natEgress)).toEqual(['sqs']);
+    });
+
+    it('accepts endpoints without private DNS, and its own endpoints from an earlier deployment', async () => {
+      const ours = (e: typeof foreignSqs, service: string, i: number) => ({
+        ...e,
+        id: `vpce-0a1b2c3d4e5f60b0${i}`,
+        serviceName: `com.amazonaws.${REGION}.${service}`,
+        tags: { Name: `retainwise-prod-${service}-endpoint`, ManagedBy: 'pulumi' },
+      });
+      const stack = await network(EXISTING, {
+        endpoints: [
+          { ...foreignSqs, privateDnsEnabled: false },
+          ...['sqs', ...EGRESS_INTERFACE_ENDPOINTS].map((s, i) => ours(foreignSqs, s, i)),
+          {
+            ...foreignS3,
+            routeTableIds: EXISTING.privateSubnetIds.map(routeTableOf),
+            tags: { Name: 'retainwise-prod-s3-endpoint' },
+          },
+        ],
+      });
+      expect(stack.has(ENDPOINT, 'network-s3')).toBe(true);
+    });
+  });
+
   it('opens PostgreSQL between the tasks and the database security group, in both directions of the rule pair', async () => {
     const stack = await network({ ...EXISTING, databaseSecurityGroupId: 'sg-0a1b2c3d4e5f6071b' });
     const tasksSg = stack.one('aws:ec2/securityGroup:SecurityGroup', 'network-tasks').id;
