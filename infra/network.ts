@@ -213,7 +213,12 @@ export class Network extends pulumi.ComponentResource {
       );
     // Always present: the queue policy admits data-plane calls only through this endpoint (lessons #31).
     this.sqsEndpoint = endpoint('sqs');
-    if (s.egress === 'vpc-endpoints') EGRESS_INTERFACE_ENDPOINTS.forEach(endpoint);
+    const egressServices = s.egress === 'vpc-endpoints' ? EGRESS_INTERFACE_ENDPOINTS : [];
+    egressServices.forEach(endpoint);
+    const s3PrefixListId = aws.ec2.getPrefixListOutput(
+      { name: `com.amazonaws.${args.region}.s3` },
+      parent,
+    ).id;
     if (s.s3GatewayEndpoint) {
       new aws.ec2.VpcEndpoint(
         `${name}-s3`,
@@ -228,7 +233,20 @@ export class Network extends pulumi.ComponentResource {
       );
     }
 
-    this.egressRules(name, s, args.region);
+    if (placement.lookup) {
+      this.checkExistingVpc(placement.lookup, placement.routeTableIds, {
+        interfaceServices: ['sqs', ...egressServices].map(
+          (service) => `com.amazonaws.${args.region}.${service}`,
+        ),
+        s3Service: s.s3GatewayEndpoint ? `com.amazonaws.${args.region}.s3` : undefined,
+        s3PrefixListId,
+        // Our own endpoints from an earlier deployment are no conflict: they carry the Name tags given above.
+        ownName: (serviceName) =>
+          tag(`${serviceName.replace(`com.amazonaws.${args.region}.`, '')}-endpoint`).Name,
+      });
+    }
+
+    this.egressRules(name, s, s3PrefixListId);
     if (args.databaseSecurityGroupId) this.databaseRules(name, args.databaseSecurityGroupId);
     this.flowLogsRole = this.flowLogs(name, args, s.flowLogRetentionDays);
 
@@ -245,7 +263,7 @@ export class Network extends pulumi.ComponentResource {
     // on association.subnet-id, which an implicit association lacks, and fails ("query returned no results");
     // getRouteTables answers an empty list. (terraform-provider-aws internal/service/ec2/
     // vpc_route_table_data_source.go and vpc_route_tables_data_source.go;
-    // https://docs.aws.amazon.com/vpc/latest/userguide/subnet-route-tables.html)
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRouteTables.html)
     const routeTableIds = pulumi
       .all(
         subnetIds.map((subnetId) =>
@@ -261,7 +279,134 @@ export class Network extends pulumi.ComponentResource {
         ),
       )
       .apply((ids) => [...new Set(ids)]);
-    return { vpcId: pulumi.output(vpcId), subnetIds: pulumi.output(subnetIds), routeTableIds, cidrBlocks };
+    return {
+      vpcId: pulumi.output(vpcId),
+      subnetIds: pulumi.output(subnetIds),
+      routeTableIds,
+      cidrBlocks,
+      lookup: { id: vpcId, vpc },
+    };
+  }
+
+  /**
+   * Rejects, every problem at once, what AWS would refuse in an existing VPC when `pulumi up` reaches the
+   * endpoints. Invokes whose arguments are known run during `pulumi preview` as well (only unknown arguments
+   * make @pulumi/pulumi skip one: runtime/invoke.ts `invokeAsync`), so the ConfigError thrown here fails the
+   * preview. Nothing consumes the result on purpose: the rejection goes unhandled, and the language host
+   * prints a RunError's message once, without a stack, and fails the run (sdk/nodejs/cmd/run/run.ts
+   * `uncaughtHandler`); as a resource input it would be reported per resource, wrapped in "error serializing".
+   */
+  private checkExistingVpc(
+    lookup: { id: string; vpc: pulumi.Output<aws.ec2.GetVpcResult> },
+    routeTableIds: pulumi.Output<string[]>,
+    wanted: {
+      /** Full service names of the interface endpoints we create, all with private DNS. */
+      interfaceServices: string[];
+      /** Unset when we create no S3 gateway endpoint. */
+      s3Service: string | undefined;
+      s3PrefixListId: pulumi.Output<string>;
+      ownName: (serviceName: string) => string;
+    },
+  ): void {
+    const { id: vpcId, vpc } = lookup;
+    const foreignS3Routes = wanted.s3Service
+      ? this.foreignS3Routes(vpcId, routeTableIds, wanted.s3Service, wanted.s3PrefixListId, wanted.ownName)
+      : pulumi.output([]);
+    const privateDnsConflicts = this.privateDnsConflicts(vpcId, wanted.interfaceServices, wanted.ownName);
+    pulumi.all([vpc, foreignS3Routes, privateDnsConflicts]).apply(([attributes, routed, conflicts]) =>
+      assertValid(`existing VPC ${vpcId}`, [
+        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpcEndpoint.html (PrivateDnsEnabled)
+        ...check(
+          [
+            attributes.enableDnsSupport,
+            'vpcId',
+            `enableDnsSupport is off, and the interface endpoints' private DNS needs it: turn it on (aws ec2 modify-vpc-attribute --vpc-id ${vpcId} --enable-dns-support) or choose another VPC`,
+          ],
+          [
+            attributes.enableDnsHostnames,
+            'vpcId',
+            `enableDnsHostnames is off, and the interface endpoints' private DNS needs it: turn it on (aws ec2 modify-vpc-attribute --vpc-id ${vpcId} --enable-dns-hostnames) or choose another VPC`,
+          ],
+          [
+            routed.length === 0,
+            's3GatewayEndpoint',
+            `the privateSubnetIds' route table ${routed.join(', ')} already routes S3 through another gateway endpoint, and AWS refuses a second route to the S3 prefix list (RouteAlreadyExists): set s3GatewayEndpoint false to use that one`,
+          ],
+        ),
+        ...conflicts.map((e) => ({
+          key: 'vpcId',
+          message: `${e.id} already serves ${e.serviceName} with private DNS in this VPC, and AWS refuses a second private DNS name for it ("conflicting DNS domain"): turn off that endpoint's private DNS (ours then answers for the whole VPC) or choose another VPC`,
+        })),
+      ]),
+    );
+  }
+
+  /** Which of `routeTableIds` already route the S3 prefix list through a gateway endpoint other than ours. */
+  private foreignS3Routes(
+    vpcId: string,
+    routeTableIds: pulumi.Output<string[]>,
+    s3Service: string,
+    s3PrefixListId: pulumi.Output<string>,
+    ownName: (serviceName: string) => string,
+  ): pulumi.Output<string[]> {
+    const opts = { parent: this };
+    // The route table data sources leave endpoint routes out (terraform-provider-aws
+    // vpc_route_table_data_source.go skips prefix-list routes via vpce-), so filter on the route instead
+    // (DescribeRouteTables' route.destination-prefix-list-id).
+    const routed = aws.ec2.getRouteTablesOutput(
+      {
+        vpcId,
+        filters: [
+          { name: 'route-table-id', values: routeTableIds },
+          { name: 'route.destination-prefix-list-id', values: [s3PrefixListId] },
+        ],
+      },
+      opts,
+    ).ids;
+    return routed.apply(async (ids) => {
+      if (ids.length === 0) return [];
+      // There is no list data source for endpoints; the singular one fails when nothing matches.
+      const own = await aws.ec2
+        .getVpcEndpoint(
+          { vpcId, serviceName: s3Service, vpcEndpointType: 'Gateway', tags: { Name: ownName(s3Service) } },
+          opts,
+        )
+        .catch(noMatchingEndpoint);
+      return ids.filter((id) => !own?.routeTableIds.includes(id));
+    });
+  }
+
+  /** Interface endpoints of the VPC, not ours, that already answer one of `serviceNames` with private DNS. */
+  private privateDnsConflicts(
+    vpcId: string,
+    serviceNames: string[],
+    ownName: (serviceName: string) => string,
+  ): pulumi.Output<{ id: string; serviceName: string }[]> {
+    const opts = { parent: this };
+    // Endpoints are found through their network interfaces, whose description names the endpoint
+    // ("VPC Endpoint Interface vpce-…", with a colon on some older ones): a list lookup that may come back empty.
+    const interfaceIds = aws.ec2.getNetworkInterfacesOutput(
+      {
+        filters: [
+          { name: 'vpc-id', values: [vpcId] },
+          { name: 'description', values: ['VPC Endpoint Interface*'] },
+        ],
+      },
+      opts,
+    ).ids;
+    return interfaceIds.apply(async (ids) => {
+      const interfaces = await Promise.all(ids.map((id) => aws.ec2.getNetworkInterface({ id }, opts)));
+      const endpointIds = new Set(interfaces.flatMap((i) => /vpce-[0-9a-f]+/.exec(i.description) ?? []));
+      const endpoints = await Promise.all([...endpointIds].map((id) => aws.ec2.getVpcEndpoint({ id }, opts)));
+      return endpoints
+        .filter(
+          (e) =>
+            e.privateDnsEnabled &&
+            serviceNames.includes(e.serviceName) &&
+            e.tags['Name'] !== ownName(e.serviceName),
+        )
+        .map((e) => ({ id: e.id, serviceName: e.serviceName }));
+    });
   }
 
   private newVpc(name: string, s: ResolvedNetwork, tag: (suffix: string) => Record<string, string>) {
@@ -319,6 +464,7 @@ export class Network extends pulumi.ComponentResource {
       subnetIds: pulumi.all(subnets.map((x) => x.subnet.id)),
       routeTableIds: pulumi.all(subnets.map((x) => x.routeTable.id)),
       cidrBlocks: pulumi.output([s.vpcCidr]),
+      lookup: undefined,
     };
   }
 
@@ -363,7 +509,7 @@ export class Network extends pulumi.ComponentResource {
     });
   }
 
-  private egressRules(name: string, s: ResolvedNetwork, region: string): void {
+  private egressRules(name: string, s: ResolvedNetwork, s3PrefixListId: pulumi.Output<string>): void {
     const parent = { parent: this };
     const https = {
       securityGroupId: this.tasksSecurityGroup.id,
@@ -388,10 +534,9 @@ export class Network extends pulumi.ComponentResource {
       },
       parent,
     );
-    const s3 = aws.ec2.getPrefixListOutput({ name: `com.amazonaws.${region}.s3` }, parent);
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-tasks-https-s3`,
-      { ...https, prefixListId: s3.id, description: 'HTTPS to S3 through the gateway endpoint' },
+      { ...https, prefixListId: s3PrefixListId, description: 'HTTPS to S3 through the gateway endpoint' },
       parent,
     );
   }
@@ -473,6 +618,12 @@ export class Network extends pulumi.ComponentResource {
     );
     return role;
   }
+}
+
+/** The singular endpoint lookup's "nothing matched" (tfresource.SingularDataSourceFindError) as undefined. */
+function noMatchingEndpoint(error: unknown): undefined {
+  if (error instanceof Error && /no matching (EC2 )?VPC Endpoint found/.test(error.message)) return undefined;
+  throw error;
 }
 
 function zoneAt(names: string[], i: number): string {
