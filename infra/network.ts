@@ -172,25 +172,27 @@ export class Network extends pulumi.ComponentResource {
       },
       parent,
     );
+    // Private DNS makes the services' public names (sqs.<region>.amazonaws.com, ecr.*, logs.*, ...) resolve to
+    // these endpoints for the whole VPC, so every workload in it, the existing API included, now calls AWS
+    // through them: admit HTTPS from all of the VPC's CIDR blocks, not only from our tasks. Inline, because an
+    // existing VPC's blocks are known only from the lookup. The description is immutable (a change replaces
+    // the group). https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html
     this.endpointsSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-endpoints`,
       {
         name: `${args.namePrefix}-vpc-endpoints`,
         description: 'RetainWise interface VPC endpoints: HTTPS from the ECS tasks',
         vpcId: this.vpcId,
+        ingress: placement.cidrBlocks.apply((cidrBlocks) => [
+          {
+            protocol: 'tcp',
+            fromPort: 443,
+            toPort: 443,
+            cidrBlocks,
+            description: 'HTTPS from the whole VPC: private DNS sends its AWS API calls here',
+          },
+        ]),
         tags: tag('vpc-endpoints'),
-      },
-      parent,
-    );
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-endpoints-https-from-tasks`,
-      {
-        securityGroupId: this.endpointsSecurityGroup.id,
-        referencedSecurityGroupId: this.tasksSecurityGroup.id,
-        ipProtocol: 'tcp',
-        fromPort: 443,
-        toPort: 443,
-        description: 'HTTPS from the ECS tasks',
       },
       parent,
     );
@@ -211,7 +213,12 @@ export class Network extends pulumi.ComponentResource {
       );
     // Always present: the queue policy admits data-plane calls only through this endpoint (lessons #31).
     this.sqsEndpoint = endpoint('sqs');
-    if (s.egress === 'vpc-endpoints') EGRESS_INTERFACE_ENDPOINTS.forEach(endpoint);
+    const egressServices = s.egress === 'vpc-endpoints' ? EGRESS_INTERFACE_ENDPOINTS : [];
+    egressServices.forEach(endpoint);
+    const s3PrefixListId = aws.ec2.getPrefixListOutput(
+      { name: `com.amazonaws.${args.region}.s3` },
+      parent,
+    ).id;
     if (s.s3GatewayEndpoint) {
       new aws.ec2.VpcEndpoint(
         `${name}-s3`,
@@ -226,7 +233,20 @@ export class Network extends pulumi.ComponentResource {
       );
     }
 
-    this.egressRules(name, s, args.region);
+    if (placement.lookup) {
+      this.checkExistingVpc(placement.lookup, placement.routeTableIds, {
+        interfaceServices: ['sqs', ...egressServices].map(
+          (service) => `com.amazonaws.${args.region}.${service}`,
+        ),
+        s3Service: s.s3GatewayEndpoint ? `com.amazonaws.${args.region}.s3` : undefined,
+        s3PrefixListId,
+        // Our own endpoints from an earlier deployment are no conflict: they carry the Name tags given above.
+        ownName: (serviceName) =>
+          tag(`${serviceName.replace(`com.amazonaws.${args.region}.`, '')}-endpoint`).Name,
+      });
+    }
+
+    this.egressRules(name, s, s3PrefixListId);
     if (args.databaseSecurityGroupId) this.databaseRules(name, args.databaseSecurityGroupId);
     this.flowLogsRole = this.flowLogs(name, args, s.flowLogRetentionDays);
 
@@ -234,12 +254,159 @@ export class Network extends pulumi.ComponentResource {
   }
 
   private existingVpc(vpcId: string, subnetIds: string[]) {
+    const vpc = aws.ec2.getVpcOutput({ id: vpcId }, { parent: this });
+    // Secondary CIDR associations too: workloads in them resolve the same private DNS names.
+    const cidrBlocks = vpc.cidrBlockAssociations.apply((associations) =>
+      associations.filter((a) => a.state === 'associated').map((a) => a.cidrBlock),
+    );
+    // A subnet with no explicit association uses the VPC's main route table. getRouteTable({ subnetId }) filters
+    // on association.subnet-id, which an implicit association lacks, and fails ("query returned no results");
+    // getRouteTables answers an empty list. (terraform-provider-aws internal/service/ec2/
+    // vpc_route_table_data_source.go and vpc_route_tables_data_source.go;
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRouteTables.html)
     const routeTableIds = pulumi
       .all(
-        subnetIds.map((subnetId) => aws.ec2.getRouteTableOutput({ subnetId }, { parent: this }).routeTableId),
+        subnetIds.map((subnetId) =>
+          pulumi
+            .all([
+              aws.ec2.getRouteTablesOutput(
+                { vpcId, filters: [{ name: 'association.subnet-id', values: [subnetId] }] },
+                { parent: this },
+              ).ids,
+              vpc.mainRouteTableId,
+            ])
+            .apply(([explicit, main]) => explicit[0] ?? main),
+        ),
       )
       .apply((ids) => [...new Set(ids)]);
-    return { vpcId: pulumi.output(vpcId), subnetIds: pulumi.output(subnetIds), routeTableIds };
+    return {
+      vpcId: pulumi.output(vpcId),
+      subnetIds: pulumi.output(subnetIds),
+      routeTableIds,
+      cidrBlocks,
+      lookup: { id: vpcId, vpc },
+    };
+  }
+
+  /**
+   * Rejects, every problem at once, what AWS would refuse in an existing VPC when `pulumi up` reaches the
+   * endpoints. Invokes whose arguments are known run during `pulumi preview` as well (only unknown arguments
+   * make @pulumi/pulumi skip one: runtime/invoke.ts `invokeAsync`), so the ConfigError thrown here fails the
+   * preview. Nothing consumes the result on purpose: the rejection goes unhandled, and the language host
+   * prints a RunError's message once, without a stack, and fails the run (sdk/nodejs/cmd/run/run.ts
+   * `uncaughtHandler`); as a resource input it would be reported per resource, wrapped in "error serializing".
+   */
+  private checkExistingVpc(
+    lookup: { id: string; vpc: pulumi.Output<aws.ec2.GetVpcResult> },
+    routeTableIds: pulumi.Output<string[]>,
+    wanted: {
+      /** Full service names of the interface endpoints we create, all with private DNS. */
+      interfaceServices: string[];
+      /** Unset when we create no S3 gateway endpoint. */
+      s3Service: string | undefined;
+      s3PrefixListId: pulumi.Output<string>;
+      ownName: (serviceName: string) => string;
+    },
+  ): void {
+    const { id: vpcId, vpc } = lookup;
+    const foreignS3Routes = wanted.s3Service
+      ? this.foreignS3Routes(vpcId, routeTableIds, wanted.s3Service, wanted.s3PrefixListId, wanted.ownName)
+      : pulumi.output([]);
+    const privateDnsConflicts = this.privateDnsConflicts(vpcId, wanted.interfaceServices, wanted.ownName);
+    pulumi.all([vpc, foreignS3Routes, privateDnsConflicts]).apply(([attributes, routed, conflicts]) =>
+      assertValid(`existing VPC ${vpcId}`, [
+        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpcEndpoint.html (PrivateDnsEnabled)
+        ...check(
+          [
+            attributes.enableDnsSupport,
+            'vpcId',
+            `enableDnsSupport is off, and the interface endpoints' private DNS needs it: turn it on (aws ec2 modify-vpc-attribute --vpc-id ${vpcId} --enable-dns-support) or choose another VPC`,
+          ],
+          [
+            attributes.enableDnsHostnames,
+            'vpcId',
+            `enableDnsHostnames is off, and the interface endpoints' private DNS needs it: turn it on (aws ec2 modify-vpc-attribute --vpc-id ${vpcId} --enable-dns-hostnames) or choose another VPC`,
+          ],
+          [
+            routed.length === 0,
+            's3GatewayEndpoint',
+            `the privateSubnetIds' route table ${routed.join(', ')} already routes S3 through another gateway endpoint, and AWS refuses a second route to the S3 prefix list (RouteAlreadyExists): set s3GatewayEndpoint false to use that one`,
+          ],
+        ),
+        ...conflicts.map((e) => ({
+          key: 'vpcId',
+          message: `${e.id} already serves ${e.serviceName} with private DNS in this VPC, and AWS refuses a second private DNS name for it ("conflicting DNS domain"): turn off that endpoint's private DNS (ours then answers for the whole VPC) or choose another VPC`,
+        })),
+      ]),
+    );
+  }
+
+  /** Which of `routeTableIds` already route the S3 prefix list through a gateway endpoint other than ours. */
+  private foreignS3Routes(
+    vpcId: string,
+    routeTableIds: pulumi.Output<string[]>,
+    s3Service: string,
+    s3PrefixListId: pulumi.Output<string>,
+    ownName: (serviceName: string) => string,
+  ): pulumi.Output<string[]> {
+    const opts = { parent: this };
+    // The route table data sources leave endpoint routes out (terraform-provider-aws
+    // vpc_route_table_data_source.go skips prefix-list routes via vpce-), so filter on the route instead
+    // (DescribeRouteTables' route.destination-prefix-list-id).
+    const routed = aws.ec2.getRouteTablesOutput(
+      {
+        vpcId,
+        filters: [
+          { name: 'route-table-id', values: routeTableIds },
+          { name: 'route.destination-prefix-list-id', values: [s3PrefixListId] },
+        ],
+      },
+      opts,
+    ).ids;
+    return routed.apply(async (ids) => {
+      if (ids.length === 0) return [];
+      // There is no list data source for endpoints; the singular one fails when nothing matches.
+      const own = await aws.ec2
+        .getVpcEndpoint(
+          { vpcId, serviceName: s3Service, vpcEndpointType: 'Gateway', tags: { Name: ownName(s3Service) } },
+          opts,
+        )
+        .catch(noMatchingEndpoint);
+      return ids.filter((id) => !own?.routeTableIds.includes(id));
+    });
+  }
+
+  /** Interface endpoints of the VPC, not ours, that already answer one of `serviceNames` with private DNS. */
+  private privateDnsConflicts(
+    vpcId: string,
+    serviceNames: string[],
+    ownName: (serviceName: string) => string,
+  ): pulumi.Output<{ id: string; serviceName: string }[]> {
+    const opts = { parent: this };
+    // Endpoints are found through their network interfaces, whose description names the endpoint
+    // ("VPC Endpoint Interface vpce-…", with a colon on some older ones): a list lookup that may come back empty.
+    const interfaceIds = aws.ec2.getNetworkInterfacesOutput(
+      {
+        filters: [
+          { name: 'vpc-id', values: [vpcId] },
+          { name: 'description', values: ['VPC Endpoint Interface*'] },
+        ],
+      },
+      opts,
+    ).ids;
+    return interfaceIds.apply(async (ids) => {
+      const interfaces = await Promise.all(ids.map((id) => aws.ec2.getNetworkInterface({ id }, opts)));
+      const endpointIds = new Set(interfaces.flatMap((i) => /vpce-[0-9a-f]+/.exec(i.description) ?? []));
+      const endpoints = await Promise.all([...endpointIds].map((id) => aws.ec2.getVpcEndpoint({ id }, opts)));
+      return endpoints
+        .filter(
+          (e) =>
+            e.privateDnsEnabled &&
+            serviceNames.includes(e.serviceName) &&
+            e.tags['Name'] !== ownName(e.serviceName),
+        )
+        .map((e) => ({ id: e.id, serviceName: e.serviceName }));
+    });
   }
 
   private newVpc(name: string, s: ResolvedNetwork, tag: (suffix: string) => Record<string, string>) {
@@ -296,6 +463,8 @@ export class Network extends pulumi.ComponentResource {
       vpcId: vpc.id,
       subnetIds: pulumi.all(subnets.map((x) => x.subnet.id)),
       routeTableIds: pulumi.all(subnets.map((x) => x.routeTable.id)),
+      cidrBlocks: pulumi.output([s.vpcCidr]),
+      lookup: undefined,
     };
   }
 
@@ -340,7 +509,7 @@ export class Network extends pulumi.ComponentResource {
     });
   }
 
-  private egressRules(name: string, s: ResolvedNetwork, region: string): void {
+  private egressRules(name: string, s: ResolvedNetwork, s3PrefixListId: pulumi.Output<string>): void {
     const parent = { parent: this };
     const https = {
       securityGroupId: this.tasksSecurityGroup.id,
@@ -365,10 +534,9 @@ export class Network extends pulumi.ComponentResource {
       },
       parent,
     );
-    const s3 = aws.ec2.getPrefixListOutput({ name: `com.amazonaws.${region}.s3` }, parent);
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-tasks-https-s3`,
-      { ...https, prefixListId: s3.id, description: 'HTTPS to S3 through the gateway endpoint' },
+      { ...https, prefixListId: s3PrefixListId, description: 'HTTPS to S3 through the gateway endpoint' },
       parent,
     );
   }
@@ -450,6 +618,12 @@ export class Network extends pulumi.ComponentResource {
     );
     return role;
   }
+}
+
+/** The singular endpoint lookup's "nothing matched" (tfresource.SingularDataSourceFindError) as undefined. */
+function noMatchingEndpoint(error: unknown): undefined {
+  if (error instanceof Error && /no matching (EC2 )?VPC Endpoint found/.test(error.message)) return undefined;
+  throw error;
 }
 
 function zoneAt(names: string[], i: number): string {

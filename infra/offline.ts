@@ -39,7 +39,50 @@ export interface OfflineOptions {
   accountId?: string;
   /** Scripted answers that replace the built-in ones, by invoke token: what the cloud already holds. */
   invokes?: Record<string, InvokeAnswer>;
+  /** The existing VPC that brownfield lookups describe. @default a healthy VPC (see HEALTHY_VPC) */
+  vpc?: Partial<OfflineVpc>;
 }
+
+/**
+ * What the data-source lookups of an existing VPC answer: its CIDRs, DNS attributes, which subnets ride on its
+ * main route table (every other subnet has a route table of its own) and the VPC endpoints it already has.
+ */
+export interface OfflineVpc {
+  /** Associated IPv4 CIDR blocks, the primary first. */
+  cidrBlocks: string[];
+  enableDnsSupport: boolean;
+  enableDnsHostnames: boolean;
+  /** Subnets with no explicit route table association, so on the main route table. */
+  subnetsOnMainRouteTable: string[];
+  endpoints: OfflineVpcEndpoint[];
+}
+
+export interface OfflineVpcEndpoint {
+  id: string;
+  /** e.g. `com.amazonaws.us-east-1.sqs` */
+  serviceName: string;
+  vpcEndpointType: 'Interface' | 'Gateway';
+  privateDnsEnabled: boolean;
+  /** Gateway endpoints: the route tables that carry its prefix-list route. */
+  routeTableIds?: string[];
+  /** Interface endpoints: one network interface in each. */
+  subnetIds?: string[];
+  tags?: Record<string, string>;
+}
+
+export const HEALTHY_VPC: OfflineVpc = {
+  cidrBlocks: ['10.0.0.0/16'],
+  enableDnsSupport: true,
+  enableDnsHostnames: true,
+  subnetsOnMainRouteTable: [],
+  endpoints: [],
+};
+
+/** The route table the offline cloud gives a subnet that has an explicit association. */
+export const routeTableOf = (subnetId: string): string => fakeId('rtb', subnetId);
+export const mainRouteTableOf = (vpcId: string): string => fakeId('rtb', `${vpcId}/main`);
+/** The S3 prefix list (us-east-1's real id) the offline cloud reports in every region. */
+export const S3_PREFIX_LIST_ID = 'pl-63a5400a';
 
 export interface OfflineRun<T> {
   resources: RecordedResource[];
@@ -58,17 +101,18 @@ export async function runOffline<T extends Outputs>(
 ): Promise<OfflineRun<Resolved<T>>> {
   const accountId = options.accountId ?? '123456789012';
   const region = regionFromConfig(options.config);
-  const cloud = new OfflineCloud(accountId, region, options.invokes);
+  const cloud = new OfflineCloud(accountId, region, { ...HEALTHY_VPC, ...options.vpc }, options.invokes);
   await pulumi.runtime.setMocks(cloud, options.project, options.stack, false);
   pulumi.runtime.setAllConfig(options.config);
   cloud.captureOptions(pulumi.runtime.getMonitor() as unknown as MonitorLike);
-  let outputs: unknown;
-  try {
-    outputs = await unwrap(pulumi.output(program()));
-  } finally {
-    // Waits for every registration still in flight (those whose inputs resolved after the outputs did).
-    await pulumi.runtime.disconnect();
-  }
+  const outputs = await failOnUnhandledRejection(async () => {
+    try {
+      return await unwrap(pulumi.output(program()));
+    } finally {
+      // Waits for every registration still in flight (those whose inputs resolved after the outputs did).
+      await pulumi.runtime.disconnect();
+    }
+  });
   return { resources: cloud.recorded(), outputs: outputs as Resolved<T>, accountId, region };
 }
 
@@ -126,6 +170,29 @@ export function programLocation(
   return { pwd: target, entry: path.resolve(target, declared ?? 'index.ts') };
 }
 
+/**
+ * Runs `body` as Pulumi's language host runs a program: an unhandled rejection, which is how a failed Output
+ * (a ConfigError thrown in an apply) ends a real preview, fails the run instead of escaping it
+ * (pulumi/pulumi sdk/nodejs/cmd/run/run.ts, `uncaughtHandler`).
+ */
+async function failOnUnhandledRejection<T>(body: () => Promise<T>): Promise<T> {
+  const others = process.listeners('unhandledRejection');
+  const reasons: unknown[] = [];
+  const record = (reason: unknown) => reasons.push(reason);
+  process.removeAllListeners('unhandledRejection');
+  process.on('unhandledRejection', record);
+  try {
+    const result = await body();
+    // Node reports a rejection as unhandled only once the microtasks of its turn have run.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (reasons.length > 0) throw reasons[0];
+    return result;
+  } finally {
+    process.off('unhandledRejection', record);
+    for (const listener of others) process.on('unhandledRejection', listener);
+  }
+}
+
 function regionFromConfig(config: Record<string, string>): string {
   const region = config['aws:region'];
   if (!region) throw new Error('aws:region is not set in the stack config');
@@ -176,6 +243,7 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
   constructor(
     readonly accountId: string,
     readonly region: string,
+    readonly vpc: OfflineVpc = HEALTHY_VPC,
     private readonly invokes: Record<string, InvokeAnswer> = {},
   ) {}
 
@@ -239,11 +307,6 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
         const names = ['a', 'b', 'c', 'd', 'e', 'f'].map((s) => `${region}${s}`);
         return { id: region, names, zoneIds: names.map((_, i) => `use1-az${i + 1}`), groupNames: [region] };
       }
-      case 'aws:ec2/getRouteTable:getRouteTable':
-        return {
-          id: fakeId('rtb', String(inputs['subnetId'])),
-          routeTableId: fakeId('rtb', String(inputs['subnetId'])),
-        };
       case 'aws:ecr/getImages:getImages':
         return {
           id: String(inputs['repositoryName']),
@@ -261,14 +324,118 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
         };
       case 'aws:ec2/getPrefixList:getPrefixList':
         return {
-          id: 'pl-63a5400a',
-          prefixListId: 'pl-63a5400a',
+          id: S3_PREFIX_LIST_ID,
+          prefixListId: S3_PREFIX_LIST_ID,
           name: inputs['name'],
           cidrBlocks: ['52.216.0.0/15'],
         };
       default:
-        throw new Error(`the offline runtime has no answer for ${args.token}; add one to infra/offline.ts`);
+        return this.describeVpc(args.token, inputs);
     }
+  }
+
+  /** The existing VPC's lookups, answered from `this.vpc` with the provider's output property names. */
+  private describeVpc(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    const { vpc, accountId, region } = this;
+    const filter = filters(inputs);
+    const interfaces = vpc.endpoints.flatMap((e) =>
+      (e.subnetIds ?? []).map((subnetId) => ({
+        id: fakeId('eni', `${e.id}/${subnetId}`),
+        subnetId,
+        endpoint: e,
+      })),
+    );
+    switch (token) {
+      case 'aws:ec2/getVpc:getVpc': {
+        const id = String(inputs['id']);
+        return {
+          id,
+          arn: `arn:aws:ec2:${region}:${accountId}:vpc/${id}`,
+          cidrBlock: vpc.cidrBlocks[0],
+          cidrBlockAssociations: vpc.cidrBlocks.map((cidrBlock) => ({
+            associationId: fakeId('vpc-cidr-assoc', cidrBlock),
+            cidrBlock,
+            state: 'associated',
+          })),
+          enableDnsSupport: vpc.enableDnsSupport,
+          enableDnsHostnames: vpc.enableDnsHostnames,
+          mainRouteTableId: mainRouteTableOf(id),
+          ownerId: accountId,
+          state: 'available',
+          default: false,
+          tags: {},
+        };
+      }
+      case 'aws:ec2/getRouteTables:getRouteTables': {
+        // Only the filters the program sends; like EC2, each filter narrows the result.
+        let ids = (filter['association.subnet-id'] ?? [])
+          .filter((s) => !vpc.subnetsOnMainRouteTable.includes(s))
+          .map(routeTableOf);
+        const only = filter['route-table-id'];
+        if (only) ids = [...ids, ...only].filter((id) => only.includes(id));
+        const prefixLists = filter['route.destination-prefix-list-id'];
+        if (prefixLists) {
+          const routed = vpc.endpoints
+            .filter((e) => e.vpcEndpointType === 'Gateway' && prefixLists.includes(this.prefixListOf(e)))
+            .flatMap((e) => e.routeTableIds ?? []);
+          ids = ids.filter((id) => routed.includes(id));
+        }
+        return { id: region, ids: [...new Set(ids)], tags: {} };
+      }
+      case 'aws:ec2/getNetworkInterfaces:getNetworkInterfaces':
+        return {
+          id: region,
+          ids: (filter['description'] ?? []).some((d) => d.startsWith('VPC Endpoint Interface'))
+            ? interfaces.map((i) => i.id)
+            : [],
+          tags: {},
+        };
+      case 'aws:ec2/getNetworkInterface:getNetworkInterface': {
+        const eni = interfaces.find((i) => i.id === inputs['id']);
+        if (!eni) throw providerError(`no matching EC2 Network Interface found`);
+        return {
+          id: eni.id,
+          description: `VPC Endpoint Interface ${eni.endpoint.id}`,
+          interfaceType: 'vpc_endpoint',
+          subnetId: eni.subnetId,
+          requesterId: 'AROAOFFLINE',
+          tags: {},
+        };
+      }
+      case 'aws:ec2/getVpcEndpoint:getVpcEndpoint': {
+        const wanted = inputs['tags'] as Record<string, string> | undefined;
+        const found = vpc.endpoints.filter(
+          (e) =>
+            [inputs['id'] ?? e.id].includes(e.id) &&
+            [inputs['serviceName'] ?? e.serviceName].includes(e.serviceName) &&
+            [inputs['vpcEndpointType'] ?? e.vpcEndpointType].includes(e.vpcEndpointType) &&
+            Object.entries(wanted ?? {}).every(([k, v]) => e.tags?.[k] === v),
+        );
+        // The provider's own messages (tfresource.SingularDataSourceFindError).
+        if (found.length === 0) throw providerError('no matching EC2 VPC Endpoint found');
+        if (found.length > 1) throw providerError('multiple EC2 VPC Endpoints matched');
+        const e = found[0] as OfflineVpcEndpoint;
+        return {
+          id: e.id,
+          arn: `arn:aws:ec2:${region}:${accountId}:vpc-endpoint/${e.id}`,
+          serviceName: e.serviceName,
+          vpcEndpointType: e.vpcEndpointType,
+          privateDnsEnabled: e.privateDnsEnabled,
+          routeTableIds: e.routeTableIds ?? [],
+          subnetIds: e.subnetIds ?? [],
+          networkInterfaceIds: interfaces.filter((i) => i.endpoint === e).map((i) => i.id),
+          prefixListId: this.prefixListOf(e),
+          state: 'available',
+          tags: e.tags ?? {},
+        };
+      }
+      default:
+        throw new Error(`the offline runtime has no answer for ${token}; add one to infra/offline.ts`);
+    }
+  }
+
+  private prefixListOf(e: OfflineVpcEndpoint): string {
+    return e.serviceName === `com.amazonaws.${this.region}.s3` ? S3_PREFIX_LIST_ID : '';
   }
 
   /** Cloud-assigned attributes a real provider would return, derived from the inputs. */
@@ -302,7 +469,7 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
       case 'aws:ec2/securityGroup:SecurityGroup':
         return { id: fakeId('sg', name) };
       case 'aws:ec2/vpcEndpoint:VpcEndpoint':
-        return { id: fakeId('vpce', name), prefixListId: 'pl-63a5400a' };
+        return { id: fakeId('vpce', name), prefixListId: S3_PREFIX_LIST_ID };
       case 'aws:ec2/routeTable:RouteTable':
         return { id: fakeId('rtb', name) };
       case 'aws:ec2/internetGateway:InternetGateway':
@@ -375,6 +542,16 @@ function urnOf(parentUrn: string | undefined, type: string, name: string): strin
   const parentType = parentUrn?.split('::')[2];
   const qualified = parentType ? `${parentType}$${type}` : type;
   return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+}
+
+function filters(inputs: Record<string, unknown>): Record<string, string[]> {
+  const list = (inputs['filters'] ?? []) as { name: string; values: string[] }[];
+  return Object.fromEntries(list.map((f) => [f.name, f.values]));
+}
+
+/** A failed invoke as the engine reports it: the SDK rethrows the gRPC error's `details`. */
+export function providerError(message: string): Error {
+  return Object.assign(new Error(message), { details: message });
 }
 
 function fakeId(prefix: string, seed: string): string {

@@ -53,7 +53,7 @@ const SHOWN: Record<string, string[]> = {
   'aws:iam/openIdConnectProvider:OpenIdConnectProvider': ['url', 'clientIdLists'],
   'aws:ec2/vpc:Vpc': ['cidrBlock'],
   'aws:ec2/subnet:Subnet': ['cidrBlock', 'availabilityZone'],
-  'aws:ec2/securityGroup:SecurityGroup': ['name'],
+  'aws:ec2/securityGroup:SecurityGroup': ['name', 'ingress'],
   'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': [
     'fromPort',
     'referencedSecurityGroupId',

@@ -1,10 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EGRESS_INTERFACE_ENDPOINTS, Network, subnetCidr, type NetworkSettings } from '../network.js';
+import { mainRouteTableOf, routeTableOf, type OfflineVpc } from '../offline.js';
 import type { PolicyDocument } from '../policy.js';
 import { ConfigError } from '../validation.js';
 import { ACCOUNT, deployComponent, REGION, type Stack } from './support/program.js';
 
 const ENDPOINT = 'aws:ec2/vpcEndpoint:VpcEndpoint';
+const SECURITY_GROUP = 'aws:ec2/securityGroup:SecurityGroup';
 const EGRESS = 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule';
 const INGRESS = 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule';
 const EXISTING = {
@@ -12,7 +14,7 @@ const EXISTING = {
   privateSubnetIds: ['subnet-0a1b2c3d4e5f60719', 'subnet-0a1b2c3d4e5f6071a'],
 };
 
-const network = (settings: NetworkSettings) =>
+const network = (settings: NetworkSettings, vpc?: Partial<OfflineVpc>) =>
   deployComponent(
     () =>
       new Network('network', {
@@ -21,7 +23,34 @@ const network = (settings: NetworkSettings) =>
         region: REGION,
         accountId: ACCOUNT,
       }),
+    vpc,
   );
+
+interface InlineRule {
+  fromPort: number;
+  toPort: number;
+  cidrBlocks?: string[];
+  securityGroups?: string[];
+}
+
+/** Who may open HTTPS connections to the interface endpoints, whether granted by inline or by rule resources. */
+const endpointClients = (stack: Stack) => {
+  const sg = stack.one(SECURITY_GROUP, 'network-endpoints');
+  const https = (r: { fromPort?: unknown; toPort?: unknown }) =>
+    Number(r.fromPort) <= 443 && Number(r.toPort) >= 443;
+  const inline = ((sg.inputs['ingress'] ?? []) as InlineRule[]).filter(https);
+  const rules = stack
+    .all(INGRESS)
+    .map((r) => r.inputs)
+    .filter((r) => r['securityGroupId'] === sg.id && https(r));
+  return {
+    cidrs: [...inline.flatMap((r) => r.cidrBlocks ?? []), ...rules.map((r) => r['cidrIpv4'])].filter(Boolean),
+    groups: [
+      ...inline.flatMap((r) => r.securityGroups ?? []),
+      ...rules.map((r) => r['referencedSecurityGroupId']),
+    ].filter(Boolean),
+  };
+};
 
 const interfaceServices = (stack: Stack) =>
   stack
@@ -69,7 +98,7 @@ describe('Network', () => {
       expect(s3.inputs['routeTableIds']).toEqual(stack.all('aws:ec2/routeTable:RouteTable').map((r) => r.id));
     });
 
-    it('lets the tasks out on 443 only to the endpoints and S3, and the endpoints admit 443 only from the tasks', () => {
+    it('lets the tasks out on 443 only to the endpoints and S3', () => {
       const tasksSg = stack.one('aws:ec2/securityGroup:SecurityGroup', 'network-tasks').id;
       const endpointsSg = stack.one('aws:ec2/securityGroup:SecurityGroup', 'network-endpoints').id;
       const egress = stack.all(EGRESS).map((r) => r.inputs);
@@ -90,12 +119,10 @@ describe('Network', () => {
           prefixListId: 'pl-63a5400a',
         }),
       );
-      expect(stack.one(INGRESS).inputs).toMatchObject({
-        securityGroupId: endpointsSg,
-        referencedSecurityGroupId: tasksSg,
-        fromPort: 443,
-        toPort: 443,
-      });
+    });
+
+    it('lets every workload in the VPC reach the endpoints on 443: private DNS sends all of its AWS calls there', () => {
+      expect(endpointClients(stack)).toEqual({ cidrs: ['10.40.0.0/16'], groups: [] });
     });
 
     it('logs all VPC traffic to a log group through a role only VPC flow logs of this account can assume', () => {
@@ -177,10 +204,125 @@ describe('Network', () => {
     expect(stack.one('aws:ec2/flowLog:FlowLog').inputs['vpcId']).toBe(EXISTING.vpcId);
   });
 
+  it('lets every CIDR block of an existing VPC, secondary ones included, reach the endpoints on 443', async () => {
+    // The existing API and anything else in the VPC now resolve sqs/ecr/logs/secretsmanager to our endpoints.
+    const stack = await network(EXISTING, { cidrBlocks: ['10.0.0.0/16', '100.64.0.0/16'] });
+    expect(endpointClients(stack)).toEqual({ cidrs: ['10.0.0.0/16', '100.64.0.0/16'], groups: [] });
+  });
+
+  it('admits the existing VPC to the endpoints with NAT egress too: its SQS endpoint has private DNS as well', async () => {
+    const stack = await network({ ...EXISTING, egress: 'nat-gateway' }, { cidrBlocks: ['172.31.0.0/16'] });
+    expect(endpointClients(stack).cidrs).toEqual(['172.31.0.0/16']);
+  });
+
+  it('joins the S3 gateway to the main route table for subnets that have no route table of their own', async () => {
+    const [own, implicit] = EXISTING.privateSubnetIds as [string, string];
+    const stack = await network(EXISTING, { subnetsOnMainRouteTable: [implicit] });
+    expect(stack.input(ENDPOINT, 'network-s3', 'routeTableIds')).toEqual([
+      routeTableOf(own),
+      mainRouteTableOf(EXISTING.vpcId),
+    ]);
+    const onMain = await network(EXISTING, { subnetsOnMainRouteTable: EXISTING.privateSubnetIds });
+    expect(onMain.input(ENDPOINT, 'network-s3', 'routeTableIds')).toEqual([mainRouteTableOf(EXISTING.vpcId)]);
+  });
+
   it('deploys into an existing VPC with VPC endpoints, and can leave its existing S3 gateway alone', async () => {
     const stack = await network({ ...EXISTING, s3GatewayEndpoint: false });
     expect(interfaceServices(stack)).toEqual(['sqs', ...EGRESS_INTERFACE_ENDPOINTS].sort());
     expect(stack.has(ENDPOINT, 'network-s3')).toBe(false);
+  });
+
+  describe('checks an existing VPC before anything is created (the lookups run during preview)', () => {
+    const service = (name: string) => `com.amazonaws.${REGION}.${name}`;
+    const [first, second] = EXISTING.privateSubnetIds as [string, string];
+    const foreignS3 = {
+      id: 'vpce-0a1b2c3d4e5f60a01',
+      serviceName: service('s3'),
+      vpcEndpointType: 'Gateway' as const,
+      privateDnsEnabled: false,
+      routeTableIds: [routeTableOf(second)],
+    };
+    const foreignSqs = {
+      id: 'vpce-0a1b2c3d4e5f60a02',
+      serviceName: service('sqs'),
+      vpcEndpointType: 'Interface' as const,
+      privateDnsEnabled: true,
+      subnetIds: [first],
+    };
+    const rejection = (settings: NetworkSettings, vpc: Partial<OfflineVpc>) =>
+      network(settings, vpc).then(
+        () => expect.fail('expected the network to be rejected'),
+        (error: unknown) => error,
+      );
+
+    it('reports every problem at once, naming the setting and what to do', async () => {
+      const error = await rejection(EXISTING, {
+        enableDnsSupport: false,
+        enableDnsHostnames: false,
+        endpoints: [foreignS3, foreignSqs],
+      });
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message).toMatch(/^Invalid existing VPC vpc-0a1b2c3d4e5f60718:/);
+      expect((error as ConfigError).issues).toEqual([
+        {
+          key: 'vpcId',
+          message: expect.stringMatching(/enableDnsSupport is off.*--enable-dns-support/) as unknown,
+        },
+        {
+          key: 'vpcId',
+          message: expect.stringMatching(/enableDnsHostnames is off.*--enable-dns-hostnames/) as unknown,
+        },
+        {
+          key: 's3GatewayEndpoint',
+          message: expect.stringMatching(
+            new RegExp(
+              `${routeTableOf(second)} already routes? S3 .*RouteAlreadyExists.*set s3GatewayEndpoint false`,
+            ),
+          ) as unknown,
+        },
+        {
+          key: 'vpcId',
+          message: expect.stringMatching(
+            /vpce-0a1b2c3d4e5f60a02 already serves .*\.sqs with private DNS/,
+          ) as unknown,
+        },
+      ]);
+    });
+
+    it('lets the VPC keep its own S3 gateway endpoint with s3GatewayEndpoint false', async () => {
+      const stack = await network({ ...EXISTING, s3GatewayEndpoint: false }, { endpoints: [foreignS3] });
+      expect(stack.has(ENDPOINT, 'network-s3')).toBe(false);
+    });
+
+    it('rejects an existing Logs endpoint with private DNS only when the tasks need one of their own', async () => {
+      const logs = { ...foreignSqs, id: 'vpce-0a1b2c3d4e5f60a03', serviceName: service('logs') };
+      await expect(network(EXISTING, { endpoints: [logs] })).rejects.toThrow(
+        /vpcId: vpce-0a1b2c3d4e5f60a03 already serves com\.amazonaws\.us-east-1\.logs with private DNS/,
+      );
+      const natEgress = await network({ ...EXISTING, egress: 'nat-gateway' }, { endpoints: [logs] });
+      expect(interfaceServices(natEgress)).toEqual(['sqs']);
+    });
+
+    it('accepts endpoints without private DNS, and its own endpoints from an earlier deployment', async () => {
+      const ours = (e: typeof foreignSqs, service: string, i: number) => ({
+        ...e,
+        id: `vpce-0a1b2c3d4e5f60b0${i}`,
+        serviceName: `com.amazonaws.${REGION}.${service}`,
+        tags: { Name: `retainwise-prod-${service}-endpoint`, ManagedBy: 'pulumi' },
+      });
+      const stack = await network(EXISTING, {
+        endpoints: [
+          { ...foreignSqs, privateDnsEnabled: false },
+          ...['sqs', ...EGRESS_INTERFACE_ENDPOINTS].map((s, i) => ours(foreignSqs, s, i)),
+          {
+            ...foreignS3,
+            routeTableIds: EXISTING.privateSubnetIds.map(routeTableOf),
+            tags: { Name: 'retainwise-prod-s3-endpoint' },
+          },
+        ],
+      });
+      expect(stack.has(ENDPOINT, 'network-s3')).toBe(true);
+    });
   });
 
   it('opens PostgreSQL between the tasks and the database security group, in both directions of the rule pair', async () => {

@@ -1,6 +1,12 @@
 // Runs the real program (or one component) under Pulumi's mocks and answers questions about what it registered.
 import path from 'node:path';
-import { runOffline, runProject, type InvokeAnswer, type RecordedResource } from '../../offline.js';
+import {
+  runOffline,
+  runProject,
+  type InvokeAnswer,
+  type OfflineVpc,
+  type RecordedResource,
+} from '../../offline.js';
 import type { PolicyDocument } from '../../policy.js';
 
 export const ACCOUNT = '123456789012';
@@ -75,29 +81,35 @@ export class Stack {
 
 /**
  * The whole stack with `settings` on top of MINIMAL_CONFIG (an `undefined` value removes a key), in an account
- * whose existing resources answer the program's look-ups as `invokes` script them.
+ * whose existing resources answer the program's look-ups as `invokes` script them and whose existing VPC looks like
+ * `vpc` (default: healthy).
  */
 export async function deployStack(
   settings: Record<string, ConfigValue> = {},
-  { stack = 'prod', invokes }: { stack?: string; invokes?: Record<string, InvokeAnswer> } = {},
+  {
+    stack = 'prod',
+    invokes,
+    vpc,
+  }: { stack?: string; invokes?: Record<string, InvokeAnswer>; vpc?: Partial<OfflineVpc> } = {},
 ): Promise<Stack> {
   const run = await runProject(PROJECT_DIR, {
     stack,
     config: engineConfig({ ...MINIMAL_CONFIG, ...settings }),
     accountId: ACCOUNT,
     ...(invokes ? { invokes } : {}),
+    vpc,
   });
   return new Stack(run.resources, run.outputs, run.pwd);
 }
 
 /** Only what `create` registers (one component and its children), with a bare config. */
-export async function deployComponent(create: () => unknown): Promise<Stack> {
+export async function deployComponent(create: () => unknown, vpc?: Partial<OfflineVpc>): Promise<Stack> {
   const run = await runOffline(
     () => {
       create();
       return {};
     },
-    { project: 'retainwise', stack: 'prod', config: engineConfig({}), accountId: ACCOUNT },
+    { project: 'retainwise', stack: 'prod', config: engineConfig({}), accountId: ACCOUNT, vpc },
   );
   return new Stack(run.resources, {});
 }
