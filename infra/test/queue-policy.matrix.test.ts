@@ -2,11 +2,7 @@
 // principal × each SQS action × through our VPC endpoint or not × TLS or not.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../policy.js';
-import {
-  ADMINISTRATOR_ACCESS,
-  POWER_USER_ACCESS,
-  READ_ONLY_ACCESS_EXCERPT,
-} from './support/aws-managed-policies.js';
+import { ADMINISTRATOR_ACCESS, POWER_USER_ACCESS, READ_ONLY_ACCESS } from './support/aws-managed-policies.js';
 import { decide } from './support/iam.js';
 import { ACCOUNT, deployStack, type Stack } from './support/program.js';
 
@@ -107,7 +103,7 @@ describe('queue access matrix (IAM evaluator)', () => {
       },
       preview: {
         arn: role('retainwise-cicd-preview-role'),
-        policies: [READ_ONLY_ACCESS_EXCERPT, stack.rolePolicy('github-preview-preview-stack')],
+        policies: [READ_ONLY_ACCESS, stack.rolePolicy('github-preview-preview-stack')],
       },
       administrator: { arn: role('Administrator'), policies: [ADMINISTRATOR_ACCESS] },
       breakGlass: { arn: BREAK_GLASS, policies: [ADMINISTRATOR_ACCESS] },
