@@ -74,7 +74,12 @@ export function githubTrustPolicy(providerArn: string, subjects: string[]): Poli
   ]);
 }
 
-/** State access: a preview reads state and takes the stack lock; a deploy also writes state. */
+/**
+ * State access: a deploy reads and writes state; a preview only reads it. `pulumi preview` takes no lock on a
+ * self-managed backend (pulumi/pulumi pkg/backend/diy/backend.go: `Preview` never calls `Lock`; `Update`,
+ * `Refresh`, `Import` and `Destroy` do, the last three only when not `PreviewOnly`), and has always-on locking
+ * since v3.20.0 (PULUMI_SELF_MANAGED_STATE_LOCKING is gone: CHANGELOG, #8565).
+ */
 export function stateBackendStatements(
   backend: StateBackend,
   access: 'preview' | 'deploy',
@@ -107,36 +112,78 @@ export function stateBackendStatements(
   return [
     list,
     { Sid: 'ReadState', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucket}/*` },
+    // A pull request must not be able to hold or break the lock of a running deployment, nor touch state.
     {
-      Sid: 'TakeStackLock',
-      Effect: 'Allow',
-      Action: ['s3:PutObject', 's3:DeleteObject'],
-      Resource: `${bucket}/.pulumi/locks/*`,
+      Sid: 'DenyStateWrites',
+      Effect: 'Deny',
+      Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      Resource: `${bucket}/*`,
     },
-    // GenerateDataKey: the lock object is written under the bucket's default (KMS) encryption.
-    {
-      Sid: 'UseSecretsProviderKey',
-      Effect: 'Allow',
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: backend.kmsKeyArn,
-    },
+    // Decrypts the stack's secrets and the state objects (bucket default encryption with the same key).
+    { Sid: 'DecryptState', Effect: 'Allow', Action: 'kms:Decrypt', Resource: backend.kmsKeyArn },
   ];
 }
 
-/** Inline policy of the preview role, on top of ReadOnlyAccess. */
+/** SQS calls that read, move or destroy jobs: a preview needs none of them, on any queue. */
+const JOB_MESSAGE_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:SendMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:PurgeQueue',
+  'sqs:StartMessageMoveTask',
+  'sqs:CancelMessageMoveTask',
+];
+
+/**
+ * Inline policy of the preview role, on top of ReadOnlyAccess. The role runs code from pull requests, and
+ * ReadOnlyAccess reads data as well as configuration (`sqs:Receive*`, `s3:Get*` on every bucket, `ssm:Get*`,
+ * log events and queries): deny every data read a plan never needs, keeping the configuration reads a
+ * preview and its refresh make.
+ */
 export function previewRolePolicy(p: {
   stateBackend: StateBackend;
   uploadsBucketName: string;
 }): PolicyDocument {
+  const uploads = bucketArn(p.uploadsBucketName);
+  const stateKey = p.stateBackend.kind === 's3' ? p.stateBackend.kmsKeyArn : undefined;
   return policyDocument([
     ...stateBackendStatements(p.stateBackend, 'preview'),
-    // ReadOnlyAccess reads every object; customer files are not needed to plan a change, and this role runs
-    // code from pull requests.
+    { Sid: 'DenyJobMessages', Effect: 'Deny', Action: JOB_MESSAGE_ACTIONS, Resource: '*' },
+    // Uploads and results alike, and their key names (user ids and file names).
     {
       Sid: 'DenyCustomerFiles',
       Effect: 'Deny',
-      Action: ['s3:GetObject', 's3:GetObjectVersion'],
-      Resource: `${bucketArn(p.uploadsBucketName)}/*`,
+      Action: ['s3:GetObject*', 's3:ListBucket', 's3:ListBucketVersions', 's3:ListMultipartUploadParts'],
+      Resource: [uploads, `${uploads}/*`],
+    },
+    {
+      Sid: 'DenySecretValues',
+      Effect: 'Deny',
+      Action: ['ssm:GetParameter*', 'secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue'],
+      Resource: '*',
+    },
+    // AWS managed keys (aws/ssm, aws/secretsmanager, …) grant decryption to every principal of the account
+    // through their key policy, whatever the role's IAM policy says.
+    {
+      Sid: 'DenyDecryptionExceptState',
+      Effect: 'Deny',
+      Action: ['kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+      ...(stateKey ? { NotResource: stateKey } : { Resource: '*' }),
+    },
+    {
+      Sid: 'DenyLogContents',
+      Effect: 'Deny',
+      Action: [
+        'logs:GetLogEvents',
+        'logs:FilterLogEvents',
+        'logs:StartQuery',
+        'logs:GetQueryResults',
+        'logs:StartLiveTail',
+        'logs:GetLogRecord',
+        'logs:Unmask',
+      ],
+      Resource: '*',
     },
   ]);
 }

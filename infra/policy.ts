@@ -12,6 +12,7 @@ export interface PolicyStatement {
   Principal?: '*' | { AWS?: string | string[]; Federated?: string; Service?: string | string[] };
   Action: string | string[];
   Resource?: string | string[];
+  NotResource?: string | string[];
   Condition?: ConditionBlock;
 }
 
