@@ -12,6 +12,7 @@ import { GithubOidc } from './github-oidc.js';
 import { TaskRoles } from './iam.js';
 import { workerImageTag } from './image-tag.js';
 import { Network } from './network.js';
+import { roleArn } from './policy.js';
 import { PredictionQueues } from './queues.js';
 import { WorkerService } from './worker-service.js';
 
@@ -68,8 +69,10 @@ export default function retainwise() {
   const queues = new PredictionQueues('predictions', {
     ...config.queues,
     sqsVpcEndpointId: network.sqsEndpoint.id,
-    // Pulumi reads queue attributes from CI runners, outside the VPC.
-    deployerPrincipalArns: [ci.deployRole.arn, ci.previewRole.arn],
+    // By name: the task roles' policies name the queues, so the roles come after them.
+    workloadPrincipalArns: [config.roles.workerTaskRoleName, config.roles.backendTaskRoleName].map(
+      (roleName) => accountId.apply((id) => roleArn(id, roleName)),
+    ),
   });
 
   const roles = new TaskRoles('task-roles', {
