@@ -296,6 +296,8 @@ export interface InfraConfig {
     oidcProviderArn: string | undefined;
     previewRoleName: string;
     deployRoleName: string;
+    /** Not a key: derived from the environment. */
+    permissionsBoundaryName: string;
     stateBackend: StateBackend;
   };
 }
@@ -567,6 +569,7 @@ function resolve(raw: RawConfig, ctx: { project: string; stack: string }, region
       oidcProviderArn: raw.githubOidcProviderArn,
       previewRoleName: raw.previewRoleName ?? named(CI_DEFAULTS.previewRoleName),
       deployRoleName: raw.deployRoleName ?? named(CI_DEFAULTS.deployRoleName),
+      permissionsBoundaryName: named(CI_DEFAULTS.permissionsBoundaryName),
       stateBackend,
     },
   };

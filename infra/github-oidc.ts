@@ -14,6 +14,7 @@ import {
   type PolicyDocument,
   type PolicyStatement,
 } from './policy.js';
+import { permissionsBoundaryDocument } from './boundary.js';
 
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
@@ -28,6 +29,7 @@ export const CI_DEFAULTS = {
   deployBranch: 'main',
   previewRoleName: 'retainwise-cicd-preview-role',
   deployRoleName: 'retainwise-cicd-ecs-deployment-role',
+  permissionsBoundaryName: 'retainwise-permissions-boundary',
   stateBackend: 'pulumi-cloud' as StateBackend['kind'],
   /** A deploy builds an image and waits for ECS to reach a steady state. */
   deployMaxSessionSeconds: 7200,
@@ -197,17 +199,23 @@ export interface DeployPolicyInputs {
   /** The VPC flow logs delivery role. */
   flowLogsRoleName: string;
   oidcProviderArn: string;
+  /** The managed policy every role the deployer creates or changes must carry as its boundary. */
+  permissionsBoundaryArn: string;
   stateBackend: StateBackend;
 }
 
 /**
  * Inline policy of the deploy role, on top of PowerUserAccess (everything but IAM, Organizations and Account):
- * manage exactly the roles of this stack, pass them only to their services, and never change itself.
+ * manage exactly the roles of this stack, and only while they carry the stack's permissions boundary (the
+ * IAM service authorization reference lists `iam:PermissionsBoundary` for every role write below); pass them
+ * only to their services; never assume them, change itself, or loosen the boundary.
  */
 export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
   const arn = (name: string) => roleArn(p.accountId, name);
   const self = arn(p.deployRoleName);
   const taskRoles = p.ecsTaskRoleNames.map(arn);
+  const managedRoles = [...taskRoles, arn(p.flowLogsRoleName), arn(p.previewRoleName)];
+  const bounded = { StringEquals: { 'iam:PermissionsBoundary': p.permissionsBoundaryArn } };
   const roleRead = [
     'iam:GetRole',
     'iam:GetRolePolicy',
@@ -217,22 +225,26 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
   ];
   return policyDocument([
     {
-      Sid: 'ManageStackRoles',
+      Sid: 'ReadAndTagStackRoles',
+      Effect: 'Allow',
+      Action: [...roleRead, 'iam:ListInstanceProfilesForRole', 'iam:TagRole', 'iam:UntagRole'],
+      Resource: managedRoles,
+    },
+    {
+      Sid: 'WriteBoundedStackRoles',
       Effect: 'Allow',
       Action: [
-        ...roleRead,
         'iam:CreateRole',
         'iam:DeleteRole',
         'iam:UpdateRole',
         'iam:UpdateRoleDescription',
         'iam:UpdateAssumeRolePolicy',
-        'iam:TagRole',
-        'iam:UntagRole',
         'iam:PutRolePolicy',
         'iam:DeleteRolePolicy',
-        'iam:ListInstanceProfilesForRole',
+        'iam:PutRolePermissionsBoundary',
       ],
-      Resource: [...taskRoles, arn(p.flowLogsRoleName), arn(p.previewRoleName)],
+      Resource: managedRoles,
+      Condition: bounded,
     },
     {
       Sid: 'PassTaskRolesToEcs',
@@ -253,7 +265,7 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
       Effect: 'Allow',
       Action: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
       Resource: arn(p.previewRoleName),
-      Condition: { ArnEquals: { 'iam:PolicyARN': READ_ONLY_ACCESS } },
+      Condition: { ...bounded, ArnEquals: { 'iam:PolicyARN': READ_ONLY_ACCESS } },
     },
     // Refresh reads the CI identity itself; changing it is an administrator's job (see the README).
     { Sid: 'ReadOwnRole', Effect: 'Allow', Action: roleRead, Resource: self },
@@ -262,6 +274,12 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
       Effect: 'Allow',
       Action: 'iam:GetOpenIDConnectProvider',
       Resource: p.oidcProviderArn,
+    },
+    {
+      Sid: 'ReadPermissionsBoundary',
+      Effect: 'Allow',
+      Action: ['iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions'],
+      Resource: p.permissionsBoundaryArn,
     },
     ...stateBackendStatements(p.stateBackend, 'deploy'),
     {
@@ -277,6 +295,32 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
         'iam:Untag*',
       ],
       Resource: self,
+    },
+    // A boundary once set stays, and only an administrator changes what it allows.
+    {
+      Sid: 'DenyBoundaryRemoval',
+      Effect: 'Deny',
+      Action: 'iam:DeleteRolePermissionsBoundary',
+      Resource: '*',
+    },
+    {
+      Sid: 'DenyBoundaryChanges',
+      Effect: 'Deny',
+      Action: [
+        'iam:CreatePolicyVersion',
+        'iam:SetDefaultPolicyVersion',
+        'iam:DeletePolicyVersion',
+        'iam:DeletePolicy',
+      ],
+      Resource: p.permissionsBoundaryArn,
+    },
+    // PowerUserAccess allows sts:AssumeRole on "*"; the deployer never needs to act as a role it manages, and a
+    // trust policy it rewrote must not let it.
+    {
+      Sid: 'DenyAssumingStackRoles',
+      Effect: 'Deny',
+      Action: 'sts:AssumeRole',
+      Resource: [...managedRoles, self],
     },
   ]);
 }
@@ -296,6 +340,8 @@ export interface GithubOidcArgs {
   previewRoleName?: string;
   /** @default 'retainwise-cicd-ecs-deployment-role' (the existing CI role's name) */
   deployRoleName?: string;
+  /** Name of the managed policy capping every role the deploy role manages. @default 'retainwise-permissions-boundary' */
+  permissionsBoundaryName?: string;
   stateBackend: StateBackend;
   /** Names of the task and execution roles the deployer manages and passes to ECS. */
   ecsTaskRoleNames: string[];
@@ -307,6 +353,8 @@ export interface GithubOidcArgs {
 
 export class GithubOidc extends pulumi.ComponentResource {
   readonly providerArn: pulumi.Output<string>;
+  /** Every role the deploy role manages must carry it: give it to them with `capRolesWith`. */
+  readonly permissionsBoundary: aws.iam.Policy;
   readonly previewRole: aws.iam.Role;
   readonly deployRole: aws.iam.Role;
 
@@ -330,10 +378,21 @@ export class GithubOidc extends pulumi.ComponentResource {
           { parent: this, protect: true },
         ).arn;
 
+    this.permissionsBoundary = new aws.iam.Policy(
+      `${name}-permissions-boundary`,
+      {
+        name: args.permissionsBoundaryName ?? CI_DEFAULTS.permissionsBoundaryName,
+        description: 'The most any role the CI deploy role manages may do',
+        policy: JSON.stringify(permissionsBoundaryDocument()),
+      },
+      parent,
+    );
+
     this.previewRole = new aws.iam.Role(
       `${name}-preview`,
       {
         name: previewRoleName,
+        permissionsBoundary: this.permissionsBoundary.arn,
         description: `pulumi preview for pull requests of ${args.repository}`,
         assumeRolePolicy: policyJson([this.providerArn], ([arn]) => githubTrustPolicy(arn, subjects.preview)),
       },
@@ -370,16 +429,19 @@ export class GithubOidc extends pulumi.ComponentResource {
       {
         managed: [POWER_USER_ACCESS],
         inline: {
-          'deploy-stack': policyJson([args.accountId, this.providerArn], ([accountId, oidcProviderArn]) =>
-            deployRolePolicy({
-              accountId,
-              deployRoleName,
-              previewRoleName,
-              ecsTaskRoleNames: args.ecsTaskRoleNames,
-              flowLogsRoleName: args.flowLogsRoleName,
-              oidcProviderArn,
-              stateBackend: args.stateBackend,
-            }),
+          'deploy-stack': policyJson(
+            [args.accountId, this.providerArn, this.permissionsBoundary.arn],
+            ([accountId, oidcProviderArn, permissionsBoundaryArn]) =>
+              deployRolePolicy({
+                accountId,
+                deployRoleName,
+                previewRoleName,
+                ecsTaskRoleNames: args.ecsTaskRoleNames,
+                flowLogsRoleName: args.flowLogsRoleName,
+                oidcProviderArn,
+                permissionsBoundaryArn,
+                stateBackend: args.stateBackend,
+              }),
           ),
         },
       },

@@ -7,6 +7,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { Alarms } from './alarms.js';
 import { QueueDepthScaling } from './autoscaling.js';
 import { BackendService } from './backend-service.js';
+import { capRolesWith } from './boundary.js';
 import { loadConfig } from './config.js';
 import { GithubOidc } from './github-oidc.js';
 import { TaskRoles } from './iam.js';
@@ -33,19 +34,6 @@ export default function retainwise() {
     ? [config.worker.databaseSecretKmsKeyArn]
     : [];
 
-  const network = new Network('network', {
-    ...config.network,
-    namePrefix,
-    flowLogsRoleName: config.roles.flowLogsRoleName,
-    region,
-    accountId,
-  });
-  if (config.backend && network.egress === 'vpc-endpoints') {
-    void pulumi.log.warn(
-      'The backend API runs without a NAT path: it can reach AWS APIs only. Use egress "nat-gateway" if it calls external services.',
-    );
-  }
-
   const ci = new GithubOidc('github', {
     repository: config.ci.repository,
     deployTrust: config.ci.deployTrust,
@@ -54,6 +42,7 @@ export default function retainwise() {
     existingProviderArn: config.ci.oidcProviderArn,
     previewRoleName: config.ci.previewRoleName,
     deployRoleName: config.ci.deployRoleName,
+    permissionsBoundaryName: config.ci.permissionsBoundaryName,
     stateBackend: config.ci.stateBackend,
     ecsTaskRoleNames: [
       config.roles.workerTaskRoleName,
@@ -65,6 +54,25 @@ export default function retainwise() {
     uploadsBucketName: bucketName,
     accountId,
   });
+  // Every role below is managed by the deploy role, which may touch it only while it carries the boundary.
+  const capped = { transformations: [capRolesWith(ci.permissionsBoundary.arn)] };
+
+  const network = new Network(
+    'network',
+    {
+      ...config.network,
+      namePrefix,
+      flowLogsRoleName: config.roles.flowLogsRoleName,
+      region,
+      accountId,
+    },
+    capped,
+  );
+  if (config.backend && network.egress === 'vpc-endpoints') {
+    void pulumi.log.warn(
+      'The backend API runs without a NAT path: it can reach AWS APIs only. Use egress "nat-gateway" if it calls external services.',
+    );
+  }
 
   const queues = new PredictionQueues('predictions', {
     ...config.queues,
@@ -75,53 +83,65 @@ export default function retainwise() {
     ),
   });
 
-  const roles = new TaskRoles('task-roles', {
-    workerTaskRoleName: config.roles.workerTaskRoleName,
-    backendTaskRoleName: config.roles.backendTaskRoleName,
-    queueArn: queues.queue.arn,
-    dlqArn: queues.deadLetterQueue.arn,
-    queueKmsKeyArn: config.queues.kmsKeyArn,
-    bucketName,
-    clusterName: config.worker.clusterName,
-    region,
-    accountId,
-  });
+  const roles = new TaskRoles(
+    'task-roles',
+    {
+      workerTaskRoleName: config.roles.workerTaskRoleName,
+      backendTaskRoleName: config.roles.backendTaskRoleName,
+      queueArn: queues.queue.arn,
+      dlqArn: queues.deadLetterQueue.arn,
+      queueKmsKeyArn: config.queues.kmsKeyArn,
+      bucketName,
+      clusterName: config.worker.clusterName,
+      region,
+      accountId,
+    },
+    capped,
+  );
 
-  const worker = new WorkerService('worker', {
-    ...config.worker,
-    executionRoleName: config.roles.executionRoleName,
-    queues,
-    taskRole: roles.workerTaskRole,
-    taskRoleGrants: [roles],
-    bucketName,
-    environment,
-    subnetIds: network.privateSubnetIds,
-    securityGroupIds: [network.tasksSecurityGroup.id],
-    imageTag: workerImageTag(REPOSITORY_ROOT, config.worker.cpuArchitecture),
-    region,
-    accountId,
-  });
+  const worker = new WorkerService(
+    'worker',
+    {
+      ...config.worker,
+      executionRoleName: config.roles.executionRoleName,
+      queues,
+      taskRole: roles.workerTaskRole,
+      taskRoleGrants: [roles],
+      bucketName,
+      environment,
+      subnetIds: network.privateSubnetIds,
+      securityGroupIds: [network.tasksSecurityGroup.id],
+      imageTag: workerImageTag(REPOSITORY_ROOT, config.worker.cpuArchitecture),
+      region,
+      accountId,
+    },
+    capped,
+  );
 
   const backend = config.backend
-    ? new BackendService('backend', {
-        ...config.backend,
-        cluster: worker.cluster,
-        taskRole: roles.backendTaskRole,
-        taskRoleGrants: [roles],
-        executionRoleName: config.roles.backendExecutionRoleName,
-        queueUrl: queues.queue.url,
-        bucketName,
-        environmentName: environment,
-        databaseUrlSecret,
-        secretKmsKeyArns,
-        vpcId: network.vpcId,
-        subnetIds: network.privateSubnetIds,
-        tasksSecurityGroupId: network.tasksSecurityGroup.id,
-        namePrefix,
-        logRetentionDays: config.worker.logRetentionDays,
-        region,
-        accountId,
-      })
+    ? new BackendService(
+        'backend',
+        {
+          ...config.backend,
+          cluster: worker.cluster,
+          taskRole: roles.backendTaskRole,
+          taskRoleGrants: [roles],
+          executionRoleName: config.roles.backendExecutionRoleName,
+          queueUrl: queues.queue.url,
+          bucketName,
+          environmentName: environment,
+          databaseUrlSecret,
+          secretKmsKeyArns,
+          vpcId: network.vpcId,
+          subnetIds: network.privateSubnetIds,
+          tasksSecurityGroupId: network.tasksSecurityGroup.id,
+          namePrefix,
+          logRetentionDays: config.worker.logRetentionDays,
+          region,
+          accountId,
+        },
+        capped,
+      )
     : undefined;
 
   new QueueDepthScaling('worker-scaling', {

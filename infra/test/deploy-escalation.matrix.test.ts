@@ -151,7 +151,7 @@ describe('deploy role escalation paths (IAM evaluator)', () => {
   describe('the boundary itself', () => {
     const boundary = () =>
       JSON.parse(
-        String(stack.one('aws:iam/policy:Policy', 'permissions-boundary').inputs['policy']),
+        String(stack.one('aws:iam/policy:Policy', 'github-permissions-boundary').inputs['policy']),
       ) as object;
     // An administrator's policy on a capped role: what is left is what the boundary allows.
     const capped = (action: string, resource: string) =>

@@ -191,17 +191,22 @@ describe('deploy role permissions (IAM evaluator)', () => {
     expect(await deployCan(action, DEPLOY, context)).toBe(false);
   });
 
+  // The roles it manages carry the stack's boundary (deploy-escalation.matrix.test.ts: without it, nothing).
+  const bounded = {
+    'iam:PermissionsBoundary': `arn:aws:iam::${ACCOUNT}:policy/retainwise-permissions-boundary`,
+  };
+
   it("manages the stack's task roles and passes them to ECS tasks only", async () => {
     const worker = role('prod-retainwise-worker-task-role');
-    expect(await deployCan('iam:PutRolePolicy', worker)).toBe(true);
-    expect(await deployCan('iam:UpdateAssumeRolePolicy', worker)).toBe(true);
+    expect(await deployCan('iam:PutRolePolicy', worker, bounded)).toBe(true);
+    expect(await deployCan('iam:UpdateAssumeRolePolicy', worker, bounded)).toBe(true);
     expect(
       await deployCan('iam:PassRole', worker, { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }),
     ).toBe(true);
     expect(await deployCan('iam:PassRole', worker, { 'iam:PassedToService': 'lambda.amazonaws.com' })).toBe(
       false,
     );
-    expect(await deployCan('iam:PutRolePolicy', role('SomeoneElsesRole'))).toBe(false);
+    expect(await deployCan('iam:PutRolePolicy', role('SomeoneElsesRole'), bounded)).toBe(false);
     expect(
       await deployCan('iam:PassRole', role('OrganizationAccountAccessRole'), {
         'iam:PassedToService': 'ecs-tasks.amazonaws.com',
@@ -211,7 +216,7 @@ describe('deploy role permissions (IAM evaluator)', () => {
 
   it('may attach ReadOnlyAccess to the preview role, and nothing stronger', async () => {
     const attach = (policyArn: string) =>
-      deployCan('iam:AttachRolePolicy', PREVIEW, { 'iam:PolicyARN': policyArn });
+      deployCan('iam:AttachRolePolicy', PREVIEW, { ...bounded, 'iam:PolicyARN': policyArn });
     expect(await attach('arn:aws:iam::aws:policy/ReadOnlyAccess')).toBe(true);
     expect(await attach('arn:aws:iam::aws:policy/AdministratorAccess')).toBe(false);
   });
