@@ -221,6 +221,31 @@ describe('deploy role permissions (IAM evaluator)', () => {
     expect(await attach('arn:aws:iam::aws:policy/AdministratorAccess')).toBe(false);
   });
 
+  it("manages and passes the backend's execution role before the backend is enabled, so enabling it is a routine deploy", async () => {
+    const backendExecution = role('retainwise-backend-ecs-task-execution-role');
+    expect(await deployCan('iam:CreateRole', backendExecution, bounded)).toBe(true);
+    expect(await deployCan('iam:PutRolePolicy', backendExecution, bounded)).toBe(true);
+    expect(
+      await deployCan('iam:PassRole', backendExecution, { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }),
+    ).toBe(true);
+  });
+
+  it('re-tags the OIDC provider and the permissions boundary when aws:defaultTags change', async () => {
+    const boundary = `arn:aws:iam::${ACCOUNT}:policy/retainwise-permissions-boundary`;
+    for (const action of ['iam:TagOpenIDConnectProvider', 'iam:UntagOpenIDConnectProvider']) {
+      expect(await deployCan(action, PROVIDER), action).toBe(true);
+    }
+    for (const action of ['iam:TagPolicy', 'iam:UntagPolicy']) {
+      expect(await deployCan(action, boundary), action).toBe(true);
+    }
+  });
+
+  it('never tags itself: its tags are principal tags that ABAC conditions elsewhere may trust', async () => {
+    for (const action of ['iam:TagRole', 'iam:UntagRole']) {
+      expect(await deployCan(action, DEPLOY), action).toBe(false);
+    }
+  });
+
   it('reads and writes the state bucket and uses the secrets-provider key', async () => {
     const state = 'arn:aws:s3:::retainwise-pulumi-state-prod/.pulumi/stacks/retainwise/prod.json';
     const key = `arn:aws:kms:us-east-1:${ACCOUNT}:key/00000000-0000-4000-8000-000000000000`;
