@@ -267,18 +267,30 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
       Resource: arn(p.previewRoleName),
       Condition: { ...bounded, ArnEquals: { 'iam:PolicyARN': READ_ONLY_ACCESS } },
     },
-    // Refresh reads the CI identity itself; changing it is an administrator's job (see the README).
+    // Refresh reads the CI identity itself; changing it, its tags included, is an administrator's job (see the
+    // README): its tags are principal tags, which ABAC conditions elsewhere in the account may trust.
     { Sid: 'ReadOwnRole', Effect: 'Allow', Action: roleRead, Resource: self },
+    // Tags follow aws:defaultTags; on these two they change neither who may federate nor what is allowed.
     {
-      Sid: 'ReadOidcProvider',
+      Sid: 'ReadAndTagOidcProvider',
       Effect: 'Allow',
-      Action: 'iam:GetOpenIDConnectProvider',
+      Action: [
+        'iam:GetOpenIDConnectProvider',
+        'iam:TagOpenIDConnectProvider',
+        'iam:UntagOpenIDConnectProvider',
+      ],
       Resource: p.oidcProviderArn,
     },
     {
-      Sid: 'ReadPermissionsBoundary',
+      Sid: 'ReadAndTagPermissionsBoundary',
       Effect: 'Allow',
-      Action: ['iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions'],
+      Action: [
+        'iam:GetPolicy',
+        'iam:GetPolicyVersion',
+        'iam:ListPolicyVersions',
+        'iam:TagPolicy',
+        'iam:UntagPolicy',
+      ],
       Resource: p.permissionsBoundaryArn,
     },
     ...stateBackendStatements(p.stateBackend, 'deploy'),

@@ -48,7 +48,8 @@ export default function retainwise() {
       config.roles.workerTaskRoleName,
       config.roles.backendTaskRoleName,
       config.roles.executionRoleName,
-      ...(config.backend ? [config.roles.backendExecutionRoleName] : []),
+      // Even before the backend runs: enabling it is then a routine deploy, not an administrator's run.
+      config.roles.backendExecutionRoleName,
     ],
     flowLogsRoleName: config.roles.flowLogsRoleName,
     uploadsBucketName: bucketName,
