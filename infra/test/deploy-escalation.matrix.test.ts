@@ -20,7 +20,7 @@ const STACK_ROLES: [name: string, passedTo: string][] = [
   ['retainwise-ecs-task-execution-role', 'ecs-tasks.amazonaws.com'],
   ['retainwise-vpc-flow-logs-role', 'vpc-flow-logs.amazonaws.com'],
 ];
-const MANAGED_ROLES = [...STACK_ROLES.map(([name]) => role(name)), PREVIEW];
+const MANAGED_ROLES = [...STACK_ROLES.map(([name]) => role(name)), PREVIEW, role('retainwise-operator')];
 
 /**
  * Role writes whose request carries `iam:PermissionsBoundary` (the boundary the role has, or is given), per the

@@ -37,6 +37,7 @@ type Principal =
   | 'preview'
   | 'administrator'
   | 'breakGlass'
+  | 'operator'
   | 'otherAccount'
   | 'anonymous';
 
@@ -68,6 +69,17 @@ const INTENDED: Record<
   preview: { queue: METADATA, dlq: METADATA, outsideVpc: 'no messages' },
   administrator: { queue: ALL, dlq: ALL, outsideVpc: 'no messages' },
   breakGlass: { queue: ALL, dlq: ALL, outsideVpc: 'all' },
+  operator: {
+    queue: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+    dlq: [
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:StartMessageMoveTask',
+      'sqs:GetQueueAttributes',
+    ],
+    outsideVpc: 'all',
+  },
   otherAccount: { queue: [], dlq: [], outsideVpc: 'nothing' },
   anonymous: { queue: [], dlq: [], outsideVpc: 'nothing' },
 };
@@ -119,6 +131,7 @@ describe('queue access matrix (IAM evaluator)', () => {
       },
       administrator: { arn: role('Administrator'), policies: [ADMINISTRATOR_ACCESS] },
       breakGlass: { arn: BREAK_GLASS, policies: [ADMINISTRATOR_ACCESS] },
+      operator: { arn: role('retainwise-operator'), policies: [stack.rolePolicy('operator-operate-queues')] },
       otherAccount: { arn: role('Administrator', '210987654321'), policies: [ADMINISTRATOR_ACCESS] },
       anonymous: { arn: 'anonymous', policies: [] },
     };
