@@ -198,6 +198,8 @@ export interface DeployPolicyInputs {
   ecsTaskRoleNames: string[];
   /** The VPC flow logs delivery role. */
   flowLogsRoleName: string;
+  /** The queue operators' role (managed, never passed). */
+  operatorRoleName: string;
   oidcProviderArn: string;
   /** The managed policy every role the deployer creates or changes must carry as its boundary. */
   permissionsBoundaryArn: string;
@@ -214,7 +216,12 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
   const arn = (name: string) => roleArn(p.accountId, name);
   const self = arn(p.deployRoleName);
   const taskRoles = p.ecsTaskRoleNames.map(arn);
-  const managedRoles = [...taskRoles, arn(p.flowLogsRoleName), arn(p.previewRoleName)];
+  const managedRoles = [
+    ...taskRoles,
+    arn(p.flowLogsRoleName),
+    arn(p.previewRoleName),
+    arn(p.operatorRoleName),
+  ];
   const bounded = { StringEquals: { 'iam:PermissionsBoundary': p.permissionsBoundaryArn } };
   const roleRead = [
     'iam:GetRole',
@@ -358,6 +365,7 @@ export interface GithubOidcArgs {
   /** Names of the task and execution roles the deployer manages and passes to ECS. */
   ecsTaskRoleNames: string[];
   flowLogsRoleName: string;
+  operatorRoleName: string;
   /** The customer-file bucket the preview role must not read. */
   uploadsBucketName: pulumi.Input<string>;
   accountId: pulumi.Input<string>;
@@ -450,6 +458,7 @@ export class GithubOidc extends pulumi.ComponentResource {
                 previewRoleName,
                 ecsTaskRoleNames: args.ecsTaskRoleNames,
                 flowLogsRoleName: args.flowLogsRoleName,
+                operatorRoleName: args.operatorRoleName,
                 oidcProviderArn,
                 permissionsBoundaryArn,
                 stateBackend: args.stateBackend,

@@ -13,6 +13,7 @@ import { GithubOidc } from './github-oidc.js';
 import { TaskRoles } from './iam.js';
 import { workerImageTag } from './image-tag.js';
 import { Network } from './network.js';
+import { OperatorRole } from './operator.js';
 import { roleArn } from './policy.js';
 import { PredictionQueues } from './queues.js';
 import { WorkerService } from './worker-service.js';
@@ -52,6 +53,7 @@ export default function retainwise() {
       config.roles.backendExecutionRoleName,
     ],
     flowLogsRoleName: config.roles.flowLogsRoleName,
+    operatorRoleName: config.operator.roleName,
     uploadsBucketName: bucketName,
     accountId,
   });
@@ -82,6 +84,7 @@ export default function retainwise() {
     workloadPrincipalArns: [config.roles.workerTaskRoleName, config.roles.backendTaskRoleName].map(
       (roleName) => accountId.apply((id) => roleArn(id, roleName)),
     ),
+    operatorPrincipalArns: [accountId.apply((id) => roleArn(id, config.operator.roleName))],
   });
 
   const roles = new TaskRoles(
@@ -145,6 +148,23 @@ export default function retainwise() {
       )
     : undefined;
 
+  const operator = new OperatorRole(
+    'operator',
+    {
+      roleName: config.operator.roleName,
+      trustedPrincipalArns: config.operator.trustedPrincipalArns,
+      requireMfa: config.operator.requireMfa,
+      queueArn: queues.queue.arn,
+      dlqArn: queues.deadLetterQueue.arn,
+      queueKmsKeyArn: config.queues.kmsKeyArn,
+      clusterName: worker.cluster.name,
+      workerServiceName: worker.fargate.service.name,
+      region,
+      accountId,
+    },
+    capped,
+  );
+
   new QueueDepthScaling('worker-scaling', {
     ...config.scaling,
     clusterName: worker.cluster.name,
@@ -182,6 +202,7 @@ export default function retainwise() {
     backendExecutionRoleArn: backend?.fargate.executionRole.arn,
     previewRoleArn: ci.previewRole.arn,
     deployRoleArn: ci.deployRole.arn,
+    operatorRoleArn: operator.role.arn,
     githubOidcProviderArn: ci.providerArn,
     clusterName: worker.cluster.name,
     workerServiceName: worker.fargate.service.name,

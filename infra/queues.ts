@@ -114,12 +114,17 @@ export interface PredictionQueuesArgs {
   sqsVpcEndpointId: pulumi.Input<string>;
   /** Task roles of the services that use the queues, bound to the SQS endpoint for every call. At least one. */
   workloadPrincipalArns: pulumi.Input<string>[];
+  /** The operator role(s), whose own policy decides their message access from anywhere. @default [] */
+  operatorPrincipalArns?: pulumi.Input<string>[];
   /** Break-glass role ARNs allowed to use messages from outside the VPC (e.g. a DLQ redrive from the console). @default [] */
   breakGlassPrincipalArns?: string[];
 }
 
 export type ResolvedQueueSettings = Required<
-  Omit<PredictionQueuesArgs, 'kmsKeyArn' | 'sqsVpcEndpointId' | 'workloadPrincipalArns'>
+  Omit<
+    PredictionQueuesArgs,
+    'kmsKeyArn' | 'sqsVpcEndpointId' | 'workloadPrincipalArns' | 'operatorPrincipalArns'
+  >
 > &
   Pick<PredictionQueuesArgs, 'kmsKeyArn'>;
 
@@ -226,13 +231,18 @@ export class PredictionQueues extends pulumi.ComponentResource {
         {
           queueUrl: queue.url,
           policy: policyJson(
-            [queue.arn, args.sqsVpcEndpointId, pulumi.all(args.workloadPrincipalArns)],
-            ([queueArn, endpoint, workloads]) =>
+            [
+              queue.arn,
+              args.sqsVpcEndpointId,
+              pulumi.all(args.workloadPrincipalArns),
+              pulumi.all(args.operatorPrincipalArns ?? []),
+            ],
+            ([queueArn, endpoint, workloads, operators]) =>
               queuePolicyDocument({
                 queueArn,
                 sqsVpcEndpointId: endpoint,
                 workloadPrincipalArns: workloads,
-                exemptPrincipalArns: s.breakGlassPrincipalArns,
+                exemptPrincipalArns: [...operators, ...s.breakGlassPrincipalArns],
               }),
           ),
         },

@@ -133,6 +133,12 @@ describe('operator role (IAM evaluator)', () => {
       expect(await assume(configured, role('Administrator'), true)).not.toBe('Allowed');
     });
 
+    it('rejects an empty operatorTrustedPrincipalArns up front: nobody could assume the role', async () => {
+      await expect(deployStack({ operatorTrustedPrincipalArns: [] })).rejects.toThrow(
+        /retainwise:operatorTrustedPrincipalArns: needs at least one principal/,
+      );
+    });
+
     it('does without MFA when operatorRequireMfa is false', async () => {
       const noMfa = await deployStack({ operatorRequireMfa: false });
       expect(await assume(noMfa, role('Administrator'), false)).toBe('Allowed');
