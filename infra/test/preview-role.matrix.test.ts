@@ -73,6 +73,8 @@ const NEEDED: [action: string, resource: string][] = [
   ['iam:GetRolePolicy', `arn:aws:iam::${ACCOUNT}:role/prod-retainwise-worker-task-role`],
   ['iam:ListRolePolicies', `arn:aws:iam::${ACCOUNT}:role/prod-retainwise-worker-task-role`],
   ['iam:ListAttachedRolePolicies', `arn:aws:iam::${ACCOUNT}:role/prod-retainwise-worker-task-role`],
+  ['iam:GetPolicy', `arn:aws:iam::${ACCOUNT}:policy/retainwise-permissions-boundary`],
+  ['iam:GetPolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/retainwise-permissions-boundary`],
   [
     'iam:GetOpenIDConnectProvider',
     `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`,
