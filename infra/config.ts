@@ -8,6 +8,7 @@ import { SCALING_DEFAULTS, validateScalingSettings } from './autoscaling.js';
 import { BACKEND_DEFAULTS, validateBackendSettings } from './backend-service.js';
 import { CI_DEFAULTS, type DeployTrust, type StateBackend } from './github-oidc.js';
 import { validateNetworkSettings, type NetworkSettings } from './network.js';
+import { OPERATOR_DEFAULTS } from './operator.js';
 import { QUEUE_DEFAULTS, validateQueueSettings } from './queues.js';
 import { ConfigError, type Issue } from './validation.js';
 import {
@@ -122,6 +123,11 @@ const schema = z.strictObject({
   backendTaskRoleName: text(formats.roleName, 'an IAM role name').optional(),
   executionRoleName: text(formats.roleName, 'an IAM role name').optional(),
   backendExecutionRoleName: text(formats.roleName, 'an IAM role name').optional(),
+  operatorRoleName: text(formats.roleName, 'an IAM role name').optional(),
+  operatorTrustedPrincipalArns: list(
+    text(formats.principalArn, 'IAM role, user or account root ARNs'),
+  ).optional(),
+  operatorRequireMfa: bool().optional(),
 
   clusterName: text(formats.resourceName, 'letters, digits, "-" or "_"').optional(),
   workerServiceName: text(formats.resourceName, 'letters, digits, "-" or "_"').optional(),
@@ -256,6 +262,12 @@ export interface InfraConfig {
     logLevel: string;
     logRetentionDays: number;
   };
+  operator: {
+    roleName: string;
+    /** `undefined`: the account root, resolved at deploy time. */
+    trustedPrincipalArns: string[] | undefined;
+    requireMfa: boolean;
+  };
   /** Present only when `backendImage` is configured. */
   backend:
     | {
@@ -296,6 +308,8 @@ export interface InfraConfig {
     oidcProviderArn: string | undefined;
     previewRoleName: string;
     deployRoleName: string;
+    /** Not a key: derived from the environment. */
+    permissionsBoundaryName: string;
     stateBackend: StateBackend;
   };
 }
@@ -370,6 +384,14 @@ export function parseConfig(
         })
       : unusedBackendKeys(parsed.data)),
     ...stateBackendIssues(parsed.data),
+    ...(parsed.data.operatorTrustedPrincipalArns?.length === 0
+      ? [
+          {
+            key: 'operatorTrustedPrincipalArns',
+            message: 'needs at least one principal (unset: the account)',
+          },
+        ]
+      : []),
     ...(parsed.data.githubDeployBranch !== undefined && config.ci.deployTrust === 'environment'
       ? [{ key: 'githubDeployBranch', message: 'only applies when githubDeployTrust is "branch" or "both"' }]
       : []),
@@ -525,6 +547,11 @@ function resolve(raw: RawConfig, ctx: { project: string; stack: string }, region
       logLevel: raw.logLevel ?? WORKER_DEFAULTS.logLevel,
       logRetentionDays: raw.logRetentionDays ?? WORKER_DEFAULTS.logRetentionDays,
     },
+    operator: {
+      roleName: raw.operatorRoleName ?? named(OPERATOR_DEFAULTS.roleName),
+      trustedPrincipalArns: raw.operatorTrustedPrincipalArns,
+      requireMfa: raw.operatorRequireMfa ?? OPERATOR_DEFAULTS.requireMfa,
+    },
     backend: raw.backendImage
       ? {
           image: raw.backendImage,
@@ -567,6 +594,7 @@ function resolve(raw: RawConfig, ctx: { project: string; stack: string }, region
       oidcProviderArn: raw.githubOidcProviderArn,
       previewRoleName: raw.previewRoleName ?? named(CI_DEFAULTS.previewRoleName),
       deployRoleName: raw.deployRoleName ?? named(CI_DEFAULTS.deployRoleName),
+      permissionsBoundaryName: named(CI_DEFAULTS.permissionsBoundaryName),
       stateBackend,
     },
   };

@@ -14,6 +14,7 @@ import {
   type PolicyDocument,
   type PolicyStatement,
 } from './policy.js';
+import { permissionsBoundaryDocument } from './boundary.js';
 
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
@@ -28,6 +29,7 @@ export const CI_DEFAULTS = {
   deployBranch: 'main',
   previewRoleName: 'retainwise-cicd-preview-role',
   deployRoleName: 'retainwise-cicd-ecs-deployment-role',
+  permissionsBoundaryName: 'retainwise-permissions-boundary',
   stateBackend: 'pulumi-cloud' as StateBackend['kind'],
   /** A deploy builds an image and waits for ECS to reach a steady state. */
   deployMaxSessionSeconds: 7200,
@@ -74,7 +76,12 @@ export function githubTrustPolicy(providerArn: string, subjects: string[]): Poli
   ]);
 }
 
-/** State access: a preview reads state and takes the stack lock; a deploy also writes state. */
+/**
+ * State access: a deploy reads and writes state; a preview only reads it. `pulumi preview` takes no lock on a
+ * self-managed backend (pulumi/pulumi pkg/backend/diy/backend.go: `Preview` never calls `Lock`; `Update`,
+ * `Refresh`, `Import` and `Destroy` do, the last three only when not `PreviewOnly`), and has always-on locking
+ * since v3.20.0 (PULUMI_SELF_MANAGED_STATE_LOCKING is gone: CHANGELOG, #8565).
+ */
 export function stateBackendStatements(
   backend: StateBackend,
   access: 'preview' | 'deploy',
@@ -107,36 +114,78 @@ export function stateBackendStatements(
   return [
     list,
     { Sid: 'ReadState', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucket}/*` },
+    // A pull request must not be able to hold or break the lock of a running deployment, nor touch state.
     {
-      Sid: 'TakeStackLock',
-      Effect: 'Allow',
-      Action: ['s3:PutObject', 's3:DeleteObject'],
-      Resource: `${bucket}/.pulumi/locks/*`,
+      Sid: 'DenyStateWrites',
+      Effect: 'Deny',
+      Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      Resource: `${bucket}/*`,
     },
-    // GenerateDataKey: the lock object is written under the bucket's default (KMS) encryption.
-    {
-      Sid: 'UseSecretsProviderKey',
-      Effect: 'Allow',
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: backend.kmsKeyArn,
-    },
+    // Decrypts the stack's secrets and the state objects (bucket default encryption with the same key).
+    { Sid: 'DecryptState', Effect: 'Allow', Action: 'kms:Decrypt', Resource: backend.kmsKeyArn },
   ];
 }
 
-/** Inline policy of the preview role, on top of ReadOnlyAccess. */
+/** SQS calls that read, move or destroy jobs: a preview needs none of them, on any queue. */
+const JOB_MESSAGE_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:SendMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:PurgeQueue',
+  'sqs:StartMessageMoveTask',
+  'sqs:CancelMessageMoveTask',
+];
+
+/**
+ * Inline policy of the preview role, on top of ReadOnlyAccess. The role runs code from pull requests, and
+ * ReadOnlyAccess reads data as well as configuration (`sqs:Receive*`, `s3:Get*` on every bucket, `ssm:Get*`,
+ * log events and queries): deny every data read a plan never needs, keeping the configuration reads a
+ * preview and its refresh make.
+ */
 export function previewRolePolicy(p: {
   stateBackend: StateBackend;
   uploadsBucketName: string;
 }): PolicyDocument {
+  const uploads = bucketArn(p.uploadsBucketName);
+  const stateKey = p.stateBackend.kind === 's3' ? p.stateBackend.kmsKeyArn : undefined;
   return policyDocument([
     ...stateBackendStatements(p.stateBackend, 'preview'),
-    // ReadOnlyAccess reads every object; customer files are not needed to plan a change, and this role runs
-    // code from pull requests.
+    { Sid: 'DenyJobMessages', Effect: 'Deny', Action: JOB_MESSAGE_ACTIONS, Resource: '*' },
+    // Uploads and results alike, and their key names (user ids and file names).
     {
       Sid: 'DenyCustomerFiles',
       Effect: 'Deny',
-      Action: ['s3:GetObject', 's3:GetObjectVersion'],
-      Resource: `${bucketArn(p.uploadsBucketName)}/*`,
+      Action: ['s3:GetObject*', 's3:ListBucket', 's3:ListBucketVersions', 's3:ListMultipartUploadParts'],
+      Resource: [uploads, `${uploads}/*`],
+    },
+    {
+      Sid: 'DenySecretValues',
+      Effect: 'Deny',
+      Action: ['ssm:GetParameter*', 'secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue'],
+      Resource: '*',
+    },
+    // AWS managed keys (aws/ssm, aws/secretsmanager, …) grant decryption to every principal of the account
+    // through their key policy, whatever the role's IAM policy says.
+    {
+      Sid: 'DenyDecryptionExceptState',
+      Effect: 'Deny',
+      Action: ['kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+      ...(stateKey ? { NotResource: stateKey } : { Resource: '*' }),
+    },
+    {
+      Sid: 'DenyLogContents',
+      Effect: 'Deny',
+      Action: [
+        'logs:GetLogEvents',
+        'logs:FilterLogEvents',
+        'logs:StartQuery',
+        'logs:GetQueryResults',
+        'logs:StartLiveTail',
+        'logs:GetLogRecord',
+        'logs:Unmask',
+      ],
+      Resource: '*',
     },
   ]);
 }
@@ -149,18 +198,31 @@ export interface DeployPolicyInputs {
   ecsTaskRoleNames: string[];
   /** The VPC flow logs delivery role. */
   flowLogsRoleName: string;
+  /** The queue operators' role (managed, never passed). */
+  operatorRoleName: string;
   oidcProviderArn: string;
+  /** The managed policy every role the deployer creates or changes must carry as its boundary. */
+  permissionsBoundaryArn: string;
   stateBackend: StateBackend;
 }
 
 /**
  * Inline policy of the deploy role, on top of PowerUserAccess (everything but IAM, Organizations and Account):
- * manage exactly the roles of this stack, pass them only to their services, and never change itself.
+ * manage exactly the roles of this stack, and only while they carry the stack's permissions boundary (the
+ * IAM service authorization reference lists `iam:PermissionsBoundary` for every role write below); pass them
+ * only to their services; never assume them, change itself, or loosen the boundary.
  */
 export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
   const arn = (name: string) => roleArn(p.accountId, name);
   const self = arn(p.deployRoleName);
   const taskRoles = p.ecsTaskRoleNames.map(arn);
+  const managedRoles = [
+    ...taskRoles,
+    arn(p.flowLogsRoleName),
+    arn(p.previewRoleName),
+    arn(p.operatorRoleName),
+  ];
+  const bounded = { StringEquals: { 'iam:PermissionsBoundary': p.permissionsBoundaryArn } };
   const roleRead = [
     'iam:GetRole',
     'iam:GetRolePolicy',
@@ -170,22 +232,26 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
   ];
   return policyDocument([
     {
-      Sid: 'ManageStackRoles',
+      Sid: 'ReadAndTagStackRoles',
+      Effect: 'Allow',
+      Action: [...roleRead, 'iam:ListInstanceProfilesForRole', 'iam:TagRole', 'iam:UntagRole'],
+      Resource: managedRoles,
+    },
+    {
+      Sid: 'WriteBoundedStackRoles',
       Effect: 'Allow',
       Action: [
-        ...roleRead,
         'iam:CreateRole',
         'iam:DeleteRole',
         'iam:UpdateRole',
         'iam:UpdateRoleDescription',
         'iam:UpdateAssumeRolePolicy',
-        'iam:TagRole',
-        'iam:UntagRole',
         'iam:PutRolePolicy',
         'iam:DeleteRolePolicy',
-        'iam:ListInstanceProfilesForRole',
+        'iam:PutRolePermissionsBoundary',
       ],
-      Resource: [...taskRoles, arn(p.flowLogsRoleName), arn(p.previewRoleName)],
+      Resource: managedRoles,
+      Condition: bounded,
     },
     {
       Sid: 'PassTaskRolesToEcs',
@@ -206,15 +272,33 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
       Effect: 'Allow',
       Action: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
       Resource: arn(p.previewRoleName),
-      Condition: { ArnEquals: { 'iam:PolicyARN': READ_ONLY_ACCESS } },
+      Condition: { ...bounded, ArnEquals: { 'iam:PolicyARN': READ_ONLY_ACCESS } },
     },
-    // Refresh reads the CI identity itself; changing it is an administrator's job (see the README).
+    // Refresh reads the CI identity itself; changing it, its tags included, is an administrator's job (see the
+    // README): its tags are principal tags, which ABAC conditions elsewhere in the account may trust.
     { Sid: 'ReadOwnRole', Effect: 'Allow', Action: roleRead, Resource: self },
+    // Tags follow aws:defaultTags; on these two they change neither who may federate nor what is allowed.
     {
-      Sid: 'ReadOidcProvider',
+      Sid: 'ReadAndTagOidcProvider',
       Effect: 'Allow',
-      Action: 'iam:GetOpenIDConnectProvider',
+      Action: [
+        'iam:GetOpenIDConnectProvider',
+        'iam:TagOpenIDConnectProvider',
+        'iam:UntagOpenIDConnectProvider',
+      ],
       Resource: p.oidcProviderArn,
+    },
+    {
+      Sid: 'ReadAndTagPermissionsBoundary',
+      Effect: 'Allow',
+      Action: [
+        'iam:GetPolicy',
+        'iam:GetPolicyVersion',
+        'iam:ListPolicyVersions',
+        'iam:TagPolicy',
+        'iam:UntagPolicy',
+      ],
+      Resource: p.permissionsBoundaryArn,
     },
     ...stateBackendStatements(p.stateBackend, 'deploy'),
     {
@@ -230,6 +314,32 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
         'iam:Untag*',
       ],
       Resource: self,
+    },
+    // A boundary once set stays, and only an administrator changes what it allows.
+    {
+      Sid: 'DenyBoundaryRemoval',
+      Effect: 'Deny',
+      Action: 'iam:DeleteRolePermissionsBoundary',
+      Resource: '*',
+    },
+    {
+      Sid: 'DenyBoundaryChanges',
+      Effect: 'Deny',
+      Action: [
+        'iam:CreatePolicyVersion',
+        'iam:SetDefaultPolicyVersion',
+        'iam:DeletePolicyVersion',
+        'iam:DeletePolicy',
+      ],
+      Resource: p.permissionsBoundaryArn,
+    },
+    // PowerUserAccess allows sts:AssumeRole on "*"; the deployer never needs to act as a role it manages, and a
+    // trust policy it rewrote must not let it.
+    {
+      Sid: 'DenyAssumingStackRoles',
+      Effect: 'Deny',
+      Action: 'sts:AssumeRole',
+      Resource: [...managedRoles, self],
     },
   ]);
 }
@@ -249,10 +359,13 @@ export interface GithubOidcArgs {
   previewRoleName?: string;
   /** @default 'retainwise-cicd-ecs-deployment-role' (the existing CI role's name) */
   deployRoleName?: string;
+  /** Name of the managed policy capping every role the deploy role manages. @default 'retainwise-permissions-boundary' */
+  permissionsBoundaryName?: string;
   stateBackend: StateBackend;
   /** Names of the task and execution roles the deployer manages and passes to ECS. */
   ecsTaskRoleNames: string[];
   flowLogsRoleName: string;
+  operatorRoleName: string;
   /** The customer-file bucket the preview role must not read. */
   uploadsBucketName: pulumi.Input<string>;
   accountId: pulumi.Input<string>;
@@ -260,6 +373,8 @@ export interface GithubOidcArgs {
 
 export class GithubOidc extends pulumi.ComponentResource {
   readonly providerArn: pulumi.Output<string>;
+  /** Every role the deploy role manages must carry it: give it to them with `capRolesWith`. */
+  readonly permissionsBoundary: aws.iam.Policy;
   readonly previewRole: aws.iam.Role;
   readonly deployRole: aws.iam.Role;
 
@@ -283,10 +398,21 @@ export class GithubOidc extends pulumi.ComponentResource {
           { parent: this, protect: true },
         ).arn;
 
+    this.permissionsBoundary = new aws.iam.Policy(
+      `${name}-permissions-boundary`,
+      {
+        name: args.permissionsBoundaryName ?? CI_DEFAULTS.permissionsBoundaryName,
+        description: 'The most any role the CI deploy role manages may do',
+        policy: JSON.stringify(permissionsBoundaryDocument()),
+      },
+      parent,
+    );
+
     this.previewRole = new aws.iam.Role(
       `${name}-preview`,
       {
         name: previewRoleName,
+        permissionsBoundary: this.permissionsBoundary.arn,
         description: `pulumi preview for pull requests of ${args.repository}`,
         assumeRolePolicy: policyJson([this.providerArn], ([arn]) => githubTrustPolicy(arn, subjects.preview)),
       },
@@ -323,16 +449,20 @@ export class GithubOidc extends pulumi.ComponentResource {
       {
         managed: [POWER_USER_ACCESS],
         inline: {
-          'deploy-stack': policyJson([args.accountId, this.providerArn], ([accountId, oidcProviderArn]) =>
-            deployRolePolicy({
-              accountId,
-              deployRoleName,
-              previewRoleName,
-              ecsTaskRoleNames: args.ecsTaskRoleNames,
-              flowLogsRoleName: args.flowLogsRoleName,
-              oidcProviderArn,
-              stateBackend: args.stateBackend,
-            }),
+          'deploy-stack': policyJson(
+            [args.accountId, this.providerArn, this.permissionsBoundary.arn],
+            ([accountId, oidcProviderArn, permissionsBoundaryArn]) =>
+              deployRolePolicy({
+                accountId,
+                deployRoleName,
+                previewRoleName,
+                ecsTaskRoleNames: args.ecsTaskRoleNames,
+                flowLogsRoleName: args.flowLogsRoleName,
+                operatorRoleName: args.operatorRoleName,
+                oidcProviderArn,
+                permissionsBoundaryArn,
+                stateBackend: args.stateBackend,
+              }),
           ),
         },
       },

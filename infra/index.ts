@@ -6,10 +6,13 @@ import * as pulumi from '@pulumi/pulumi';
 import { Alarms } from './alarms.js';
 import { QueueDepthScaling } from './autoscaling.js';
 import { BackendService } from './backend-service.js';
+import { capRolesWith } from './boundary.js';
 import { loadConfig } from './config.js';
 import { GithubOidc } from './github-oidc.js';
 import { TaskRoles } from './iam.js';
 import { Network } from './network.js';
+import { OperatorRole } from './operator.js';
+import { roleArn } from './policy.js';
 import { PredictionQueues } from './queues.js';
 import { pushedImages, WorkerService } from './worker-service.js';
 
@@ -28,19 +31,6 @@ export default async function retainwise() {
     ? [config.worker.databaseSecretKmsKeyArn]
     : [];
 
-  const network = new Network('network', {
-    ...config.network,
-    namePrefix,
-    flowLogsRoleName: config.roles.flowLogsRoleName,
-    region,
-    accountId,
-  });
-  if (config.backend && network.egress === 'vpc-endpoints') {
-    void pulumi.log.warn(
-      'The backend API runs without a NAT path: it can reach AWS APIs only. Use egress "nat-gateway" if it calls external services.',
-    );
-  }
-
   const ci = new GithubOidc('github', {
     repository: config.ci.repository,
     deployTrust: config.ci.deployTrust,
@@ -49,73 +39,127 @@ export default async function retainwise() {
     existingProviderArn: config.ci.oidcProviderArn,
     previewRoleName: config.ci.previewRoleName,
     deployRoleName: config.ci.deployRoleName,
+    permissionsBoundaryName: config.ci.permissionsBoundaryName,
     stateBackend: config.ci.stateBackend,
     ecsTaskRoleNames: [
       config.roles.workerTaskRoleName,
       config.roles.backendTaskRoleName,
       config.roles.executionRoleName,
-      ...(config.backend ? [config.roles.backendExecutionRoleName] : []),
+      // Even before the backend runs: enabling it is then a routine deploy, not an administrator's run.
+      config.roles.backendExecutionRoleName,
     ],
     flowLogsRoleName: config.roles.flowLogsRoleName,
+    operatorRoleName: config.operator.roleName,
     uploadsBucketName: bucketName,
     accountId,
   });
+  // Every role below is managed by the deploy role, which may touch it only while it carries the boundary.
+  const capped = { transformations: [capRolesWith(ci.permissionsBoundary.arn)] };
+
+  const network = new Network(
+    'network',
+    {
+      ...config.network,
+      namePrefix,
+      flowLogsRoleName: config.roles.flowLogsRoleName,
+      region,
+      accountId,
+    },
+    capped,
+  );
+  if (config.backend && network.egress === 'vpc-endpoints') {
+    void pulumi.log.warn(
+      'The backend API runs without a NAT path: it can reach AWS APIs only. Use egress "nat-gateway" if it calls external services.',
+    );
+  }
 
   const queues = new PredictionQueues('predictions', {
     ...config.queues,
     sqsVpcEndpointId: network.sqsEndpoint.id,
-    // Pulumi reads queue attributes from CI runners, outside the VPC.
-    deployerPrincipalArns: [ci.deployRole.arn, ci.previewRole.arn],
+    // By name: the task roles' policies name the queues, so the roles come after them.
+    workloadPrincipalArns: [config.roles.workerTaskRoleName, config.roles.backendTaskRoleName].map(
+      (roleName) => accountId.apply((id) => roleArn(id, roleName)),
+    ),
+    operatorPrincipalArns: [accountId.apply((id) => roleArn(id, config.operator.roleName))],
   });
 
-  const roles = new TaskRoles('task-roles', {
-    workerTaskRoleName: config.roles.workerTaskRoleName,
-    backendTaskRoleName: config.roles.backendTaskRoleName,
-    queueArn: queues.queue.arn,
-    dlqArn: queues.deadLetterQueue.arn,
-    queueKmsKeyArn: config.queues.kmsKeyArn,
-    bucketName,
-    clusterName: config.worker.clusterName,
-    region,
-    accountId,
-  });
+  const roles = new TaskRoles(
+    'task-roles',
+    {
+      workerTaskRoleName: config.roles.workerTaskRoleName,
+      backendTaskRoleName: config.roles.backendTaskRoleName,
+      queueArn: queues.queue.arn,
+      dlqArn: queues.deadLetterQueue.arn,
+      queueKmsKeyArn: config.queues.kmsKeyArn,
+      bucketName,
+      clusterName: config.worker.clusterName,
+      region,
+      accountId,
+    },
+    capped,
+  );
 
-  const worker = new WorkerService('worker', {
-    ...config.worker,
-    executionRoleName: config.roles.executionRoleName,
-    queues,
-    taskRole: roles.workerTaskRole,
-    taskRoleGrants: [roles],
-    bucketName,
-    environment,
-    subnetIds: network.privateSubnetIds,
-    securityGroupIds: [network.tasksSecurityGroup.id],
-    pushedImages: await pushedImages(config.worker.repositoryName),
-    region,
-    accountId,
-  });
+  const worker = new WorkerService(
+    'worker',
+    {
+      ...config.worker,
+      executionRoleName: config.roles.executionRoleName,
+      queues,
+      taskRole: roles.workerTaskRole,
+      taskRoleGrants: [roles],
+      bucketName,
+      environment,
+      subnetIds: network.privateSubnetIds,
+      securityGroupIds: [network.tasksSecurityGroup.id],
+      pushedImages: await pushedImages(config.worker.repositoryName),
+      region,
+      accountId,
+    },
+    capped,
+  );
 
   const backend = config.backend
-    ? new BackendService('backend', {
-        ...config.backend,
-        cluster: worker.cluster,
-        taskRole: roles.backendTaskRole,
-        taskRoleGrants: [roles],
-        executionRoleName: config.roles.backendExecutionRoleName,
-        queueUrl: queues.queue.url,
-        bucketName,
-        environmentName: environment,
-        databaseUrlSecret,
-        secretKmsKeyArns,
-        vpcId: network.vpcId,
-        subnetIds: network.privateSubnetIds,
-        tasksSecurityGroupId: network.tasksSecurityGroup.id,
-        namePrefix,
-        logRetentionDays: config.worker.logRetentionDays,
-        region,
-        accountId,
-      })
+    ? new BackendService(
+        'backend',
+        {
+          ...config.backend,
+          cluster: worker.cluster,
+          taskRole: roles.backendTaskRole,
+          taskRoleGrants: [roles],
+          executionRoleName: config.roles.backendExecutionRoleName,
+          queueUrl: queues.queue.url,
+          bucketName,
+          environmentName: environment,
+          databaseUrlSecret,
+          secretKmsKeyArns,
+          vpcId: network.vpcId,
+          subnetIds: network.privateSubnetIds,
+          tasksSecurityGroupId: network.tasksSecurityGroup.id,
+          namePrefix,
+          logRetentionDays: config.worker.logRetentionDays,
+          region,
+          accountId,
+        },
+        capped,
+      )
     : undefined;
+
+  const operator = new OperatorRole(
+    'operator',
+    {
+      roleName: config.operator.roleName,
+      trustedPrincipalArns: config.operator.trustedPrincipalArns,
+      requireMfa: config.operator.requireMfa,
+      queueArn: queues.queue.arn,
+      dlqArn: queues.deadLetterQueue.arn,
+      queueKmsKeyArn: config.queues.kmsKeyArn,
+      clusterName: worker.cluster.name,
+      workerServiceName: worker.fargate.service.name,
+      region,
+      accountId,
+    },
+    capped,
+  );
 
   new QueueDepthScaling('worker-scaling', {
     ...config.scaling,
@@ -154,6 +198,7 @@ export default async function retainwise() {
     backendExecutionRoleArn: backend?.fargate.executionRole.arn,
     previewRoleArn: ci.previewRole.arn,
     deployRoleArn: ci.deployRole.arn,
+    operatorRoleArn: operator.role.arn,
     githubOidcProviderArn: ci.providerArn,
     clusterName: worker.cluster.name,
     workerServiceName: worker.fargate.service.name,

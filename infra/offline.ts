@@ -457,6 +457,11 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
           arn: `arn:aws:iam::${acct}:role/${physical}`,
           uniqueId: fakeId('AROA', physical),
         };
+      case 'aws:iam/policy:Policy':
+        return {
+          id: `arn:aws:iam::${acct}:policy/${physical}`,
+          arn: `arn:aws:iam::${acct}:policy/${physical}`,
+        };
       case 'aws:iam/openIdConnectProvider:OpenIdConnectProvider': {
         const host = String(inputs['url']).replace(/^https:\/\//, '');
         const arn = `arn:aws:iam::${acct}:oidc-provider/${host}`;

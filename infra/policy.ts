@@ -10,8 +10,10 @@ export interface PolicyStatement {
   Sid: string;
   Effect: 'Allow' | 'Deny';
   Principal?: '*' | { AWS?: string | string[]; Federated?: string; Service?: string | string[] };
-  Action: string | string[];
+  Action?: string | string[];
+  NotAction?: string | string[];
   Resource?: string | string[];
+  NotResource?: string | string[];
   Condition?: ConditionBlock;
 }
 

@@ -16,38 +16,41 @@ export const QUEUE_DEFAULTS = {
 } as const;
 
 /**
- * Actions on messages and queue metadata that must arrive through our SQS VPC endpoint. Batch APIs are
- * authorised as their single-message action. Control-plane actions (SetQueueAttributes, AddPermission,
- * RemovePermission, DeleteQueue, TagQueue, UntagQueue) are deliberately absent: the account's administrators
- * must always be able to repair the queue and its policy (lessons #32).
+ * Actions that read, write, move or destroy messages (batch APIs are authorised as their single-message action).
+ * Metadata reads (GetQueueAttributes, GetQueueUrl, ListQueueTags, ListDeadLetterSourceQueues,
+ * ListMessageMoveTasks) and the control plane are deliberately absent: the AWS provider makes those calls to
+ * create, read and refresh the queues and their policies, and an administrator must always be able to repair
+ * them from a workstation (lessons #32).
  */
-export const SQS_DATA_PLANE_ACTIONS = [
+export const SQS_MESSAGE_ACTIONS = [
   'sqs:SendMessage',
   'sqs:ReceiveMessage',
   'sqs:DeleteMessage',
   'sqs:ChangeMessageVisibility',
-  'sqs:GetQueueAttributes',
-  'sqs:GetQueueUrl',
-  'sqs:ListQueueTags',
-  'sqs:ListDeadLetterSourceQueues',
-  // Destroys or moves messages: from outside the VPC only for the exempt (deploy, break-glass) principals.
   'sqs:PurgeQueue',
   'sqs:StartMessageMoveTask',
   'sqs:CancelMessageMoveTask',
-  'sqs:ListMessageMoveTasks',
 ];
 
 export interface QueuePolicyInputs {
   queueArn: string;
   sqsVpcEndpointId: string;
-  /** Principals (role ARNs) that may use the data plane from anywhere: the deployer and break-glass roles. */
+  /** Task roles of the services using the queue: bound to the endpoint for every SQS call. */
+  workloadPrincipalArns: string[];
+  /** Principals (role ARNs) that may use messages from anywhere: the operator and break-glass roles. */
   exemptPrincipalArns: string[];
 }
 
 /**
  * Deny-only resource policy: grants live in the roles' identity policies (one place to read who can do what),
- * this policy only narrows them. It never names a specific allowed role, so a role used by mistake cannot
- * silently lose or gain access here (lessons #33).
+ * this policy only narrows them (lessons #33).
+ *
+ * - The workloads' task roles are bound to the endpoint for every SQS call: a task-role credential leaked out
+ *   of the VPC can do nothing with the queue, whatever its identity policy grants.
+ * - Everyone else may manage and inspect the queue from anywhere, as far as their own policies allow, but may
+ *   touch messages only through the endpoint: jobs carry customer file locations, so a workstation or CI
+ *   runner never reads, sends, deletes or redrives them. Day-2 message work from outside the VPC goes through
+ *   the operator role (MFA) or a break-glass role, exempt by ARN.
  */
 export function queuePolicyDocument(p: QueuePolicyInputs): PolicyDocument {
   return policyDocument([
@@ -60,14 +63,27 @@ export function queuePolicyDocument(p: QueuePolicyInputs): PolicyDocument {
       Condition: { Bool: { 'aws:SecureTransport': 'false' } },
     },
     {
-      Sid: 'DenyDataPlaneOutsideVpcEndpoint',
+      Sid: 'DenyWorkloadsOutsideVpcEndpoint',
       Effect: 'Deny',
       Principal: '*',
-      Action: SQS_DATA_PLANE_ACTIONS,
+      Action: 'sqs:*',
       Resource: p.queueArn,
       Condition: {
         StringNotEquals: { 'aws:SourceVpce': p.sqsVpcEndpointId },
-        ArnNotLike: { 'aws:PrincipalArn': p.exemptPrincipalArns },
+        ArnEquals: { 'aws:PrincipalArn': p.workloadPrincipalArns },
+      },
+    },
+    {
+      Sid: 'DenyMessagesOutsideVpcEndpoint',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: SQS_MESSAGE_ACTIONS,
+      Resource: p.queueArn,
+      Condition: {
+        StringNotEquals: { 'aws:SourceVpce': p.sqsVpcEndpointId },
+        ...(p.exemptPrincipalArns.length > 0 && {
+          ArnNotLike: { 'aws:PrincipalArn': p.exemptPrincipalArns },
+        }),
       },
     },
   ]);
@@ -96,14 +112,19 @@ export interface PredictionQueuesArgs {
   kmsDataKeyReusePeriodSeconds?: number;
   /** The SQS interface endpoint all data-plane calls must come through (`aws:SourceVpce`). */
   sqsVpcEndpointId: pulumi.Input<string>;
-  /** Role ARNs that deploy and read this stack (Pulumi reads queue attributes from CI runners). At least one. */
-  deployerPrincipalArns: pulumi.Input<string>[];
-  /** Break-glass role ARNs allowed to use the data plane from outside the VPC (e.g. a DLQ redrive from the console). @default [] */
+  /** Task roles of the services that use the queues, bound to the SQS endpoint for every call. At least one. */
+  workloadPrincipalArns: pulumi.Input<string>[];
+  /** The operator role(s), whose own policy decides their message access from anywhere. @default [] */
+  operatorPrincipalArns?: pulumi.Input<string>[];
+  /** Break-glass role ARNs allowed to use messages from outside the VPC (e.g. a DLQ redrive from the console). @default [] */
   breakGlassPrincipalArns?: string[];
 }
 
 export type ResolvedQueueSettings = Required<
-  Omit<PredictionQueuesArgs, 'kmsKeyArn' | 'sqsVpcEndpointId' | 'deployerPrincipalArns'>
+  Omit<
+    PredictionQueuesArgs,
+    'kmsKeyArn' | 'sqsVpcEndpointId' | 'workloadPrincipalArns' | 'operatorPrincipalArns'
+  >
 > &
   Pick<PredictionQueuesArgs, 'kmsKeyArn'>;
 
@@ -149,9 +170,9 @@ export class PredictionQueues extends pulumi.ComponentResource {
     assertValid(`PredictionQueues '${name}' arguments`, [
       ...validateQueueSettings(s),
       ...check([
-        args.deployerPrincipalArns.length > 0,
-        'deployerPrincipalArns',
-        'needs at least the deploy role',
+        args.workloadPrincipalArns.length > 0,
+        'workloadPrincipalArns',
+        'needs at least the worker task role: without one, nothing binds a leaked credential to the VPC',
       ]),
     ]);
     super('retainwise:messaging:PredictionQueues', name, {}, opts);
@@ -201,7 +222,6 @@ export class PredictionQueues extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const exempt = [...args.deployerPrincipalArns, ...s.breakGlassPrincipalArns];
     for (const [suffix, queue] of [
       ['queue', this.queue],
       ['dlq', this.deadLetterQueue],
@@ -211,9 +231,19 @@ export class PredictionQueues extends pulumi.ComponentResource {
         {
           queueUrl: queue.url,
           policy: policyJson(
-            [queue.arn, args.sqsVpcEndpointId, pulumi.all(exempt)],
-            ([queueArn, endpoint, principals]) =>
-              queuePolicyDocument({ queueArn, sqsVpcEndpointId: endpoint, exemptPrincipalArns: principals }),
+            [
+              queue.arn,
+              args.sqsVpcEndpointId,
+              pulumi.all(args.workloadPrincipalArns),
+              pulumi.all(args.operatorPrincipalArns ?? []),
+            ],
+            ([queueArn, endpoint, workloads, operators]) =>
+              queuePolicyDocument({
+                queueArn,
+                sqsVpcEndpointId: endpoint,
+                workloadPrincipalArns: workloads,
+                exemptPrincipalArns: [...operators, ...s.breakGlassPrincipalArns],
+              }),
           ),
         },
         { parent: this },

@@ -2,11 +2,7 @@
 // IAM evaluator on the trust and permission policies the program registers.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../policy.js';
-import {
-  defaultKeyPolicy,
-  POWER_USER_ACCESS,
-  READ_ONLY_ACCESS_EXCERPT,
-} from './support/aws-managed-policies.js';
+import { defaultKeyPolicy, POWER_USER_ACCESS } from './support/aws-managed-policies.js';
 import { decide } from './support/iam.js';
 import { ACCOUNT, deployStack, REPOSITORY, type Stack } from './support/program.js';
 
@@ -154,10 +150,9 @@ describe('CI roles trust (IAM evaluator)', () => {
   });
 });
 
-describe('deploy and preview role permissions (IAM evaluator)', () => {
+describe('deploy role permissions (IAM evaluator)', () => {
   let stack: Stack;
   let deployPolicies: object[];
-  let previewPolicies: object[];
   beforeAll(async () => {
     stack = await deployStack({
       stateBackend: 's3',
@@ -165,23 +160,20 @@ describe('deploy and preview role permissions (IAM evaluator)', () => {
       stateKmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/00000000-0000-4000-8000-000000000000`,
     });
     deployPolicies = [POWER_USER_ACCESS, stack.rolePolicy('github-deploy-deploy-stack')];
-    previewPolicies = [READ_ONLY_ACCESS_EXCERPT, stack.rolePolicy('github-preview-preview-stack')];
   });
 
   // KMS evaluates a key's own policy too; the keys this stack names keep the default, IAM-delegating one.
   const keyPolicy = (resource: string) =>
     resource.startsWith('arn:aws:kms:') ? defaultKeyPolicy(ACCOUNT) : undefined;
-  const can = async (principal: string, policies: object[], action: string, resource: string, context = {}) =>
+  const deployCan = async (action: string, resource: string, context: Record<string, string> = {}) =>
     (await decide({
-      principal,
+      principal: DEPLOY,
       action,
       resource,
       context,
-      identityPolicies: policies,
+      identityPolicies: deployPolicies,
       resourcePolicy: keyPolicy(resource),
     })) === 'Allowed';
-  const deployCan = (action: string, resource: string, context: Record<string, string> = {}) =>
-    can(DEPLOY, deployPolicies, action, resource, context);
 
   it.each([
     'iam:UpdateAssumeRolePolicy',
@@ -199,17 +191,22 @@ describe('deploy and preview role permissions (IAM evaluator)', () => {
     expect(await deployCan(action, DEPLOY, context)).toBe(false);
   });
 
+  // The roles it manages carry the stack's boundary (deploy-escalation.matrix.test.ts: without it, nothing).
+  const bounded = {
+    'iam:PermissionsBoundary': `arn:aws:iam::${ACCOUNT}:policy/retainwise-permissions-boundary`,
+  };
+
   it("manages the stack's task roles and passes them to ECS tasks only", async () => {
     const worker = role('prod-retainwise-worker-task-role');
-    expect(await deployCan('iam:PutRolePolicy', worker)).toBe(true);
-    expect(await deployCan('iam:UpdateAssumeRolePolicy', worker)).toBe(true);
+    expect(await deployCan('iam:PutRolePolicy', worker, bounded)).toBe(true);
+    expect(await deployCan('iam:UpdateAssumeRolePolicy', worker, bounded)).toBe(true);
     expect(
       await deployCan('iam:PassRole', worker, { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }),
     ).toBe(true);
     expect(await deployCan('iam:PassRole', worker, { 'iam:PassedToService': 'lambda.amazonaws.com' })).toBe(
       false,
     );
-    expect(await deployCan('iam:PutRolePolicy', role('SomeoneElsesRole'))).toBe(false);
+    expect(await deployCan('iam:PutRolePolicy', role('SomeoneElsesRole'), bounded)).toBe(false);
     expect(
       await deployCan('iam:PassRole', role('OrganizationAccountAccessRole'), {
         'iam:PassedToService': 'ecs-tasks.amazonaws.com',
@@ -219,31 +216,40 @@ describe('deploy and preview role permissions (IAM evaluator)', () => {
 
   it('may attach ReadOnlyAccess to the preview role, and nothing stronger', async () => {
     const attach = (policyArn: string) =>
-      deployCan('iam:AttachRolePolicy', PREVIEW, { 'iam:PolicyARN': policyArn });
+      deployCan('iam:AttachRolePolicy', PREVIEW, { ...bounded, 'iam:PolicyARN': policyArn });
     expect(await attach('arn:aws:iam::aws:policy/ReadOnlyAccess')).toBe(true);
     expect(await attach('arn:aws:iam::aws:policy/AdministratorAccess')).toBe(false);
   });
 
-  it('reads and writes the state bucket and uses the secrets-provider key; the preview role may only lock', async () => {
+  it("manages and passes the backend's execution role before the backend is enabled, so enabling it is a routine deploy", async () => {
+    const backendExecution = role('retainwise-backend-ecs-task-execution-role');
+    expect(await deployCan('iam:CreateRole', backendExecution, bounded)).toBe(true);
+    expect(await deployCan('iam:PutRolePolicy', backendExecution, bounded)).toBe(true);
+    expect(
+      await deployCan('iam:PassRole', backendExecution, { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }),
+    ).toBe(true);
+  });
+
+  it('re-tags the OIDC provider and the permissions boundary when aws:defaultTags change', async () => {
+    const boundary = `arn:aws:iam::${ACCOUNT}:policy/retainwise-permissions-boundary`;
+    for (const action of ['iam:TagOpenIDConnectProvider', 'iam:UntagOpenIDConnectProvider']) {
+      expect(await deployCan(action, PROVIDER), action).toBe(true);
+    }
+    for (const action of ['iam:TagPolicy', 'iam:UntagPolicy']) {
+      expect(await deployCan(action, boundary), action).toBe(true);
+    }
+  });
+
+  it('never tags itself: its tags are principal tags that ABAC conditions elsewhere may trust', async () => {
+    for (const action of ['iam:TagRole', 'iam:UntagRole']) {
+      expect(await deployCan(action, DEPLOY), action).toBe(false);
+    }
+  });
+
+  it('reads and writes the state bucket and uses the secrets-provider key', async () => {
     const state = 'arn:aws:s3:::retainwise-pulumi-state-prod/.pulumi/stacks/retainwise/prod.json';
-    const lock = 'arn:aws:s3:::retainwise-pulumi-state-prod/.pulumi/locks/retainwise/prod/abc.json';
     const key = `arn:aws:kms:us-east-1:${ACCOUNT}:key/00000000-0000-4000-8000-000000000000`;
     expect(await deployCan('s3:PutObject', state)).toBe(true);
     expect(await deployCan('kms:Decrypt', key)).toBe(true);
-    const previewCan = (action: string, resource: string) => can(PREVIEW, previewPolicies, action, resource);
-    expect(await previewCan('s3:GetObject', state)).toBe(true);
-    expect(await previewCan('s3:PutObject', state)).toBe(false);
-    expect(await previewCan('s3:PutObject', lock)).toBe(true);
-    expect(await previewCan('kms:Decrypt', key)).toBe(true);
-  });
-
-  it('keeps customer files out of reach of the preview role, although ReadOnlyAccess reads every bucket', async () => {
-    const decision = await decide({
-      principal: PREVIEW,
-      action: 's3:GetObject',
-      resource: 'arn:aws:s3:::retainwise-uploads-123456789012/uploads/user_x/20250101_120000-customers.csv',
-      identityPolicies: previewPolicies,
-    });
-    expect(decision).toBe('ExplicitlyDenied');
   });
 });

@@ -2,11 +2,7 @@
 // principal × each SQS action × through our VPC endpoint or not × TLS or not.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../policy.js';
-import {
-  ADMINISTRATOR_ACCESS,
-  POWER_USER_ACCESS,
-  READ_ONLY_ACCESS_EXCERPT,
-} from './support/aws-managed-policies.js';
+import { ADMINISTRATOR_ACCESS, POWER_USER_ACCESS, READ_ONLY_ACCESS } from './support/aws-managed-policies.js';
 import { decide } from './support/iam.js';
 import { ACCOUNT, deployStack, type Stack } from './support/program.js';
 
@@ -15,19 +11,24 @@ const QUEUE_ARN = `arn:aws:sqs:us-east-1:${ACCOUNT}:prod-retainwise-predictions-
 const DLQ_ARN = `arn:aws:sqs:us-east-1:${ACCOUNT}:prod-retainwise-predictions-dlq`;
 const BREAK_GLASS = role('retainwise-break-glass');
 
-const ALL = [
+const MESSAGES = [
   'sqs:SendMessage',
   'sqs:ReceiveMessage',
   'sqs:DeleteMessage',
   'sqs:ChangeMessageVisibility',
-  'sqs:GetQueueAttributes',
   'sqs:PurgeQueue',
+  'sqs:StartMessageMoveTask',
+] as const;
+const METADATA = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags'] as const;
+const CONTROL_PLANE = [
   'sqs:SetQueueAttributes',
   'sqs:AddPermission',
+  'sqs:TagQueue',
   'sqs:DeleteQueue',
 ] as const;
+const ALL = [...MESSAGES, ...METADATA, ...CONTROL_PLANE];
 type SqsAction = (typeof ALL)[number];
-const CONTROL_PLANE: SqsAction[] = ['sqs:SetQueueAttributes', 'sqs:AddPermission', 'sqs:DeleteQueue'];
+const isMessageAction = (action: SqsAction) => (MESSAGES as readonly string[]).includes(action);
 
 type Principal =
   | 'backend'
@@ -36,15 +37,24 @@ type Principal =
   | 'preview'
   | 'administrator'
   | 'breakGlass'
+  | 'operator'
   | 'otherAccount'
   | 'anonymous';
 
-/** The intended access: actions per queue, and whether the data plane is usable from outside the VPC. */
+/**
+ * The intended access: the actions each principal's own policies grant per queue, and where it may use them
+ * from. Workloads only through our endpoint; exempt principals from anywhere; everyone else manages and
+ * inspects the queues from anywhere but touches messages only through the endpoint.
+ */
 const INTENDED: Record<
   Principal,
-  { queue: readonly SqsAction[]; dlq: readonly SqsAction[]; outsideVpc: boolean }
+  { queue: readonly SqsAction[]; dlq: readonly SqsAction[]; outsideVpc: 'nothing' | 'no messages' | 'all' }
 > = {
-  backend: { queue: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], dlq: [], outsideVpc: false },
+  backend: {
+    queue: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+    dlq: [],
+    outsideVpc: 'nothing',
+  },
   worker: {
     queue: [
       'sqs:ReceiveMessage',
@@ -53,15 +63,25 @@ const INTENDED: Record<
       'sqs:GetQueueAttributes',
     ],
     dlq: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:GetQueueAttributes'],
-    outsideVpc: false,
+    outsideVpc: 'nothing',
   },
-  deployer: { queue: ALL, dlq: ALL, outsideVpc: true },
-  preview: { queue: ['sqs:GetQueueAttributes'], dlq: ['sqs:GetQueueAttributes'], outsideVpc: true },
-  // Administrators manage the queues from anywhere; reading or moving messages needs the VPC or break-glass.
-  administrator: { queue: ALL, dlq: ALL, outsideVpc: false },
-  breakGlass: { queue: ALL, dlq: ALL, outsideVpc: true },
-  otherAccount: { queue: [], dlq: [], outsideVpc: false },
-  anonymous: { queue: [], dlq: [], outsideVpc: false },
+  deployer: { queue: ALL, dlq: ALL, outsideVpc: 'no messages' },
+  preview: { queue: METADATA, dlq: METADATA, outsideVpc: 'no messages' },
+  administrator: { queue: ALL, dlq: ALL, outsideVpc: 'no messages' },
+  breakGlass: { queue: ALL, dlq: ALL, outsideVpc: 'all' },
+  operator: {
+    queue: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+    dlq: [
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:StartMessageMoveTask',
+      'sqs:GetQueueAttributes',
+    ],
+    outsideVpc: 'all',
+  },
+  otherAccount: { queue: [], dlq: [], outsideVpc: 'nothing' },
+  anonymous: { queue: [], dlq: [], outsideVpc: 'nothing' },
 };
 
 const NETWORKS = ['our endpoint', 'another endpoint', 'the internet'] as const;
@@ -75,11 +95,11 @@ function intended(
   tls: boolean,
 ): boolean {
   const grant = INTENDED[p];
-  return (
-    tls &&
-    grant[queue].includes(action) &&
-    (CONTROL_PLANE.includes(action) || network === 'our endpoint' || grant.outsideVpc)
-  );
+  const fromHere =
+    network === 'our endpoint' ||
+    grant.outsideVpc === 'all' ||
+    (grant.outsideVpc === 'no messages' && !isMessageAction(action));
+  return tls && grant[queue].includes(action) && fromHere;
 }
 
 describe('queue access matrix (IAM evaluator)', () => {
@@ -107,10 +127,11 @@ describe('queue access matrix (IAM evaluator)', () => {
       },
       preview: {
         arn: role('retainwise-cicd-preview-role'),
-        policies: [READ_ONLY_ACCESS_EXCERPT, stack.rolePolicy('github-preview-preview-stack')],
+        policies: [READ_ONLY_ACCESS, stack.rolePolicy('github-preview-preview-stack')],
       },
       administrator: { arn: role('Administrator'), policies: [ADMINISTRATOR_ACCESS] },
       breakGlass: { arn: BREAK_GLASS, policies: [ADMINISTRATOR_ACCESS] },
+      operator: { arn: role('retainwise-operator'), policies: [stack.rolePolicy('operator-operate-queues')] },
       otherAccount: { arn: role('Administrator', '210987654321'), policies: [ADMINISTRATOR_ACCESS] },
       anonymous: { arn: 'anonymous', policies: [] },
     };
@@ -184,4 +205,63 @@ describe('queue access matrix (IAM evaluator)', () => {
       'Allowed',
     );
   });
+
+  const fromTheInternet = (arn: string, policies: object[], action: string, queue: 'queue' | 'dlq') =>
+    decide({
+      principal: arn,
+      action,
+      resource: queue === 'queue' ? QUEUE_ARN : DLQ_ARN,
+      resourceAccount: ACCOUNT,
+      context: { 'aws:SecureTransport': 'true' },
+      identityPolicies: policies,
+      resourcePolicy: queuePolicy(queue),
+    });
+
+  // Every call the AWS provider (terraform-provider-aws, bridged by pulumi-aws) makes for aws.sqs.Queue,
+  // QueuePolicy and RedriveAllowPolicy: internal/service/sqs/queue.go (CreateQueue; GetQueueAttributes to wait
+  // for propagation and to read; SetQueueAttributes; DeleteQueue), attribute_funcs.go (the policy resources:
+  // SetQueueAttributes, GetQueueAttributes), tags_gen.go (ListQueueTags, TagQueue, UntagQueue) and
+  // queue_data_source.go (GetQueueUrl, ListQueueTags).
+  it.each([
+    'sqs:CreateQueue',
+    'sqs:GetQueueAttributes',
+    'sqs:SetQueueAttributes',
+    'sqs:DeleteQueue',
+    'sqs:ListQueueTags',
+    'sqs:TagQueue',
+    'sqs:UntagQueue',
+    'sqs:GetQueueUrl',
+  ])('lets an administrator on a workstation make the provider call %s on both queues', async (action) => {
+    for (const queue of ['queue', 'dlq'] as const) {
+      expect(await fromTheInternet(role('Administrator'), [ADMINISTRATOR_ACCESS], action, queue)).toBe(
+        'Allowed',
+      );
+    }
+  });
+
+  it.each(['worker', 'backend'] as const)(
+    'denies a %s task-role credential used outside the VPC every SQS call, even were its role granted sqs:*',
+    async (which) => {
+      const everything = {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }],
+      };
+      const actions = [
+        ...ALL,
+        'sqs:ListDeadLetterSourceQueues',
+        'sqs:ListMessageMoveTasks',
+        'sqs:CancelMessageMoveTask',
+        'sqs:RemovePermission',
+        'sqs:UntagQueue',
+      ];
+      for (const queue of ['queue', 'dlq'] as const) {
+        for (const action of actions) {
+          expect(
+            await fromTheInternet(identities[which].arn, [everything], action, queue),
+            `${action} on the ${queue}`,
+          ).toBe('ExplicitlyDenied');
+        }
+      }
+    },
+  );
 });

@@ -1,18 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../policy.js';
-import { PredictionQueues, SQS_DATA_PLANE_ACTIONS } from '../queues.js';
+import { PredictionQueues, SQS_MESSAGE_ACTIONS } from '../queues.js';
 import { ConfigError } from '../validation.js';
 import { ACCOUNT, deployComponent, type Stack } from './support/program.js';
 
 const QUEUE = 'aws:sqs/queue:Queue';
-const DEPLOY_ROLE = `arn:aws:iam::${ACCOUNT}:role/retainwise-cicd-ecs-deployment-role`;
+const WORKER_ROLE = `arn:aws:iam::${ACCOUNT}:role/prod-retainwise-worker-task-role`;
 const BREAK_GLASS = `arn:aws:iam::${ACCOUNT}:role/break-glass`;
 const KMS_KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/00000000-0000-4000-8000-000000000000`;
 const required = {
   queueName: 'prod-retainwise-predictions-queue',
   dlqName: 'prod-retainwise-predictions-dlq',
   sqsVpcEndpointId: 'vpce-0123456789abcdef0',
-  deployerPrincipalArns: [DEPLOY_ROLE],
+  workloadPrincipalArns: [WORKER_ROLE],
 };
 
 describe('PredictionQueues', () => {
@@ -66,7 +66,7 @@ describe('PredictionQueues', () => {
   });
 
   it.each(['queue', 'dlq'])(
-    'puts a deny-only policy on the %s: TLS everywhere, data plane only through the endpoint',
+    'puts a deny-only policy on the %s: TLS everywhere, the workloads and all messages only through the endpoint',
     (suffix) => {
       const queueName =
         suffix === 'queue' ? 'prod-retainwise-predictions-queue' : 'prod-retainwise-predictions-dlq';
@@ -82,25 +82,37 @@ describe('PredictionQueues', () => {
       );
       expect(policy.Statement).toContainEqual(
         expect.objectContaining({
-          Action: SQS_DATA_PLANE_ACTIONS,
+          Action: 'sqs:*',
           Condition: {
             StringNotEquals: { 'aws:SourceVpce': 'vpce-0123456789abcdef0' },
-            ArnNotLike: { 'aws:PrincipalArn': [DEPLOY_ROLE, BREAK_GLASS] },
+            ArnEquals: { 'aws:PrincipalArn': [WORKER_ROLE] },
+          },
+        }),
+      );
+      expect(policy.Statement).toContainEqual(
+        expect.objectContaining({
+          Action: SQS_MESSAGE_ACTIONS,
+          Condition: {
+            StringNotEquals: { 'aws:SourceVpce': 'vpce-0123456789abcdef0' },
+            ArnNotLike: { 'aws:PrincipalArn': [BREAK_GLASS] },
           },
         }),
       );
     },
   );
 
-  it('never conditions control-plane actions on the network, so administrators can always repair the queue', () => {
+  it('conditions neither the control plane nor queue metadata on the network, so administrators can always repair the queue', () => {
     for (const action of [
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ListQueueTags',
       'sqs:SetQueueAttributes',
       'sqs:AddPermission',
       'sqs:RemovePermission',
       'sqs:DeleteQueue',
       'sqs:TagQueue',
     ]) {
-      expect(SQS_DATA_PLANE_ACTIONS).not.toContain(action);
+      expect(SQS_MESSAGE_ACTIONS).not.toContain(action);
     }
   });
 
@@ -115,8 +127,8 @@ describe('PredictionQueues', () => {
     }
   });
 
-  it('rejects a policy without any deployer: it could not read its own queues back', () => {
-    expect(() => new PredictionQueues('bad', { ...required, deployerPrincipalArns: [] })).toThrow(
+  it('rejects a policy binding no workload to the endpoint', () => {
+    expect(() => new PredictionQueues('bad', { ...required, workloadPrincipalArns: [] })).toThrow(
       ConfigError,
     );
   });

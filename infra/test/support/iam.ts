@@ -20,6 +20,8 @@ export interface Request {
   context?: Record<string, string | string[]>;
   identityPolicies?: object[];
   resourcePolicy?: object | undefined;
+  /** The principal's permissions boundary. @default none */
+  permissionsBoundary?: object | undefined;
 }
 
 /**
@@ -51,6 +53,9 @@ export async function decide(r: Request): Promise<Decision> {
     serviceControlPolicies: [],
     resourceControlPolicies: [],
     resourcePolicy: r.resourcePolicy,
+    ...(r.permissionsBoundary && {
+      permissionBoundaryPolicies: [{ name: 'permissions-boundary', policy: r.permissionsBoundary }],
+    }),
   };
   const checked = await runSimulation(simulation, {});
   if (checked.resultType === 'error') {

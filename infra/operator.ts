@@ -1,0 +1,170 @@
+// The operator role: humans running the queue day to day (issue #12) inspect and redrive the DLQ and requeue
+// jobs with it, from a workstation or the console. It is exempt from the queue policies' endpoint condition by
+// ARN, so what it may do is exactly its own policy. The database side of operating (a PostgreSQL role) is not
+// part of this stack.
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import {
+  attachExclusivePolicies,
+  PARTITION,
+  policyDocument,
+  policyJson,
+  type PolicyDocument,
+  type PolicyStatement,
+} from './policy.js';
+import { assertValid, check } from './validation.js';
+
+export const OPERATOR_DEFAULTS = {
+  roleName: 'retainwise-operator',
+  requireMfa: true,
+  maxSessionSeconds: 3600,
+};
+
+/** The account root: any principal of the account whose own IAM policy allows sts:AssumeRole on the role. */
+export const accountRoot = (accountId: string): string => `arn:${PARTITION}:iam::${accountId}:root`;
+
+export function operatorTrustPolicy(trustedPrincipalArns: string[], requireMfa: boolean): PolicyDocument {
+  return policyDocument([
+    {
+      Sid: 'AssumeByOperators',
+      Effect: 'Allow',
+      Principal: { AWS: trustedPrincipalArns },
+      Action: 'sts:AssumeRole',
+      ...(requireMfa && { Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } } }),
+    },
+  ]);
+}
+
+export interface OperatorPolicyInputs {
+  queueArn: string;
+  dlqArn: string;
+  /** Customer managed key of the queues, when they use one. */
+  queueKmsKeyArn: string | undefined;
+  region: string;
+  accountId: string;
+  clusterName: string;
+  workerServiceName: string;
+}
+
+/**
+ * Exactly the day-2 work: look at both queues and the worker service, empty the DLQ by hand or redrive it, and
+ * requeue a job. Never the main queue's messages (the worker's), never the bucket.
+ */
+export function operatorPolicy(p: OperatorPolicyInputs): PolicyDocument {
+  const kms: PolicyStatement | undefined = p.queueKmsKeyArn
+    ? {
+        Sid: 'UseQueueKeyThroughSqs',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: p.queueKmsKeyArn,
+        Condition: { StringEquals: { 'kms:ViaService': `sqs.${p.region}.amazonaws.com` } },
+      }
+    : undefined;
+  return policyDocument([
+    {
+      Sid: 'ReadQueueAttributes',
+      Effect: 'Allow',
+      Action: 'sqs:GetQueueAttributes',
+      Resource: [p.queueArn, p.dlqArn],
+    },
+    // Neither action has resource-level permissions: AWS accepts only "*".
+    {
+      Sid: 'ReadQueueMetrics',
+      Effect: 'Allow',
+      Action: ['cloudwatch:GetMetricData', 'cloudwatch:GetMetricStatistics'],
+      Resource: '*',
+    },
+    {
+      Sid: 'DescribeWorkerService',
+      Effect: 'Allow',
+      Action: 'ecs:DescribeServices',
+      Resource: `arn:${PARTITION}:ecs:${p.region}:${p.accountId}:service/${p.clusterName}/${p.workerServiceName}`,
+    },
+    {
+      Sid: 'HandleDeadLetters',
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+      Resource: p.dlqArn,
+    },
+    // A redrive runs with the caller's permissions: StartMessageMoveTask, ReceiveMessage, DeleteMessage and
+    // GetQueueAttributes on the source (the DLQ), SendMessage on the destination (SQS Developer Guide,
+    // "Configuring a dead-letter queue redrive").
+    {
+      Sid: 'RedriveDeadLetters',
+      Effect: 'Allow',
+      Action: ['sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask'],
+      Resource: p.dlqArn,
+    },
+    { Sid: 'RequeueJobs', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: p.queueArn },
+    kms,
+  ]);
+}
+
+export interface OperatorRoleArgs {
+  /** @default 'retainwise-operator' */
+  roleName?: string;
+  /** Principals allowed to assume the role (their own IAM policy must allow it too). @default [the account root] */
+  trustedPrincipalArns?: string[];
+  /** Require an MFA-authenticated session to assume the role. @default true */
+  requireMfa?: boolean;
+  queueArn: pulumi.Input<string>;
+  dlqArn: pulumi.Input<string>;
+  /** @default undefined (SQS-managed encryption: no KMS permission needed) */
+  queueKmsKeyArn?: string | undefined;
+  clusterName: pulumi.Input<string>;
+  workerServiceName: pulumi.Input<string>;
+  region: string;
+  accountId: pulumi.Input<string>;
+}
+
+export class OperatorRole extends pulumi.ComponentResource {
+  readonly role: aws.iam.Role;
+
+  constructor(name: string, args: OperatorRoleArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValid(`OperatorRole '${name}' arguments`, [
+      ...check([
+        args.trustedPrincipalArns === undefined || args.trustedPrincipalArns.length > 0,
+        'trustedPrincipalArns',
+        'needs at least one principal (leave it unset to trust the account)',
+      ]),
+    ]);
+    super('retainwise:iam:OperatorRole', name, {}, opts);
+    const parent = { parent: this };
+    const requireMfa = args.requireMfa ?? OPERATOR_DEFAULTS.requireMfa;
+    this.role = new aws.iam.Role(
+      name,
+      {
+        name: args.roleName ?? OPERATOR_DEFAULTS.roleName,
+        description: 'RetainWise queue operators: inspect and redrive the DLQ, requeue jobs',
+        maxSessionDuration: OPERATOR_DEFAULTS.maxSessionSeconds,
+        assumeRolePolicy: policyJson([args.accountId], ([accountId]) =>
+          operatorTrustPolicy(args.trustedPrincipalArns ?? [accountRoot(accountId)], requireMfa),
+        ),
+      },
+      parent,
+    );
+    attachExclusivePolicies(
+      name,
+      this.role,
+      {
+        inline: {
+          'operate-queues': policyJson(
+            [args.queueArn, args.dlqArn, args.accountId, args.clusterName, args.workerServiceName],
+            ([queueArn, dlqArn, accountId, clusterName, workerServiceName]) =>
+              operatorPolicy({
+                queueArn,
+                dlqArn,
+                queueKmsKeyArn: args.queueKmsKeyArn,
+                region: args.region,
+                accountId,
+                clusterName,
+                workerServiceName,
+              }),
+          ),
+        },
+      },
+      parent,
+    );
+    this.registerOutputs({ operatorRoleArn: this.role.arn });
+  }
+}
