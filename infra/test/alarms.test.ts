@@ -1,8 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { alarmStates, MetricTimeline, type AlarmInputs } from './support/alarm-timeline.js';
 import { ALARM, type MetricQuery as Query } from './support/cloudwatch.js';
 import { deployStack, type Stack } from './support/program.js';
 
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:retainwise-cloudwatch-alerts';
+const DLQ = 'prod-retainwise-predictions-dlq';
+const sqs = (metricName: string, queue: string) => ({
+  namespace: 'AWS/SQS',
+  metricName,
+  dimensions: { QueueName: queue },
+});
 
 describe('Alarms', () => {
   let stack: Stack;
@@ -135,5 +142,49 @@ describe('Alarms', () => {
       ClusterName: 'retainwise-cluster',
       ServiceName: 'churn-worker',
     });
+  });
+});
+
+describe('Alarms over time', () => {
+  let stack: Stack;
+  const states = (id: string, timeline: MetricTimeline, minutes: number) =>
+    alarmStates(stack.one(ALARM, `alarms-${id}`).inputs as unknown as AlarmInputs, timeline, minutes);
+  beforeAll(async () => {
+    stack = await deployStack();
+  });
+
+  /** Dead letters as the worker's sweeper leaves them: every minute it receives up to 10 and hides each for 5
+   *  minutes (worker/src/worker.ts DLQ_SWEEP_INTERVAL_MS, DLQ_HIDE_SECONDS; worker/src/dlq.ts). */
+  function sweptDeadLetters(count: number, minutes: number): MetricTimeline {
+    const hiddenUntil = Array.from({ length: count }, () => 0);
+    const timeline = new MetricTimeline();
+    for (let m = 0; m < minutes; m++) {
+      let received = 0;
+      hiddenUntil.forEach((until, i) => {
+        if (until <= m && received < 10) {
+          hiddenUntil[i] = m + 5;
+          received++;
+        }
+      });
+      const visible = hiddenUntil.filter((until) => until <= m).length;
+      timeline.record(sqs('ApproximateNumberOfMessagesVisible', DLQ), m, visible);
+      timeline.record(sqs('ApproximateNumberOfMessagesNotVisible', DLQ), m, count - visible);
+    }
+    return timeline;
+  }
+
+  it('keeps alarming on 26 dead letters while the sweeper holds them in flight', () => {
+    const timeline = sweptDeadLetters(26, 60);
+    expect(timeline.sample(sqs('ApproximateNumberOfMessagesVisible', DLQ), 30)).toBe(0);
+    expect(new Set(states('dlq-messages', timeline, 60).slice(5))).toEqual(new Set(['ALARM']));
+  });
+
+  it('stays quiet on an empty DLQ, reported or not', () => {
+    const empty = new MetricTimeline()
+      .script(sqs('ApproximateNumberOfMessagesVisible', DLQ), 0, 30, () => 0)
+      .script(sqs('ApproximateNumberOfMessagesNotVisible', DLQ), 0, 30, () => 0);
+    expect(new Set(states('dlq-messages', empty, 60))).toEqual(new Set(['OK']));
+    expect(sweptDeadLetters(5, 60).sample(sqs('ApproximateNumberOfMessagesNotVisible', DLQ), 30)).toBe(5);
+    expect(new Set(states('dlq-messages', sweptDeadLetters(5, 60), 60))).toEqual(new Set(['OK']));
   });
 });
