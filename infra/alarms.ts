@@ -89,12 +89,20 @@ export class Alarms extends pulumi.ComponentResource {
 
     this.alarms = [
       alarm('dlq-messages', {
-        alarmDescription: pulumi.interpolate`More than ${t.dlqDepthThreshold} messages in ${args.dlqName}: jobs the worker rejected or gave up on (their predictions are FAILED). Inspect, fix the cause, then redrive or purge.`,
-        namespace: SQS,
-        metricName: 'ApproximateNumberOfMessagesVisible',
-        dimensions: dimensionMap(dlq),
-        statistic: 'Maximum',
-        period: 300,
+        alarmDescription: pulumi.interpolate`More than ${t.dlqDepthThreshold} messages in ${args.dlqName} (waiting or held by the worker's DLQ sweeper): jobs the worker rejected or gave up on (their predictions are FAILED). Inspect, fix the cause, then redrive or purge.`,
+        metricQueries: [
+          metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', dlq, 'Maximum', 300),
+          metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', dlq, 'Maximum', 300),
+          {
+            id: 'deadLetters',
+            // The worker's sweeper receives DLQ messages and keeps them hidden (worker/src/dlq.ts), so most of
+            // the time they count as not visible. Metric math adds series treating a missing value as 0
+            // (CloudWatch "Using metric math", basic arithmetic).
+            expression: 'visible + inFlight',
+            label: 'Dead letters (visible + in flight)',
+            returnData: true,
+          },
+        ],
         evaluationPeriods: 1,
         comparisonOperator: 'GreaterThanThreshold',
         threshold: t.dlqDepthThreshold,
@@ -270,6 +278,13 @@ export function dashboardBody(d: DashboardInputs): { widgets: Record<string, unk
             'QueueName',
             d.dlqName,
             { stat: 'Maximum', label: 'Dead-lettered' },
+          ],
+          [
+            SQS,
+            'ApproximateNumberOfMessagesNotVisible',
+            'QueueName',
+            d.dlqName,
+            { stat: 'Maximum', label: 'Dead-lettered, held by the sweeper' },
           ],
         ],
         3,

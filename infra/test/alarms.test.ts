@@ -32,15 +32,17 @@ describe('Alarms', () => {
     }
   });
 
-  it('alarms when the DLQ holds more than 5 messages, on the DLQ this stack created', () => {
+  it('alarms when the DLQ holds more than 5 messages, visible or in flight, on the DLQ this stack created', () => {
     expect(alarm('dlq-messages')).toMatchObject({
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
-      dimensions: { QueueName: 'prod-retainwise-predictions-dlq' },
       comparisonOperator: 'GreaterThanThreshold',
       threshold: 5,
       treatMissingData: 'notBreaching',
     });
+    expect(queries('dlq-messages').map((q) => [q.metric?.metricName, q.metric?.dimensions])).toEqual([
+      ['ApproximateNumberOfMessagesVisible', { QueueName: 'prod-retainwise-predictions-dlq' }],
+      ['ApproximateNumberOfMessagesNotVisible', { QueueName: 'prod-retainwise-predictions-dlq' }],
+      [undefined, undefined],
+    ]);
   });
 
   it('alarms when the oldest job has waited more than 30 minutes in the job queue', () => {
@@ -131,9 +133,8 @@ describe('Alarms', () => {
       dlqName: 'prod-jobs-dlq',
       workerServiceName: 'churn-worker',
     });
-    expect(renamed.one(ALARM, 'alarms-dlq-messages').inputs['dimensions']).toEqual({
-      QueueName: 'prod-jobs-dlq',
-    });
+    const dlq = renamed.one(ALARM, 'alarms-dlq-messages').inputs['metricQueries'] as Query[];
+    expect(dlq[0]?.metric?.dimensions).toEqual({ QueueName: 'prod-jobs-dlq' });
     expect(renamed.one(ALARM, 'alarms-oldest-job-age').inputs['dimensions']).toEqual({
       QueueName: 'prod-jobs',
     });
