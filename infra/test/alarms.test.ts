@@ -5,6 +5,7 @@ import { deployStack, type Stack } from './support/program.js';
 
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:retainwise-cloudwatch-alerts';
 const DLQ = 'prod-retainwise-predictions-dlq';
+const QUEUE = 'prod-retainwise-predictions-queue';
 const sqs = (metricName: string, queue: string) => ({
   namespace: 'AWS/SQS',
   metricName,
@@ -178,6 +179,47 @@ describe('Alarms over time', () => {
     const timeline = sweptDeadLetters(26, 60);
     expect(timeline.sample(sqs('ApproximateNumberOfMessagesVisible', DLQ), 30)).toBe(0);
     expect(new Set(states('dlq-messages', timeline, 60).slice(5))).toEqual(new Set(['ALARM']));
+  });
+
+  /** The job queue's SQS metrics, minute by minute: messages waiting, in flight, and the age of the oldest. */
+  function jobQueue(
+    minutes: number,
+    at: (minute: number) => { visible: number; inFlight: number; oldestSentAt?: number },
+  ): MetricTimeline {
+    const timeline = new MetricTimeline();
+    for (let m = 0; m < minutes; m++) {
+      const { visible, inFlight, oldestSentAt } = at(m);
+      timeline.record(sqs('ApproximateNumberOfMessagesVisible', QUEUE), m, visible);
+      timeline.record(sqs('ApproximateNumberOfMessagesNotVisible', QUEUE), m, inFlight);
+      // The age of the oldest non-deleted message, in flight or not (SQS developer guide, available CloudWatch
+      // metrics for Amazon SQS).
+      timeline.record(sqs('ApproximateAgeOfOldestMessage', QUEUE), m, (m - (oldestSentAt ?? m)) * 60);
+    }
+    return timeline;
+  }
+  /** One job sent at minute 0, received at minute 1 and worked on (heartbeat-extended) until `endsAt`. */
+  const healthyJob = (endsAt: number) => (m: number) =>
+    m === 0
+      ? { visible: 1, inFlight: 0, oldestSentAt: 0 }
+      : m < endsAt
+        ? { visible: 0, inFlight: 1, oldestSentAt: 0 }
+        : { visible: 0, inFlight: 0 };
+
+  it('does not call a healthy 50-minute job, with nothing waiting, an old waiting job', () => {
+    expect(new Set(states('oldest-job-age', jobQueue(80, healthyJob(51)), 80))).toEqual(new Set(['OK']));
+  });
+
+  it('does not fire when a job waits two minutes for a new task beside a long one in progress', () => {
+    const job = healthyJob(51);
+    const timeline = jobQueue(80, (m) => (m === 40 || m === 41 ? { ...job(m), visible: 1 } : job(m)));
+    expect(new Set(states('oldest-job-age', timeline, 80))).toEqual(new Set(['OK']));
+  });
+
+  it('fires on a job that has waited 35 minutes with no worker to take it', () => {
+    const timeline = jobQueue(36, () => ({ visible: 1, inFlight: 0, oldestSentAt: 0 }));
+    const s = states('oldest-job-age', timeline, 36);
+    expect(s.slice(0, 30)).not.toContain('ALARM');
+    expect(s[35]).toBe('ALARM');
   });
 
   it('stays quiet on an empty DLQ, reported or not', () => {
