@@ -14,6 +14,9 @@ export const ALARM_DEFAULTS = {
   backlogWithoutWorkersMinutes: 15,
 };
 
+/** Minutes jobs must keep waiting, besides the age, before the oldest-job alarm fires (about one scale-out). */
+const OLDEST_JOB_WAITING_MINUTES = 3;
+
 export interface AlarmsArgs {
   /** SNS topic all alarms notify (on ALARM and on OK). @default 'retainwise-cloudwatch-alerts' */
   topicName?: string;
@@ -27,7 +30,7 @@ export interface AlarmsArgs {
   serviceName: pulumi.Input<string>;
   /** Alarm when the DLQ holds more messages than this. @default 5 */
   dlqDepthThreshold?: number;
-  /** Alarm when the oldest job has waited longer than this. @default 1800 */
+  /** Alarm when a job has waited longer than this for a worker (see the oldest-job-age alarm). @default 1800 */
   oldestMessageAgeThresholdSeconds?: number;
   /** Alarm when more than this share of jobs fails, over three 5-minute periods. @default 5 */
   jobFailureRateThresholdPercent?: number;
@@ -110,13 +113,24 @@ export class Alarms extends pulumi.ComponentResource {
         treatMissingData: 'notBreaching',
       }),
       alarm('oldest-job-age', {
-        alarmDescription: pulumi.interpolate`A job has waited more than ${t.oldestMessageAgeThresholdSeconds} s in ${args.queueName}: the worker service ${args.serviceName} is not keeping up or not running.`,
-        namespace: SQS,
-        metricName: 'ApproximateAgeOfOldestMessage',
-        dimensions: dimensionMap(queue),
-        statistic: 'Maximum',
-        period: 300,
-        evaluationPeriods: 1,
+        alarmDescription: pulumi.interpolate`Jobs have been waiting in ${args.queueName} for ${OLDEST_JOB_WAITING_MINUTES} minutes while its oldest message is more than ${t.oldestMessageAgeThresholdSeconds} s old: a job has waited that long for a worker, or jobs keep waiting behind long ones. The worker service ${args.serviceName} is not keeping up or not running.`,
+        metricQueries: [
+          metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
+          metric('age', SQS, 'ApproximateAgeOfOldestMessage', queue, 'Maximum'),
+          {
+            id: 'waitingAge',
+            // The age is that of the oldest non-deleted message, in flight included (SQS developer guide,
+            // "Available CloudWatch metrics for Amazon SQS"), and a running job's message stays in flight for up
+            // to JOB_TIMEOUT_SECONDS (worker/src/consumer.ts heartbeat): alone it fires on healthy long jobs.
+            // It only counts while messages wait for a worker.
+            expression: 'IF(visible >= 1, age, 0)',
+            label: 'Age of the oldest message while jobs wait (s)',
+            returnData: true,
+          },
+        ],
+        // A job that waits a minute or two for a new task beside a long one in flight sees that job's age.
+        evaluationPeriods: OLDEST_JOB_WAITING_MINUTES,
+        datapointsToAlarm: OLDEST_JOB_WAITING_MINUTES,
         comparisonOperator: 'GreaterThanThreshold',
         threshold: t.oldestMessageAgeThresholdSeconds,
         // No data: an idle queue has no old message.
@@ -291,7 +305,7 @@ export function dashboardBody(d: DashboardInputs): { widgets: Record<string, unk
         0,
       ),
       graph(
-        'Oldest waiting job (s)',
+        'Oldest message, waiting or in progress (s)',
         [[SQS, 'ApproximateAgeOfOldestMessage', 'QueueName', d.queueName, { stat: 'Maximum' }]],
         3,
         12,

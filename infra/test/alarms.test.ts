@@ -46,14 +46,18 @@ describe('Alarms', () => {
     ]);
   });
 
-  it('alarms when the oldest job has waited more than 30 minutes in the job queue', () => {
+  it('alarms when jobs wait while the oldest message in the job queue is more than 30 minutes old', () => {
     expect(alarm('oldest-job-age')).toMatchObject({
-      metricName: 'ApproximateAgeOfOldestMessage',
-      dimensions: { QueueName: 'prod-retainwise-predictions-queue' },
-      statistic: 'Maximum',
       threshold: 1800,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
       treatMissingData: 'notBreaching',
     });
+    expect(queries('oldest-job-age').map((q) => q.metric?.metricName ?? q.expression)).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateAgeOfOldestMessage',
+      'IF(visible >= 1, age, 0)',
+    ]);
   });
 
   it('alarms when jobs wait 15 minutes while the worker service runs no task', () => {
@@ -136,9 +140,8 @@ describe('Alarms', () => {
     });
     const dlq = renamed.one(ALARM, 'alarms-dlq-messages').inputs['metricQueries'] as Query[];
     expect(dlq[0]?.metric?.dimensions).toEqual({ QueueName: 'prod-jobs-dlq' });
-    expect(renamed.one(ALARM, 'alarms-oldest-job-age').inputs['dimensions']).toEqual({
-      QueueName: 'prod-jobs',
-    });
+    const oldest = renamed.one(ALARM, 'alarms-oldest-job-age').inputs['metricQueries'] as Query[];
+    expect(oldest[1]?.metric?.dimensions).toEqual({ QueueName: 'prod-jobs' });
     const backlog = renamed.one(ALARM, 'alarms-backlog-without-workers').inputs['metricQueries'] as Query[];
     expect(backlog[1]?.metric?.dimensions).toEqual({
       ClusterName: 'retainwise-cluster',
