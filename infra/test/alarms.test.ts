@@ -225,6 +225,19 @@ describe('Alarms over time', () => {
     expect(s[35]).toBe('ALARM');
   });
 
+  it('fires when jobs wait 15 minutes and no task takes them, though Container Insights reports nothing at zero tasks', () => {
+    // Tasks fail to start (image, secret, model load): no task runs, so no RunningTaskCount datapoint exists.
+    const timeline = jobQueue(30, () => ({ visible: 3, inFlight: 0, oldestSentAt: 0 }));
+    const s = states('backlog-without-workers', timeline, 30);
+    expect(s.slice(0, 14)).not.toContain('ALARM');
+    expect(s.slice(16)).toEqual(Array.from({ length: 14 }, () => 'ALARM'));
+  });
+
+  it('does not fire while workers are busy, even with jobs waiting behind them', () => {
+    const timeline = jobQueue(60, () => ({ visible: 4, inFlight: 2, oldestSentAt: 0 }));
+    expect(new Set(states('backlog-without-workers', timeline, 60))).toEqual(new Set(['OK']));
+  });
+
   it('stays quiet on an empty DLQ, reported or not', () => {
     const empty = new MetricTimeline()
       .script(sqs('ApproximateNumberOfMessagesVisible', DLQ), 0, 30, () => 0)
