@@ -34,7 +34,7 @@ export interface AlarmsArgs {
   oldestMessageAgeThresholdSeconds?: number;
   /** Alarm when more than this share of jobs fails, over three 5-minute periods. @default 5 */
   jobFailureRateThresholdPercent?: number;
-  /** Alarm when jobs wait this long with no running worker task. @default 15 */
+  /** Alarm when jobs wait this long with none in progress (no worker task takes them). @default 15 */
   backlogWithoutWorkersMinutes?: number;
   /** @default `retainwise-<environment>` */
   dashboardName?: string;
@@ -77,10 +77,6 @@ export class Alarms extends pulumi.ComponentResource {
 
     const queue: Dimension[] = [{ name: 'QueueName', value: args.queueName }];
     const dlq: Dimension[] = [{ name: 'QueueName', value: args.dlqName }];
-    const service: Dimension[] = [
-      { name: 'ClusterName', value: args.clusterName },
-      { name: 'ServiceName', value: args.serviceName },
-    ];
     const worker: Dimension[] = [{ name: 'Environment', value: args.environment }];
     const notify = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
     const alarm = (id: string, props: Omit<aws.cloudwatch.MetricAlarmArgs, 'name'>) =>
@@ -137,14 +133,17 @@ export class Alarms extends pulumi.ComponentResource {
         treatMissingData: 'notBreaching',
       }),
       alarm('backlog-without-workers', {
-        alarmDescription: pulumi.interpolate`Jobs have waited ${t.backlogWithoutWorkersMinutes} minutes in ${args.queueName} while ${args.serviceName} in ${args.clusterName} runs no task: scaling from zero failed or tasks cannot start (image, secret, model load).`,
+        alarmDescription: pulumi.interpolate`Jobs have waited ${t.backlogWithoutWorkersMinutes} minutes in ${args.queueName} while no job was in progress: ${args.serviceName} in ${args.clusterName} runs no task that takes jobs (scaling from zero failed, or tasks cannot start: image, secret, model load).`,
         metricQueries: [
           metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
-          metric('running', CONTAINER_INSIGHTS, 'RunningTaskCount', service, 'Maximum'),
+          metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', queue, 'Maximum'),
           {
             id: 'stalled',
-            expression: 'IF(visible >= 1 AND FILL(running, 0) < 1, 1, 0)',
-            label: 'Work waiting, no task running',
+            // SQS alone: Container Insights publishes nothing for a service with no task, and FILL cannot be
+            // relied on to invent datapoints for a series that has none. SQS reports both counts for an active
+            // queue, and a queue with waiting messages is active.
+            expression: 'IF(visible >= 1 AND inFlight == 0, 1, 0)',
+            label: 'Jobs waiting, none in progress',
             returnData: true,
           },
         ],

@@ -60,7 +60,7 @@ describe('Alarms', () => {
     ]);
   });
 
-  it('alarms when jobs wait 15 minutes while the worker service runs no task', () => {
+  it('alarms when jobs wait 15 minutes with none in progress, on SQS metrics alone', () => {
     expect(alarm('backlog-without-workers')).toMatchObject({
       evaluationPeriods: 15,
       datapointsToAlarm: 15,
@@ -69,8 +69,8 @@ describe('Alarms', () => {
     });
     expect(queries('backlog-without-workers').map((q) => q.metric?.dimensions ?? q.expression)).toEqual([
       { QueueName: 'prod-retainwise-predictions-queue' },
-      { ClusterName: 'retainwise-cluster', ServiceName: 'retainwise-worker' },
-      'IF(visible >= 1 AND FILL(running, 0) < 1, 1, 0)',
+      { QueueName: 'prod-retainwise-predictions-queue' },
+      'IF(visible >= 1 AND inFlight == 0, 1, 0)',
     ]);
   });
 
@@ -143,10 +143,10 @@ describe('Alarms', () => {
     const oldest = renamed.one(ALARM, 'alarms-oldest-job-age').inputs['metricQueries'] as Query[];
     expect(oldest[1]?.metric?.dimensions).toEqual({ QueueName: 'prod-jobs' });
     const backlog = renamed.one(ALARM, 'alarms-backlog-without-workers').inputs['metricQueries'] as Query[];
-    expect(backlog[1]?.metric?.dimensions).toEqual({
-      ClusterName: 'retainwise-cluster',
-      ServiceName: 'churn-worker',
-    });
+    expect(backlog[1]?.metric?.dimensions).toEqual({ QueueName: 'prod-jobs' });
+    expect(
+      renamed.input('aws:cloudwatch/dashboard:Dashboard', 'alarms-dashboard', 'dashboardBody'),
+    ).toContain('"ServiceName","churn-worker"');
   });
 });
 
