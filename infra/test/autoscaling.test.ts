@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { backlogPerTaskTarget } from '../autoscaling.js';
 import { ALARM, type MetricQuery as Query } from './support/cloudwatch.js';
 import { deployStack, type Stack } from './support/program.js';
+import { runWorld, type WorldMinute } from './support/worker-world.js';
 
 const POLICY = 'aws:appautoscaling/policy:Policy';
 const BACKEND_IMAGE = `123456789012.dkr.ecr.us-east-1.amazonaws.com/retainwise-backend@sha256:${'c'.repeat(64)}`;
@@ -143,5 +144,56 @@ describe('QueueDepthScaling', () => {
     expect(
       backlogPerTaskTarget({ acceptableLatencySeconds: 600, averageJobSeconds: 120, workerConcurrency: 2 }),
     ).toBe(10);
+  });
+});
+
+describe('QueueDepthScaling over time', () => {
+  let stack: Stack;
+  const world = (arrivals: (minute: number) => number[], minutes: number) =>
+    runWorld(stack, {
+      queueName: 'prod-retainwise-predictions-queue',
+      clusterName: 'retainwise-cluster',
+      serviceName: 'retainwise-worker',
+      concurrency: 2,
+      arrivals,
+      minutes,
+    });
+  /** No scaling decision ever leaves running jobs without a task: ECS would keep their protected tasks, but the
+   *  service would then believe it has capacity it has not. */
+  const neverBelowInFlight = (history: WorldMinute[]) =>
+    expect(history.filter((h) => h.desired < Math.ceil(h.inFlight / 2))).toEqual([]);
+  beforeAll(async () => {
+    stack = await deployStack({ workerMaxTasks: '6' });
+  });
+
+  it('starts a task within 3 minutes of the first message after 7 idle hours without any datapoint', () => {
+    const idle = 7 * 60;
+    const history = world((m) => (m === idle ? [5] : []), idle + 30);
+    expect(history.slice(0, idle).every((h) => h.desired === 0)).toBe(true);
+    const started = history.find((h) => h.minute >= idle && h.desired >= 1);
+    expect(started?.minute ?? Infinity).toBeLessThanOrEqual(idle + 3);
+    expect(history.at(-1)).toMatchObject({ visible: 0, inFlight: 0 });
+    neverBelowInFlight(history);
+  });
+
+  it('scales to the maximum on a burst of 500 jobs, then back in one task at a time to zero', () => {
+    const history = world((m) => (m === 10 ? Array.from({ length: 500 }, () => 1) : []), 240);
+    const atMax = history.find((h) => h.desired === 6);
+    expect(atMax?.minute ?? Infinity).toBeLessThanOrEqual(15);
+    const drained = history.findIndex((h) => h.minute > 10 && h.visible === 0 && h.inFlight === 0);
+    expect(drained).toBeGreaterThan(0);
+    const after = history.slice(drained).map((h) => h.desired);
+    const changes = after.flatMap((d, i) => (i > 0 && d !== after[i - 1] ? [d] : []));
+    expect(changes).toEqual([5, 4, 3, 2, 1, 0]);
+    neverBelowInFlight(history);
+  });
+
+  it('never scales in below a 50-minute job in progress with nothing waiting', () => {
+    const history = world((m) => (m === 5 ? [50] : []), 120);
+    const running = history.filter((h) => h.inFlight > 0);
+    expect(running.length).toBeGreaterThanOrEqual(49);
+    expect(running.every((h) => h.desired >= 1)).toBe(true);
+    expect(history.at(-1)?.desired).toBe(0);
+    neverBelowInFlight(history);
   });
 });
