@@ -238,6 +238,41 @@ describe('Alarms over time', () => {
     expect(new Set(states('backlog-without-workers', timeline, 60))).toEqual(new Set(['OK']));
   });
 
+  const worker = (metricName: string) => ({
+    namespace: 'RetainWise/Worker',
+    metricName,
+    dimensions: { Environment: 'prod' },
+  });
+
+  it('fires on a failure rate above 5 % for three 5-minute periods, even when no job completes at all', () => {
+    const someFail = new MetricTimeline()
+      .script(worker('JobsCompleted'), 0, 60, () => 2)
+      .script(worker('JobsFailed'), 0, 60, (m) => (m % 5 === 0 ? 1 : undefined));
+    const s = states('job-failure-rate', someFail, 60);
+    expect(s.slice(0, 14)).not.toContain('ALARM');
+    expect(s[14]).toBe('ALARM');
+    const allFail = new MetricTimeline().script(worker('JobsFailed'), 0, 20, () => 1);
+    expect(states('job-failure-rate', allFail, 20)[14]).toBe('ALARM');
+  });
+
+  it('does not fire on no jobs, or on failures within a single 5-minute period', () => {
+    expect(new Set(states('job-failure-rate', new MetricTimeline(), 60))).toEqual(new Set(['OK']));
+    const burst = new MetricTimeline()
+      .script(worker('JobsCompleted'), 0, 60, () => 1)
+      .script(worker('JobsFailed'), 20, 25, () => 3);
+    expect(new Set(states('job-failure-rate', burst, 60))).toEqual(new Set(['OK']));
+  });
+
+  it('fires on a single rejected message, until its period leaves the evaluation range', () => {
+    const rejected = new MetricTimeline().script(worker('MessageParseError'), 7, 8, () => 1);
+    const s = states('message-parse-errors', rejected, 30);
+    expect(s.slice(0, 9)).not.toContain('ALARM');
+    // The last real datapoint keeps deciding while it is within the evaluation range ("alarms may repeatedly
+    // re-evaluate the last set of data points … after the metric has stopped flowing").
+    expect(s.slice(9, 20)).toEqual(Array.from({ length: 11 }, () => 'ALARM'));
+    expect(s.slice(24)).toEqual(Array.from({ length: 6 }, () => 'OK'));
+  });
+
   it('stays quiet on an empty DLQ, reported or not', () => {
     const empty = new MetricTimeline()
       .script(sqs('ApproximateNumberOfMessagesVisible', DLQ), 0, 30, () => 0)
