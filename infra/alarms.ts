@@ -139,7 +139,7 @@ export class Alarms extends pulumi.ComponentResource {
           metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', queue, 'Maximum'),
           {
             id: 'stalled',
-            // SQS alone: Container Insights publishes nothing for a service with no task, and FILL cannot be
+            // SQS alone: Container Insights may publish nothing for a service with no task, and FILL cannot be
             // relied on to invent datapoints for a series that has none. SQS reports both counts for an active
             // queue, and a queue with waiting messages is active.
             expression: 'IF(visible >= 1 AND inFlight == 0, 1, 0)',

@@ -2,7 +2,7 @@
 // (aws-cdk-lib/aws-ecs-patterns/lib/base/queue-processing-service-base.ts: step scaling on the queue's visible
 // messages), with two step policies:
 // - scale out while jobs wait: an alarm on ApproximateNumberOfMessagesVisible alone, so the service starts from
-//   zero on SQS metrics (Container Insights publishes nothing for a service with no task); the bigger the
+//   zero on SQS metrics (Container Insights may publish nothing for a service with no task); the bigger the
 //   backlog, the bigger the step, one task per backlogPerTaskTarget messages (AWS "acceptable backlog per task");
 // - scale in one task at a time while a whole task is spare: desired tasks × concurrency exceed the waiting and
 //   running jobs by at least one task's worth. Scale-in never goes below what running jobs need, and the worker
