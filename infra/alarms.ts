@@ -14,6 +14,9 @@ export const ALARM_DEFAULTS = {
   backlogWithoutWorkersMinutes: 15,
 };
 
+/** Minutes jobs must keep waiting, besides the age, before the oldest-job alarm fires (about one scale-out). */
+const OLDEST_JOB_WAITING_MINUTES = 3;
+
 export interface AlarmsArgs {
   /** SNS topic all alarms notify (on ALARM and on OK). @default 'retainwise-cloudwatch-alerts' */
   topicName?: string;
@@ -27,11 +30,11 @@ export interface AlarmsArgs {
   serviceName: pulumi.Input<string>;
   /** Alarm when the DLQ holds more messages than this. @default 5 */
   dlqDepthThreshold?: number;
-  /** Alarm when the oldest job has waited longer than this. @default 1800 */
+  /** Alarm when a job has waited longer than this for a worker (see the oldest-job-age alarm). @default 1800 */
   oldestMessageAgeThresholdSeconds?: number;
   /** Alarm when more than this share of jobs fails, over three 5-minute periods. @default 5 */
   jobFailureRateThresholdPercent?: number;
-  /** Alarm when jobs wait this long with no running worker task. @default 15 */
+  /** Alarm when jobs wait this long with none in progress (no worker task takes them). @default 15 */
   backlogWithoutWorkersMinutes?: number;
   /** @default `retainwise-<environment>` */
   dashboardName?: string;
@@ -74,10 +77,6 @@ export class Alarms extends pulumi.ComponentResource {
 
     const queue: Dimension[] = [{ name: 'QueueName', value: args.queueName }];
     const dlq: Dimension[] = [{ name: 'QueueName', value: args.dlqName }];
-    const service: Dimension[] = [
-      { name: 'ClusterName', value: args.clusterName },
-      { name: 'ServiceName', value: args.serviceName },
-    ];
     const worker: Dimension[] = [{ name: 'Environment', value: args.environment }];
     const notify = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
     const alarm = (id: string, props: Omit<aws.cloudwatch.MetricAlarmArgs, 'name'>) =>
@@ -89,12 +88,20 @@ export class Alarms extends pulumi.ComponentResource {
 
     this.alarms = [
       alarm('dlq-messages', {
-        alarmDescription: pulumi.interpolate`More than ${t.dlqDepthThreshold} messages in ${args.dlqName}: jobs the worker rejected or gave up on (their predictions are FAILED). Inspect, fix the cause, then redrive or purge.`,
-        namespace: SQS,
-        metricName: 'ApproximateNumberOfMessagesVisible',
-        dimensions: dimensionMap(dlq),
-        statistic: 'Maximum',
-        period: 300,
+        alarmDescription: pulumi.interpolate`More than ${t.dlqDepthThreshold} messages in ${args.dlqName} (waiting or held by the worker's DLQ sweeper): jobs the worker rejected or gave up on (their predictions are FAILED). Inspect, fix the cause, then redrive or purge.`,
+        metricQueries: [
+          metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', dlq, 'Maximum', 300),
+          metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', dlq, 'Maximum', 300),
+          {
+            id: 'deadLetters',
+            // The worker's sweeper receives DLQ messages and keeps them hidden (worker/src/dlq.ts), so most of
+            // the time they count as not visible. Metric math adds series treating a missing value as 0
+            // (CloudWatch "Using metric math", basic arithmetic).
+            expression: 'visible + inFlight',
+            label: 'Dead letters (visible + in flight)',
+            returnData: true,
+          },
+        ],
         evaluationPeriods: 1,
         comparisonOperator: 'GreaterThanThreshold',
         threshold: t.dlqDepthThreshold,
@@ -102,27 +109,41 @@ export class Alarms extends pulumi.ComponentResource {
         treatMissingData: 'notBreaching',
       }),
       alarm('oldest-job-age', {
-        alarmDescription: pulumi.interpolate`A job has waited more than ${t.oldestMessageAgeThresholdSeconds} s in ${args.queueName}: the worker service ${args.serviceName} is not keeping up or not running.`,
-        namespace: SQS,
-        metricName: 'ApproximateAgeOfOldestMessage',
-        dimensions: dimensionMap(queue),
-        statistic: 'Maximum',
-        period: 300,
-        evaluationPeriods: 1,
+        alarmDescription: pulumi.interpolate`Jobs have been waiting in ${args.queueName} for ${OLDEST_JOB_WAITING_MINUTES} minutes while its oldest message is more than ${t.oldestMessageAgeThresholdSeconds} s old: a job has waited that long for a worker, or jobs keep waiting behind long ones. The worker service ${args.serviceName} is not keeping up or not running.`,
+        metricQueries: [
+          metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
+          metric('age', SQS, 'ApproximateAgeOfOldestMessage', queue, 'Maximum'),
+          {
+            id: 'waitingAge',
+            // The age is that of the oldest non-deleted message, in flight included (SQS developer guide,
+            // "Available CloudWatch metrics for Amazon SQS"), and a running job's message stays in flight for up
+            // to JOB_TIMEOUT_SECONDS (worker/src/consumer.ts heartbeat): alone it fires on healthy long jobs.
+            // It only counts while messages wait for a worker.
+            expression: 'IF(visible >= 1, age, 0)',
+            label: 'Age of the oldest message while jobs wait (s)',
+            returnData: true,
+          },
+        ],
+        // A job that waits a minute or two for a new task beside a long one in flight sees that job's age.
+        evaluationPeriods: OLDEST_JOB_WAITING_MINUTES,
+        datapointsToAlarm: OLDEST_JOB_WAITING_MINUTES,
         comparisonOperator: 'GreaterThanThreshold',
         threshold: t.oldestMessageAgeThresholdSeconds,
         // No data: an idle queue has no old message.
         treatMissingData: 'notBreaching',
       }),
       alarm('backlog-without-workers', {
-        alarmDescription: pulumi.interpolate`Jobs have waited ${t.backlogWithoutWorkersMinutes} minutes in ${args.queueName} while ${args.serviceName} in ${args.clusterName} runs no task: scaling from zero failed or tasks cannot start (image, secret, model load).`,
+        alarmDescription: pulumi.interpolate`Jobs have waited ${t.backlogWithoutWorkersMinutes} minutes in ${args.queueName} while no job was in progress: ${args.serviceName} in ${args.clusterName} runs no task that takes jobs (scaling from zero failed, or tasks cannot start: image, secret, model load).`,
         metricQueries: [
           metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
-          metric('running', CONTAINER_INSIGHTS, 'RunningTaskCount', service, 'Maximum'),
+          metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', queue, 'Maximum'),
           {
             id: 'stalled',
-            expression: 'IF(visible >= 1 AND FILL(running, 0) < 1, 1, 0)',
-            label: 'Work waiting, no task running',
+            // SQS alone: Container Insights may publish nothing for a service with no task, and FILL cannot be
+            // relied on to invent datapoints for a series that has none. SQS reports both counts for an active
+            // queue, and a queue with waiting messages is active.
+            expression: 'IF(visible >= 1 AND inFlight == 0, 1, 0)',
+            label: 'Jobs waiting, none in progress',
             returnData: true,
           },
         ],
@@ -271,12 +292,19 @@ export function dashboardBody(d: DashboardInputs): { widgets: Record<string, unk
             d.dlqName,
             { stat: 'Maximum', label: 'Dead-lettered' },
           ],
+          [
+            SQS,
+            'ApproximateNumberOfMessagesNotVisible',
+            'QueueName',
+            d.dlqName,
+            { stat: 'Maximum', label: 'Dead-lettered, held by the sweeper' },
+          ],
         ],
         3,
         0,
       ),
       graph(
-        'Oldest waiting job (s)',
+        'Oldest message, waiting or in progress (s)',
         [[SQS, 'ApproximateAgeOfOldestMessage', 'QueueName', d.queueName, { stat: 'Maximum' }]],
         3,
         12,

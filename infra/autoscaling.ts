@@ -1,12 +1,17 @@
-// Scales the worker service (never the API: lessons #36) on queue depth:
-// - target tracking on backlog per task (visible messages ÷ running tasks, CloudWatch metric math);
-// - a step policy that starts the first task when work arrives while no task is desired (target tracking
-//   cannot divide by zero tasks);
-// - a step policy that returns to minTasks once the queue has been empty (visible + in flight) for a while.
-// Target tracking never scales in: a running job is never interrupted by a scale-in decision.
+// Scales the worker service (never the API: lessons #36) in the shape of AWS CDK's QueueProcessingFargateService
+// (aws-cdk-lib/aws-ecs-patterns/lib/base/queue-processing-service-base.ts: step scaling on the queue's visible
+// messages), with two step policies:
+// - scale out while jobs wait: an alarm on ApproximateNumberOfMessagesVisible alone, so the service starts from
+//   zero on SQS metrics (Container Insights may publish nothing for a service with no task); the bigger the
+//   backlog, the bigger the step, one task per backlogPerTaskTarget messages (AWS "acceptable backlog per task");
+// - scale in one task at a time while a whole task is spare: desired tasks × concurrency exceed the waiting and
+//   running jobs by at least one task's worth. Scale-in never goes below what running jobs need, and the worker
+//   protects its task while a job runs (worker/src/protection.ts), so no scale-in stops a job.
+// CloudWatch invokes an Auto Scaling action once a minute while its alarm stays in ALARM, and each policy's
+// cooldown paces the steps (Application Auto Scaling user guide, "Step scaling policies", cooldown period).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { CONTAINER_INSIGHTS, metric, SQS, type Dimension } from './metrics.js';
+import { CONTAINER_INSIGHTS, metric, SQS } from './metrics.js';
 import { assertValid, check, inRange, withDefaults, type Issue } from './validation.js';
 
 export const SCALING_DEFAULTS = {
@@ -26,7 +31,8 @@ export interface ScalingSettings {
   acceptableLatencySeconds?: number;
   /** Mean wall-clock time of one job (see the JobDuration metric), in seconds. @default 60 */
   averageJobSeconds?: number;
-  /** Minutes with no visible and no in-flight message before the service returns to minTasks. @default 15 */
+  /** Minutes a whole task must have been spare (not needed by waiting or running jobs) before the service gives
+   *  one up; it then gives up one more per scale-in cooldown while that lasts. @default 15 */
   scaleInIdleMinutes?: number;
 }
 
@@ -62,6 +68,36 @@ export function validateScalingSettings(
   );
 }
 
+/** Long enough for a started task to take jobs (placement, image pull, model load) before another is added. */
+const SCALE_OUT_COOLDOWN_SECONDS = 180;
+/** Between two single-task scale-ins. */
+const SCALE_IN_COOLDOWN_SECONDS = 300;
+
+type StepAdjustment = aws.types.input.appautoscaling.PolicyStepScalingPolicyConfigurationStepAdjustment;
+
+/**
+ * Scale-out steps for an alarm at "at least one visible message": up to backlogPerTask messages add one task,
+ * then each step doubles the tasks added for double the backlog, and the last adds maxTasks. Bounds are relative
+ * to the alarm threshold (1), lower inclusive and upper exclusive above it, so the first step is [1,
+ * backlogPerTask] messages. From zero a backlog gets at least the tasks it needs (messages ÷ backlogPerTask).
+ */
+export function scaleOutSteps(backlogPerTask: number, maxTasks: number): StepAdjustment[] {
+  const steps: StepAdjustment[] = [];
+  for (let add = 1, lower = 0; ; add *= 2) {
+    if (add >= maxTasks) {
+      steps.push({ metricIntervalLowerBound: String(lower), scalingAdjustment: maxTasks });
+      return steps;
+    }
+    const upper = backlogPerTask * add;
+    steps.push({
+      metricIntervalLowerBound: String(lower),
+      metricIntervalUpperBound: String(upper),
+      scalingAdjustment: add,
+    });
+    lower = upper;
+  }
+}
+
 export interface QueueDepthScalingArgs extends ScalingSettings {
   clusterName: pulumi.Input<string>;
   serviceName: pulumi.Input<string>;
@@ -81,8 +117,8 @@ export class QueueDepthScaling extends pulumi.ComponentResource {
     const parent = { parent: this };
     this.backlogPerTaskTarget = backlogPerTaskTarget(s);
 
-    const queueDimension = [{ name: 'QueueName', value: args.queueName }];
-    const serviceDimensions = [
+    const queue = [{ name: 'QueueName', value: args.queueName }];
+    const service = [
       { name: 'ClusterName', value: args.clusterName },
       { name: 'ServiceName', value: args.serviceName },
     ];
@@ -104,154 +140,86 @@ export class QueueDepthScaling extends pulumi.ComponentResource {
       resourceId: this.target.resourceId,
     };
 
-    new aws.appautoscaling.Policy(
-      `${name}-backlog-per-task`,
+    const scaleOut = new aws.appautoscaling.Policy(
+      `${name}-scale-out`,
       {
-        name: pulumi.interpolate`${args.serviceName}-backlog-per-task`,
-        policyType: 'TargetTrackingScaling',
+        name: pulumi.interpolate`${args.serviceName}-scale-out`,
+        policyType: 'StepScaling',
         ...scalable,
-        targetTrackingScalingPolicyConfiguration: {
-          targetValue: this.backlogPerTaskTarget,
-          disableScaleIn: true,
-          scaleOutCooldown: 60,
-          customizedMetricSpecification: {
-            metrics: [
-              {
-                id: 'visible',
-                label: 'Messages waiting in the queue',
-                metricStat: {
-                  metric: {
-                    namespace: SQS,
-                    metricName: 'ApproximateNumberOfMessagesVisible',
-                    dimensions: queueDimension,
-                  },
-                  stat: 'Sum',
-                },
-                returnData: false,
-              },
-              {
-                id: 'running',
-                label: 'Running worker tasks',
-                metricStat: {
-                  metric: {
-                    namespace: CONTAINER_INSIGHTS,
-                    metricName: 'RunningTaskCount',
-                    dimensions: serviceDimensions,
-                  },
-                  stat: 'Average',
-                },
-                returnData: false,
-              },
-              { id: 'backlog', label: 'Backlog per task', expression: 'visible / running', returnData: true },
-            ],
-          },
+        stepScalingPolicyConfiguration: {
+          adjustmentType: 'ChangeInCapacity',
+          cooldown: SCALE_OUT_COOLDOWN_SECONDS,
+          metricAggregationType: 'Maximum',
+          stepAdjustments: scaleOutSteps(this.backlogPerTaskTarget, s.maxTasks),
         },
       },
       parent,
     );
-
-    if (s.minTasks === 0) {
-      this.startFromZero(name, args, queueDimension, serviceDimensions, scalable);
-    }
-    this.returnToMinimum(name, args, s, queueDimension, scalable);
-    this.registerOutputs({ resourceId: this.target.resourceId });
-  }
-
-  private startFromZero(
-    name: string,
-    args: QueueDepthScalingArgs,
-    queueDimension: Dimension[],
-    serviceDimensions: Dimension[],
-    scalable: Pick<aws.appautoscaling.PolicyArgs, 'serviceNamespace' | 'scalableDimension' | 'resourceId'>,
-  ): void {
-    const policy = new aws.appautoscaling.Policy(
-      `${name}-start-from-zero`,
-      {
-        name: pulumi.interpolate`${args.serviceName}-start-from-zero`,
-        policyType: 'StepScaling',
-        ...scalable,
-        stepScalingPolicyConfiguration: {
-          adjustmentType: 'ExactCapacity',
-          cooldown: 120,
-          metricAggregationType: 'Maximum',
-          stepAdjustments: [{ metricIntervalLowerBound: '0', scalingAdjustment: 1 }],
-        },
-      },
-      { parent: this },
-    );
     new aws.cloudwatch.MetricAlarm(
-      `${name}-work-while-scaled-to-zero`,
+      `${name}-work-waiting`,
       {
-        name: pulumi.interpolate`${args.serviceName}-work-while-scaled-to-zero`,
-        alarmDescription: pulumi.interpolate`Scaling: messages wait in ${args.queueName} while ${args.serviceName} desires no task; starts one task.`,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        threshold: 1,
+        name: pulumi.interpolate`${args.serviceName}-work-waiting`,
+        alarmDescription: pulumi.interpolate`Scaling: jobs wait in ${args.queueName}; adds tasks to ${args.serviceName}, one per ${this.backlogPerTaskTarget} waiting jobs, more for bigger backlogs.`,
+        namespace: SQS,
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: args.queueName },
+        statistic: 'Maximum',
+        period: 60,
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
-        // An idle queue stops reporting after a few hours: no data means no work.
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: 1,
+        // SQS stops publishing for a queue idle for hours: no data means no work.
         treatMissingData: 'notBreaching',
-        metricQueries: [
-          metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queueDimension, 'Maximum'),
-          metric('desired', CONTAINER_INSIGHTS, 'DesiredTaskCount', serviceDimensions, 'Maximum'),
-          {
-            id: 'startNeeded',
-            expression: 'IF(visible >= 1 AND FILL(desired, 0) < 1, 1, 0)',
-            label: 'Work waiting, no task desired',
-            returnData: true,
-          },
-        ],
-        alarmActions: [policy.arn],
+        alarmActions: [scaleOut.arn],
       },
-      { parent: this },
+      parent,
     );
-  }
 
-  private returnToMinimum(
-    name: string,
-    args: QueueDepthScalingArgs,
-    s: Required<ScalingSettings>,
-    queueDimension: Dimension[],
-    scalable: Pick<aws.appautoscaling.PolicyArgs, 'serviceNamespace' | 'scalableDimension' | 'resourceId'>,
-  ): void {
-    const policy = new aws.appautoscaling.Policy(
-      `${name}-scale-in-when-idle`,
+    const c = args.workerConcurrency;
+    const scaleIn = new aws.appautoscaling.Policy(
+      `${name}-scale-in`,
       {
-        name: pulumi.interpolate`${args.serviceName}-scale-in-when-idle`,
+        name: pulumi.interpolate`${args.serviceName}-scale-in`,
         policyType: 'StepScaling',
         ...scalable,
         stepScalingPolicyConfiguration: {
-          adjustmentType: 'ExactCapacity',
-          cooldown: 300,
-          metricAggregationType: 'Maximum',
-          stepAdjustments: [{ metricIntervalUpperBound: '0', scalingAdjustment: s.minTasks }],
+          adjustmentType: 'ChangeInCapacity',
+          cooldown: SCALE_IN_COOLDOWN_SECONDS,
+          metricAggregationType: 'Minimum',
+          stepAdjustments: [{ metricIntervalLowerBound: '0', scalingAdjustment: -1 }],
         },
       },
-      { parent: this },
+      parent,
     );
     new aws.cloudwatch.MetricAlarm(
-      `${name}-queue-idle`,
+      `${name}-spare-task`,
       {
-        name: pulumi.interpolate`${args.serviceName}-queue-idle`,
-        alarmDescription: pulumi.interpolate`Scaling: ${args.queueName} has had no visible and no in-flight message for ${s.scaleInIdleMinutes} minutes; returns ${args.serviceName} to ${s.minTasks} task(s).`,
-        comparisonOperator: 'LessThanOrEqualToThreshold',
-        threshold: 0,
-        evaluationPeriods: s.scaleInIdleMinutes,
-        datapointsToAlarm: s.scaleInIdleMinutes,
-        // SQS stops publishing for a queue idle for hours: missing data is an idle queue.
-        treatMissingData: 'breaching',
+        name: pulumi.interpolate`${args.serviceName}-spare-task`,
+        alarmDescription: pulumi.interpolate`Scaling: for ${s.scaleInIdleMinutes} minutes ${args.serviceName} has had at least one task more than the jobs waiting in and taken from ${args.queueName} need; removes one task per ${SCALE_IN_COOLDOWN_SECONDS} s, down to ${s.minTasks}.`,
         metricQueries: [
-          metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queueDimension, 'Maximum'),
-          metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', queueDimension, 'Maximum'),
+          metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
+          metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', queue, 'Maximum'),
+          // Only a service with a task can have one to spare, and Container Insights reports such a service.
+          metric('desired', CONTAINER_INSIGHTS, 'DesiredTaskCount', service, 'Minimum'),
           {
-            id: 'outstanding',
-            expression: 'FILL(visible, 0) + FILL(inFlight, 0)',
-            label: 'Visible + in-flight messages',
+            id: 'spareTasks',
+            // Arithmetic treats a missing value as 0 (CloudWatch "Using metric math"): without the task count
+            // nothing is spare, and without queue data (an idle queue) no job needs a slot.
+            expression: `(desired * ${c} - visible - inFlight) / ${c}`,
+            label: 'Tasks not needed by waiting or running jobs',
             returnData: true,
           },
         ],
-        alarmActions: [policy.arn],
+        evaluationPeriods: s.scaleInIdleMinutes,
+        datapointsToAlarm: s.scaleInIdleMinutes,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: 1,
+        treatMissingData: 'notBreaching',
+        alarmActions: [scaleIn.arn],
       },
-      { parent: this },
+      parent,
     );
+    this.registerOutputs({ resourceId: this.target.resourceId });
   }
 }

@@ -126,13 +126,9 @@ export function summarize(r: RecordedResource): string {
       return `${String(i['name'])}: ${what} ${String(i['comparisonOperator'])} ${String(i['threshold'])} x${String(i['evaluationPeriods'])} missing=${String(i['treatMissingData'])}`;
     }
     case 'aws:appautoscaling/policy:Policy': {
-      const tracking = i['targetTrackingScalingPolicyConfiguration'] as
-        { targetValue: number; disableScaleIn: boolean } | undefined;
       const step = i['stepScalingPolicyConfiguration'] as
         { adjustmentType: string; stepAdjustments: { scalingAdjustment: number }[] } | undefined;
-      return tracking
-        ? `${String(i['name'])}: target tracking backlog/task=${tracking.targetValue} scaleIn=${!tracking.disableScaleIn}`
-        : `${String(i['name'])}: step ${step?.adjustmentType} ${step?.stepAdjustments.map((s) => s.scalingAdjustment).join(',')}`;
+      return `${String(i['name'])}: step ${step?.adjustmentType} ${step?.stepAdjustments.map((s) => s.scalingAdjustment).join(',')}`;
     }
     default:
       return (SHOWN[r.type] ?? ['name'])

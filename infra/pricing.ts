@@ -124,15 +124,11 @@ export function estimateMonthlyCost(resources: RecordedResource[]): CostEstimate
     const queries = alarm.inputs['metricQueries'] as { metric?: unknown }[] | undefined;
     return n + (queries ? queries.filter((q) => q.metric).length : 1);
   }, 0);
-  // Target tracking creates its own alarm on the policy's two metrics (one: scale-in is disabled).
-  const trackingMetrics =
-    of('aws:appautoscaling/policy:Policy').filter((p) => p.inputs['policyType'] === 'TargetTrackingScaling')
-      .length * 2;
-  if (alarmMetrics + trackingMetrics > 0) {
+  if (alarmMetrics > 0) {
     lines.push({
       item: 'CloudWatch alarms (per metric in each alarm)',
-      quantity: `${alarmMetrics + trackingMetrics} alarm metrics`,
-      monthlyUsd: money((alarmMetrics + trackingMetrics) * PRICES.alarmPerMetricMonth),
+      quantity: `${alarmMetrics} alarm metrics`,
+      monthlyUsd: money(alarmMetrics * PRICES.alarmPerMetricMonth),
     });
   }
   const dashboards = of('aws:cloudwatch/dashboard:Dashboard').length;

@@ -1,0 +1,159 @@
+// A minute-by-minute model of the job queue and the worker service, closed over the stack's own scaling alarms
+// and step policies: jobs arrive, ECS starts and stops tasks towards the desired count, tasks take jobs, SQS and
+// Container Insights publish what they would, the alarms evaluate, and the alarms in ALARM invoke their policies
+// (once a minute, as CloudWatch does for Auto Scaling actions). What the model assumes, beyond the documented
+// alarm and scaling semantics in alarm-timeline.ts:
+// - ECS never stops a task that runs a job: the worker protects its task while busy (worker/src/protection.ts),
+//   and ECS does not terminate protected tasks on scale-in ("Protect your Amazon ECS tasks from being terminated
+//   by scale-in events", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-scale-in-protection.html).
+// - SQS publishes its queue metrics every minute while the queue is active, and nothing once it has seen no
+//   message and no consumer for six hours; metrics appear in the minute they describe (no publication delay).
+// - Container Insights publishes service metrics only while at least one task runs.
+import {
+  AlarmEvaluator,
+  MetricTimeline,
+  StepScalingTarget,
+  type AlarmInputs,
+  type MetricRef,
+  type StepScalingConfiguration,
+} from './alarm-timeline.js';
+import { ALARM } from './cloudwatch.js';
+import type { Stack } from './program.js';
+
+const POLICY = 'aws:appautoscaling/policy:Policy';
+const TARGET = 'aws:appautoscaling/target:Target';
+const INACTIVE_AFTER_MINUTES = 6 * 60;
+
+export interface WorldOptions {
+  queueName: string;
+  clusterName: string;
+  serviceName: string;
+  /** Jobs one task runs at once (WORKER_CONCURRENCY). */
+  concurrency: number;
+  /** Durations, in minutes, of the jobs sent in `minute`. */
+  arrivals: (minute: number) => number[];
+  minutes: number;
+  /** Minutes from ECS starting a task to the task taking jobs (placement, image pull, model load). @default 2 */
+  startupMinutes?: number;
+}
+
+export interface WorldMinute {
+  minute: number;
+  /** The desired count after this minute's scaling actions. */
+  desired: number;
+  /** Tasks taking jobs. */
+  running: number;
+  visible: number;
+  inFlight: number;
+}
+
+interface Message {
+  sentAt: number;
+  duration: number;
+  endsAt?: number;
+}
+
+interface Task {
+  readyAt: number;
+  jobs: Message[];
+}
+
+export function runWorld(stack: Stack, o: WorldOptions): WorldMinute[] {
+  const startup = o.startupMinutes ?? 2;
+  const timeline = new MetricTimeline();
+  const target = stack.one(TARGET).inputs as { minCapacity: number; maxCapacity: number };
+  const policies = stack
+    .all(POLICY)
+    .filter((p) => p.inputs['policyType'] === 'StepScaling')
+    .map((p) => ({
+      name: p.name,
+      config: p.inputs['stepScalingPolicyConfiguration'] as StepScalingConfiguration,
+    }));
+  const scaling = new StepScalingTarget(
+    target.minCapacity,
+    target.minCapacity,
+    target.maxCapacity,
+    Object.fromEntries(policies.map((p) => [p.name, p.config])),
+  );
+  // The mocks give a policy the ARN `arn:aws:appautoscaling:<region>:<account>:<name>`.
+  const alarms = stack.all(ALARM).flatMap((a) => {
+    const inputs = a.inputs as unknown as AlarmInputs;
+    const invoked = policies.filter((p) => inputs.alarmActions?.some((arn) => arn.endsWith(`:${p.name}`)));
+    return invoked.length > 0 ? [{ evaluator: new AlarmEvaluator(inputs, timeline), inputs, invoked }] : [];
+  });
+
+  const sqs = (metricName: string): MetricRef => ({
+    namespace: 'AWS/SQS',
+    metricName,
+    dimensions: { QueueName: o.queueName },
+  });
+  const insights = (metricName: string): MetricRef => ({
+    namespace: 'ECS/ContainerInsights',
+    metricName,
+    dimensions: { ClusterName: o.clusterName, ServiceName: o.serviceName },
+  });
+
+  let queue: Message[] = [];
+  let tasks: Task[] = [];
+  let lastActive = -Infinity;
+  const history: WorldMinute[] = [];
+  for (let minute = 0; minute < o.minutes; minute++) {
+    for (const duration of o.arrivals(minute)) queue.push({ sentAt: minute, duration });
+
+    // ECS moves towards the desired count; on scale-in it stops tasks still starting, then idle ones.
+    const desired = scaling.capacity;
+    while (tasks.length < desired) tasks.push({ readyAt: minute + startup, jobs: [] });
+    const excess = tasks.length - desired;
+    if (excess > 0) {
+      const stoppable = [
+        ...tasks.filter((t) => t.readyAt > minute),
+        ...tasks.filter((t) => t.readyAt <= minute && t.jobs.length === 0),
+      ];
+      const stopped = new Set(stoppable.slice(0, excess));
+      tasks = tasks.filter((t) => !stopped.has(t));
+    }
+
+    for (const task of tasks) {
+      const done = task.jobs.filter((j) => (j.endsAt ?? Infinity) <= minute);
+      task.jobs = task.jobs.filter((j) => !done.includes(j));
+      queue = queue.filter((m) => !done.includes(m));
+    }
+    const ready = tasks.filter((t) => t.readyAt <= minute);
+    for (const task of ready) {
+      const waiting = queue.filter((m) => m.endsAt === undefined);
+      for (const message of waiting.slice(0, o.concurrency - task.jobs.length)) {
+        message.endsAt = minute + message.duration;
+        task.jobs.push(message);
+      }
+    }
+
+    const visible = queue.filter((m) => m.endsAt === undefined).length;
+    const inFlight = queue.length - visible;
+    if (queue.length > 0 || ready.length > 0) lastActive = minute;
+    if (minute - lastActive < INACTIVE_AFTER_MINUTES) {
+      timeline.record(sqs('ApproximateNumberOfMessagesVisible'), minute, visible);
+      timeline.record(sqs('ApproximateNumberOfMessagesNotVisible'), minute, inFlight);
+      const oldest = Math.min(minute, ...queue.map((m) => m.sentAt));
+      timeline.record(sqs('ApproximateAgeOfOldestMessage'), minute, (minute - oldest) * 60);
+    }
+    if (ready.length > 0) {
+      timeline.record(insights('DesiredTaskCount'), minute, desired);
+      timeline.record(insights('RunningTaskCount'), minute, ready.length);
+    }
+
+    const invocations = alarms.flatMap(({ evaluator, inputs, invoked }) => {
+      const { state, datapoints } = evaluator.evaluate(minute);
+      return state === 'ALARM'
+        ? invoked.map((p) => ({ policy: p.name, threshold: inputs.threshold, datapoints }))
+        : [];
+    });
+    history.push({
+      minute,
+      desired: scaling.invoke(minute, invocations),
+      running: ready.length,
+      visible,
+      inFlight,
+    });
+  }
+  return history;
+}
