@@ -24,7 +24,7 @@ const BASE_IMAGE_HOMES = new Map([
 export function sandboxPrerequisites(image: ImageConfig): string[] {
   const missing: string[] = [];
   // Only root can create a volume owned by root and then switch to the container's user, as ECS does.
-  if (process.getuid?.() !== 0) missing.push('root (run the tests as root, as .ci/run does)');
+  if (process.getuid?.() !== 0) missing.push('root (to create root-owned volumes and switch users)');
   if (!onPath('bwrap')) missing.push('bwrap (apt-get install bubblewrap)');
   for (const tool of ['setpriv', 'nsenter'])
     if (!onPath(tool)) missing.push(`${tool} (apt-get install util-linux)`);
