@@ -10,7 +10,13 @@ export interface Container {
   environment: { name: string; value: string }[];
   secrets: { name: string; valueFrom: string }[];
   logConfiguration: { logDriver: string; options: Record<string, string> };
-  healthCheck: { command: string[] };
+  healthCheck: {
+    command: string[];
+    interval?: number;
+    timeout?: number;
+    retries?: number;
+    startPeriod?: number;
+  };
   stopTimeout: number;
   essential: boolean;
   linuxParameters: unknown;

@@ -1,7 +1,8 @@
 // The worker image, checked without a Docker engine: worker/Dockerfile is parsed and its `build` and
 // `prod-deps` stages are replayed in a temporary folder (the same COPY and RUN lines, the same npm flags, the
 // same pruning), the runtime stage's COPY lines assemble the image's /app, and the worker is started from
-// that layout. Whatever is changed in the Dockerfile is what this test runs.
+// that layout, then run as Fargate runs the registered task definition's container (task-sandbox.ts).
+// Whatever is changed in the Dockerfile or the task definition is what this test runs.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,11 @@ import {
   type ParsedDockerfile,
 } from './dockerfile.js';
 import { FAST, listKeys, submitJob, telcoCsv, useStack, waitForPrediction } from '../support/harness.js';
-import { loadBuildContext, replayStage, stageDir, type BuildContext } from './replay.js';
+import type { LocalStack } from '../../src/local/stack.js';
+import { deployStack } from '../../../infra/test/support/program.js';
+import { workerContainer, type Container } from '../../../infra/test/support/ecs.js';
+import { loadBuildContext, replayStage, stageDir, type BuildContext, type ImageConfig } from './replay.js';
+import { assembleBaseImage, sandboxPrerequisites, startTask } from './task-sandbox.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const dockerfilePath = path.join(repoRoot, 'worker', 'Dockerfile');
@@ -129,6 +134,7 @@ describe('the replayed production layout (/app of the runtime stage)', () => {
   let root: string;
   /** The image's /app/worker, the runtime stage's WORKDIR. */
   let appDir: string;
+  let image: ImageConfig;
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'retainwise-image-'));
@@ -136,7 +142,8 @@ describe('the replayed production layout (/app of the runtime stage)', () => {
     await replayStage(stageNamed(dockerfile, 'prod-deps'), { context, root, runCommands: true });
     // The runtime stage's RUN line (apt-get install tini, removing npm) needs the real base image; the
     // Dockerfile tests above assert on it instead.
-    await replayStage(stageNamed(dockerfile, 'runtime'), { context, root, runCommands: false });
+    const base = await assembleBaseImage(stageDir(root, 'runtime'));
+    image = await replayStage(stageNamed(dockerfile, 'runtime'), { context, root, runCommands: false, base });
     appDir = stageDir(root, 'runtime', '/app/worker');
   }, 600_000);
 
@@ -248,8 +255,107 @@ describe('the replayed production layout (/app of the runtime stage)', () => {
       }
       expect(await exited, output).toBe(0);
     });
+
+    it("runs under the registered task definition's rules: becomes healthy, completes a job without a warning, exits 0 on SIGTERM", async ({
+      skip,
+    }) => {
+      const missing = sandboxPrerequisites(image);
+      // Skipped, with the reason, on a developer's machine; in CI the missing tools are a failure.
+      if (process.env.CI !== 'true') skip(missing.length > 0, `needs ${missing.join(', ')}`);
+      expect(missing, 'running the image as Fargate does needs these on this machine').toEqual([]);
+      const container = workerContainer(await deployStack());
+      const volumesDir = await mkdtemp(path.join(tmpdir(), 'retainwise-volumes-'));
+      const task = await startTask({
+        rootfs: stageDir(root, 'runtime'),
+        image,
+        container,
+        environment: taskEnvironment(container, local.stack),
+        volumesDir,
+      });
+      let exitCode: number | null;
+      try {
+        const health = await untilHealthy(container, task);
+        expect(health, `health check: ${health.output}\ncontainer: ${task.output()}`).toMatchObject({
+          code: 0,
+        });
+
+        const job = await submitJob(local.stack, { csv: telcoCsv(25) });
+        const row = await waitForPrediction(local.stack, job.predictionId, { timeoutMs: 60_000 });
+        expect(
+          { status: row.status, rows: row.rows_processed, error: row.error_message },
+          task.output(),
+        ).toEqual({ status: 'COMPLETED', rows: 25, error: null });
+      } finally {
+        exitCode = await task.stop();
+        await rm(volumesDir, { recursive: true, force: true });
+      }
+      expect(exitCode, task.output()).toBe(0);
+      // A write the read-only root refuses shows up here, from the worker or from onnxruntime.
+      expect(loggedProblems(task.output())).toEqual([]);
+    }, 300_000);
   });
 });
+
+/** The variables that address AWS or the database: there is no AWS here, so they name the local stack's. */
+const LOCAL_STACK_VARIABLES = [
+  'PREDICTIONS_QUEUE_URL',
+  'PREDICTIONS_DLQ_URL',
+  'S3_BUCKET',
+  'DATABASE_SSL',
+  'AWS_ENDPOINT_URL',
+] as const;
+
+/** The container's registered environment and secrets, with what addresses AWS pointed at the local stack. */
+function taskEnvironment(container: Container, stack: LocalStack): Record<string, string> {
+  const local = stack.workerEnv();
+  const localValue = (name: string): string => {
+    const value = local[name];
+    if (value === undefined) throw new Error(`the local stack has no value for ${name}`);
+    return value;
+  };
+  return {
+    ...Object.fromEntries(container.environment.map(({ name, value }) => [name, value])),
+    ...Object.fromEntries(container.secrets.map(({ name }) => [name, localValue(name)])),
+    ...Object.fromEntries(LOCAL_STACK_VARIABLES.map((name) => [name, localValue(name)])),
+  };
+}
+
+/**
+ * The warnings and errors in a container's output: the worker's (pino JSON, level 40 and up) and
+ * onnxruntime's (`[W:onnxruntime…`). Node.js's own process warnings are left out: they concern the Node.js
+ * running the tests, which stands in for the image's.
+ */
+function loggedProblems(output: string): string[] {
+  return output.split('\n').filter((line) => {
+    if (/\[[WEF]:onnxruntime/.test(line)) return true;
+    try {
+      const entry = JSON.parse(line) as { level?: unknown } | null;
+      return typeof entry?.level === 'number' && entry.level >= 40;
+    } catch {
+      return false; // not a log entry
+    }
+  });
+}
+
+/**
+ * Runs the container's health check as ECS does until it passes, for as long as ECS would wait (the start
+ * period, in which failures do not count, then `retries` checks `interval` apart) or until the container exits.
+ * Checks every second rather than every `interval`, so a passing check is seen early.
+ */
+async function untilHealthy(
+  container: Container,
+  task: Awaited<ReturnType<typeof startTask>>,
+): Promise<{ code: number | null; output: string }> {
+  const { command, startPeriod = 0, retries = 3, interval = 30 } = container.healthCheck;
+  const deadline = Date.now() + (startPeriod + retries * interval) * 1000;
+  let exited = false;
+  void task.exited.then(() => (exited = true));
+  for (;;) {
+    const result = await task.exec(command);
+    if (result.code === 0 || exited || Date.now() > deadline) return result;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 
 async function directoryBytes(dir: string): Promise<number> {
   let total = 0;

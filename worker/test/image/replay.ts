@@ -1,11 +1,12 @@
 // Replays a Dockerfile stage on this machine without Docker: each stage's filesystem is a folder, WORKDIR /
 // ENV / COPY behave as in a build (COPY sees only what .dockerignore lets into the context) and RUN lines run
-// through /bin/sh, as Docker's shell form does. Used to test the worker image where no Docker engine exists.
+// through /bin/sh, as Docker's shell form does; USER / VOLUME / ENTRYPOINT / CMD make up the image config a
+// container of the stage starts from. Used to test the worker image where no Docker engine exists.
 import dockerignore from '@balena/dockerignore';
 import { spawn } from 'node:child_process';
 import { cp, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { envAssignments, type DockerStage } from './dockerfile.js';
+import { envAssignments, execForm, type DockerInstruction, type DockerStage } from './dockerfile.js';
 
 export interface BuildContext {
   dir: string;
@@ -24,25 +25,71 @@ export function stageDir(root: string, stageName: string, containerPath = '/'): 
   return path.join(root, stageName, containerPath);
 }
 
+/** The image config a stage leaves: how a container of the image starts. */
+export interface ImageConfig {
+  /** `USER`; empty for root. */
+  user: string;
+  workdir: string;
+  env: Record<string, string>;
+  /** Paths declared with `VOLUME`. */
+  volumes: string[];
+  entrypoint: string[];
+  cmd: string[];
+}
+
+/** The config of an image built `FROM scratch`. */
+export const SCRATCH_CONFIG: ImageConfig = {
+  user: '',
+  workdir: '/',
+  env: {},
+  volumes: [],
+  entrypoint: [],
+  cmd: [],
+};
+
 export interface ReplayOptions {
   context: BuildContext;
   /** Where the replayed stages live; see {@link stageDir}. */
   root: string;
   /** RUN lines that need the real base image (apt, root) are asserted on instead of replayed. */
   runCommands: boolean;
+  /** The config of the stage's FROM image. @default SCRATCH_CONFIG */
+  base?: ImageConfig;
 }
 
-export async function replayStage(stage: DockerStage, options: ReplayOptions): Promise<void> {
-  let workdir = '/';
+export async function replayStage(stage: DockerStage, options: ReplayOptions): Promise<ImageConfig> {
+  const base = options.base ?? SCRATCH_CONFIG;
+  const config = { ...base, env: { ...base.env }, volumes: [...base.volumes] };
+  let workdir = base.workdir;
+  // RUN lines see only the stage's own ENV: the base image's PATH names its Node.js, not the one replaying.
   const env: Record<string, string> = {};
   for (const instruction of stage.instructions) {
     switch (instruction.keyword) {
       case 'WORKDIR':
         workdir = path.posix.resolve(workdir, instruction.content);
+        config.workdir = workdir;
         await mkdir(stageDir(options.root, stage.name, workdir), { recursive: true });
         break;
-      case 'ENV':
-        Object.assign(env, Object.fromEntries(envAssignments(instruction)));
+      case 'ENV': {
+        const assignments = Object.fromEntries(envAssignments(instruction));
+        Object.assign(env, assignments);
+        Object.assign(config.env, assignments);
+        break;
+      }
+      case 'USER':
+        config.user = instruction.content;
+        break;
+      case 'VOLUME':
+        for (const volume of volumePaths(instruction)) {
+          config.volumes.push(volume);
+          await mkdir(stageDir(options.root, stage.name, volume), { recursive: true });
+        }
+        break;
+      case 'ENTRYPOINT':
+        config.entrypoint = execForm(instruction);
+        break;
+      case 'CMD':
+        config.cmd = execForm(instruction);
         break;
       case 'COPY': {
         const sources = instruction.args.slice(0, -1);
@@ -65,9 +112,19 @@ export async function replayStage(stage: DockerStage, options: ReplayOptions): P
           await runShell(instruction.content, stageDir(options.root, stage.name, workdir), env);
         break;
       default:
-      // USER, CMD, ENTRYPOINT, HEALTHCHECK and ARG describe the container; tests assert on them.
+      // HEALTHCHECK (which ECS ignores) and ARG; tests assert on them.
     }
   }
+  return config;
+}
+
+/** `VOLUME ["/a", "/b"]` or `VOLUME /a /b`. */
+function volumePaths(instruction: DockerInstruction): string[] {
+  if (!instruction.content.trimStart().startsWith('[')) return instruction.args;
+  const parsed: unknown = JSON.parse(instruction.content);
+  if (!Array.isArray(parsed) || !parsed.every((part): part is string => typeof part === 'string'))
+    throw new Error(`VOLUME needs paths: ${instruction.content}`);
+  return parsed;
 }
 
 async function copyFromContext(context: BuildContext, source: string, target: string): Promise<void> {
