@@ -91,6 +91,22 @@ describe('deploy role escalation paths (IAM evaluator)', () => {
       }
     });
 
+    it('runs the smoke task of the new worker task definition that verify-deploy.sh starts', async () => {
+      const ecs = `arn:aws:ecs:us-east-1:${ACCOUNT}`;
+      const calls: [string, string][] = [
+        ['ecs:DescribeServices', `${ecs}:service/retainwise-cluster/retainwise-worker`],
+        ['ecs:RunTask', `${ecs}:task-definition/retainwise-worker:8`],
+        ['ecs:DescribeTasks', `${ecs}:task/retainwise-cluster/0123456789abcdef`],
+      ];
+      for (const [action, resource] of calls) expect(await deploy(action, resource), action).toBe('Allowed');
+      for (const name of ['prod-retainwise-worker-task-role', 'retainwise-ecs-task-execution-role']) {
+        const pass = await deploy('iam:PassRole', role(name), {
+          'iam:PassedToService': 'ecs-tasks.amazonaws.com',
+        });
+        expect(pass, name).toBe('Allowed');
+      }
+    });
+
     it('reads the boundary policy it refreshes', async () => {
       for (const action of ['iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions']) {
         expect(await deploy(action, BOUNDARY), action).toBe('Allowed');
