@@ -107,6 +107,14 @@ describe('deploy role escalation paths (IAM evaluator)', () => {
       }
     });
 
+    it.each(MANAGED_ROLES)(
+      'detaches a policy attached by hand to %s, as its exclusive attachments do (lessons #33)',
+      async (arn) => {
+        const context = withBoundary(BOUNDARY, { 'iam:PolicyARN': ADMINISTRATOR_POLICY });
+        expect(await deploy('iam:DetachRolePolicy', arn, context)).toBe('Allowed');
+      },
+    );
+
     it('reads the boundary policy it refreshes', async () => {
       for (const action of ['iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions']) {
         expect(await deploy(action, BOUNDARY), action).toBe('Allowed');
