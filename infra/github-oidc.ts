@@ -248,6 +248,8 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
         'iam:UpdateAssumeRolePolicy',
         'iam:PutRolePolicy',
         'iam:DeleteRolePolicy',
+        // Detaching only takes permissions away: the exclusive attachments remove what was attached by hand.
+        'iam:DetachRolePolicy',
         'iam:PutRolePermissionsBoundary',
       ],
       Resource: managedRoles,
@@ -270,7 +272,7 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
     {
       Sid: 'AttachOnlyReadOnlyToPreviewRole',
       Effect: 'Allow',
-      Action: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
+      Action: 'iam:AttachRolePolicy',
       Resource: arn(p.previewRoleName),
       Condition: { ...bounded, ArnEquals: { 'iam:PolicyARN': READ_ONLY_ACCESS } },
     },
