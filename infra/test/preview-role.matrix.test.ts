@@ -88,6 +88,9 @@ const NEEDED: [action: string, resource: string][] = [
   ['logs:ListTagsForResource', WORKER_LOGS],
   ['ecr:DescribeRepositories', `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/retainwise-worker`],
   ['ecr:DescribeImages', `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/retainwise-worker`],
+  // The program lists the worker repository before planning the image build (pushedImages, worker-service.ts).
+  ['ecr:ListImages', `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/retainwise-worker`],
+  ['ecr:GetAuthorizationToken', '*'],
   ['sns:GetTopicAttributes', `arn:aws:sns:${REGION}:${ACCOUNT}:retainwise-cloudwatch-alerts`],
   ['cloudwatch:DescribeAlarms', '*'],
   ['cloudwatch:GetDashboard', `arn:aws:cloudwatch::${ACCOUNT}:dashboard/retainwise-prod`],
