@@ -96,7 +96,7 @@ type Resolved<T extends Outputs> = { [K in keyof T]: pulumi.Unwrap<T[K]> };
 
 /** Runs `program` under mocks and returns every registered resource and the resolved stack outputs. */
 export async function runOffline<T extends Outputs>(
-  program: () => T,
+  program: () => T | Promise<T>,
   options: OfflineOptions,
 ): Promise<OfflineRun<Resolved<T>>> {
   const accountId = options.accountId ?? '123456789012';
@@ -107,7 +107,9 @@ export async function runOffline<T extends Outputs>(
   cloud.captureOptions(pulumi.runtime.getMonitor() as unknown as MonitorLike);
   const outputs = await failOnUnhandledRejection(async () => {
     try {
-      return await unwrap(pulumi.output(program()));
+      // An async program (the stack's default export) settles first, as the language host awaits it: a
+      // ConfigError it throws rejects this run once, not every Output derived from its promise.
+      return await unwrap(pulumi.output(await program()));
     } finally {
       // Waits for every registration still in flight (those whose inputs resolved after the outputs did).
       await pulumi.runtime.disconnect();
@@ -143,7 +145,7 @@ export async function runProject(
     const module = (await import(pathToFileURL(entry).href)) as { default?: unknown };
     const program =
       typeof module.default === 'function'
-        ? (module.default as () => Outputs)
+        ? (module.default as () => Outputs | Promise<Outputs>)
         : () => (module.default ?? {}) as Outputs;
     const run = await runOffline(program, { ...options, project: project.name });
     return { ...run, pwd };
