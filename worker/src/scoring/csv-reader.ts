@@ -118,6 +118,8 @@ async function* recordChunks(source: ByteSource): AsyncGenerator<string[][]> {
     const text = carry + piece;
     parser ??= lineBreakOf(text, last);
     if (!parser) {
+      // no line break yet: the text so far is one record, limited like any other
+      if (text.length > MAX_RECORD_BYTES) throw tooLong(carryLine);
       carry = text;
       return [];
     }
