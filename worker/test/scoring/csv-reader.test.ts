@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_RECORD_BYTES, openCsv, type ByteSource } from '../../src/scoring/csv-reader.js';
-import { inputError } from './helpers.js';
+import { chunked, fixture, inputError } from './helpers.js';
 
 const CHUNK = 64 * 1024;
 
@@ -24,5 +24,29 @@ describe('record size limit', () => {
     expect(error.code).toBe('line_too_long');
     expect(error.message).toMatch(/^A record near line 1 is larger than 1 MiB/);
     expect(input.pulled()).toBeLessThanOrEqual(MAX_RECORD_BYTES / CHUNK + 2);
+  });
+});
+
+/** Header and every data record of a file delivered in `size`-byte chunks. */
+async function readAll(bytes: Uint8Array, size?: number): Promise<string[][]> {
+  const csv = await openCsv(chunked(bytes, size));
+  const records = [[...csv.header]];
+  for await (const batch of csv.batches(100)) records.push(...batch);
+  return records;
+}
+
+describe('line breaks', () => {
+  it('ends a record at every CR, LF and CRLF in one file, as pandas does, at any chunking', async () => {
+    // header CRLF; rows LF, CR, CRLF; a quoted LF; an LF then a CR (an empty line); no final break
+    const bytes = await fixture('mixed-line-endings.csv');
+    const expected = [
+      ['customerID', 'tenure', 'MonthlyCharges', 'TotalCharges', 'Contract'],
+      ['lf', '1', '20', '20', 'Month-to-month'],
+      ['cr', '2', '30', '60', 'One year'],
+      ['crlf', '3', '40', '120', 'Two year'],
+      ['quoted\nid', '4', '50', '200', 'Month-to-month'],
+      ['last', '5', '60', '300', 'One year'],
+    ];
+    for (const size of [1, 2, 3, 7, 64, CHUNK]) expect(await readAll(bytes, size)).toEqual(expected);
   });
 });
