@@ -106,7 +106,6 @@ const PIECE_CHARS = 64 * 1024;
  * but a delimiter or line break is malformed.
  */
 async function* recordChunks(source: ByteSource): AsyncGenerator<string[][]> {
-  let parser: Papa.Parser | undefined;
   let carry = '';
   /** physical line on which `carry` starts */
   let carryLine = 1;
@@ -114,15 +113,10 @@ async function* recordChunks(source: ByteSource): AsyncGenerator<string[][]> {
   let offset = 0;
   let lines = 1;
   let first = true;
+  const parser = new Papa.Parser({ delimiter: ',', newline: '\n', quoteChar: '"' });
+  const toLf = lineBreaksToLf();
   const parse = (piece: string, last: boolean): string[][] => {
     const text = carry + piece;
-    parser ??= lineBreakOf(text, last);
-    if (!parser) {
-      // no line break yet: the text so far is one record, limited like any other
-      if (text.length > MAX_RECORD_BYTES) throw tooLong(carryLine);
-      carry = text;
-      return [];
-    }
     const result = parser.parse(text, 0, !last) as PapaResult;
     const records = result.data;
     for (const error of result.errors) {
@@ -148,7 +142,7 @@ async function* recordChunks(source: ByteSource): AsyncGenerator<string[][]> {
     bytesCarry = bytes.subarray(complete);
     offset += complete;
     lines += countByteLineBreaks(body);
-    let text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+    let text = toLf(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), false);
     if (first && text.length > 0) {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       first = false;
@@ -160,7 +154,8 @@ async function* recordChunks(source: ByteSource): AsyncGenerator<string[][]> {
     if (records.length > 0) yield records;
   }
   if (bytesCarry.length > 0) throw encodingError(lines, offset);
-  yield carry === '' ? [] : parse('', true);
+  const tail = toLf('', true);
+  yield carry === '' && tail === '' ? [] : parse(tail, true);
 }
 
 interface PapaResult {
@@ -170,15 +165,23 @@ interface PapaResult {
 }
 
 /**
- * A parser for the file's line break, detected from the first one (as csv-parse and pandas do); undefined
- * while the text seen so far has none and more may come.
+ * Every CR, LF and CRLF becomes LF, so one parser reads any mix of them. pandas' C tokenizer likewise ends
+ * a record at each (pandas/_libs/src/parser/tokenizer.c: with no `lineterminator`, `\r` enters EAT_CRNL,
+ * which swallows a following `\n`); unlike pandas, a CR inside a quoted cell is read as LF too, which
+ * keeps this to one native replace on the text that has a CR at all. A CR at the end of a chunk waits
+ * for the next one, so a CRLF split between chunks stays one line break.
  */
-function lineBreakOf(text: string, last: boolean): Papa.Parser | undefined {
-  const at = text.search(/[\r\n]/);
-  if ((at < 0 || (text[at] === '\r' && at === text.length - 1)) && !last) return undefined;
-  const newline = text[at] === '\r' ? (text[at + 1] === '\n' ? '\r\n' : '\r') : '\n';
-  return new Papa.Parser({ delimiter: ',', newline, quoteChar: '"' });
+function lineBreaksToLf(): (text: string, last: boolean) => string {
+  let pendingCr = false;
+  return (chunk, last) => {
+    let text = pendingCr ? `\r${chunk}` : chunk;
+    pendingCr = !last && text.endsWith('\r');
+    if (pendingCr) text = text.slice(0, -1);
+    return text.includes('\r') ? text.replace(CR_LINE_BREAK, '\n') : text;
+  };
 }
+
+const CR_LINE_BREAK = /\r\n?/g;
 
 function recordLength(record: readonly string[] | undefined): number {
   let length = 0;
