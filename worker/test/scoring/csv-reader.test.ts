@@ -50,3 +50,36 @@ describe('line breaks', () => {
     for (const size of [1, 2, 3, 7, 64, CHUNK]) expect(await readAll(bytes, size)).toEqual(expected);
   });
 });
+
+describe('delimiters', () => {
+  const HEADER = ['customerID', 'tenure', 'MonthlyCharges', 'TotalCharges', 'Contract'];
+
+  it.each([
+    ['semicolon.csv', [HEADER, ['c1', '1', '29,85', '29,85', 'Month-to-month']]],
+    ['tab-separated.csv', [HEADER, ['c1', '1', '29.85', '29.85', 'Month-to-month']]],
+    ['pipe-separated.csv', [HEADER, ['c1', '1', '29.85', '29.85', 'Month-to-month']]],
+    // Excel's "sep=;" first line names the delimiter and is not the header
+    ['excel-sep-line.csv', [HEADER, ['c1', '1', '29,85', '29,85', 'Month-to-month']]],
+    [
+      'comma-with-semicolons.csv',
+      [
+        [...HEADER, 'note'],
+        ['c1', '1', '29.85', '29.85', 'Month-to-month', 'a;b;c'],
+      ],
+    ],
+  ])('detects the delimiter of %s from its header and first records', async (name, expected) => {
+    expect((await readAll(await fixture(name))).slice(0, 2)).toEqual(expected);
+  });
+
+  it('keeps quoted semicolons in a semicolon file', async () => {
+    expect((await readAll(await fixture('semicolon.csv')))[3]?.[0]).toBe('c;3');
+  });
+
+  it('names the detected delimiter when a record has extra values', async () => {
+    const bytes = Buffer.from(`${HEADER.join(';')}\nc1;1;2;3;Monthly\nc2;1;2;3;Monthly;x\n`);
+    const error = await inputError(readAll(bytes));
+    expect(error.message).toBe(
+      'Record 3 has 6 fields but the header has 5. Enclose values that contain semicolons in double quotes and upload again.',
+    );
+  });
+});
