@@ -32,7 +32,8 @@ export interface CsvRecords {
 
 /** Reads up to and including the header; throws InputError('empty_file') when there is none. */
 export async function openCsv(source: ByteSource): Promise<CsvRecords> {
-  const chunks = recordChunks(source);
+  const dialect = { delimiter: ',' };
+  const chunks = recordChunks(source, dialect);
   const counts = { records: 0, blank: 0 };
   let pending: string[][] = [];
   let header: string[] | undefined;
@@ -52,7 +53,7 @@ export async function openCsv(source: ByteSource): Promise<CsvRecords> {
     const accept = (records: string[][]): void => {
       for (const record of records) {
         counts.records++;
-        if (record.length > width) checkExtraCells(record, width, counts.records + 1);
+        if (record.length > width) checkExtraCells(record, width, counts.records + 1, dialect.delimiter);
         if (isBlank(record)) counts.blank++;
         else batch.push(record);
       }
@@ -78,13 +79,25 @@ function isBlank(record: readonly string[]): boolean {
   return true;
 }
 
-function checkExtraCells(record: readonly string[], width: number, recordNumber: number): void {
+const DELIMITER_NAMES: Record<string, string> = {
+  ',': 'commas',
+  ';': 'semicolons',
+  '\t': 'tabs',
+  '|': 'vertical bars',
+};
+
+function checkExtraCells(
+  record: readonly string[],
+  width: number,
+  recordNumber: number,
+  delimiter: string,
+): void {
   for (let i = width; i < record.length; i++) {
     if ((record[i] as string).trim() !== '') {
       throw new InputError(
         'malformed_csv',
         `Record ${recordNumber} has ${record.length} fields but the header has ${width}. ` +
-          'Enclose values that contain commas in double quotes and upload again.',
+          `Enclose values that contain ${DELIMITER_NAMES[delimiter] ?? 'delimiters'} in double quotes and upload again.`,
       );
     }
   }
@@ -105,7 +118,7 @@ const PIECE_CHARS = 64 * 1024;
  * leniency pandas has: a quote inside an unquoted cell is text; a closing quote followed by anything
  * but a delimiter or line break is malformed.
  */
-async function* recordChunks(source: ByteSource): AsyncGenerator<string[][]> {
+async function* recordChunks(source: ByteSource, dialect: { delimiter: string }): AsyncGenerator<string[][]> {
   let carry = '';
   /** physical line on which `carry` starts */
   let carryLine = 1;
@@ -113,10 +126,23 @@ async function* recordChunks(source: ByteSource): AsyncGenerator<string[][]> {
   let offset = 0;
   let lines = 1;
   let first = true;
-  const parser = new Papa.Parser({ delimiter: ',', newline: '\n', quoteChar: '"' });
+  let parser: Papa.Parser | undefined;
   const toLf = lineBreaksToLf();
   const parse = (piece: string, last: boolean): string[][] => {
-    const text = carry + piece;
+    let text = carry + piece;
+    if (!parser) {
+      if (!last && !enoughToSniff(text)) {
+        carry = text;
+        return [];
+      }
+      const sniffed = sniffDialect(text, last);
+      dialect.delimiter = sniffed.delimiter;
+      parser = new Papa.Parser({ delimiter: sniffed.delimiter, newline: '\n', quoteChar: '"' });
+      if (sniffed.skip > 0) {
+        text = text.slice(sniffed.skip);
+        carryLine++;
+      }
+    }
     const result = parser.parse(text, 0, !last) as PapaResult;
     const records = result.data;
     for (const error of result.errors) {
@@ -182,6 +208,52 @@ function lineBreaksToLf(): (text: string, last: boolean) => string {
 }
 
 const CR_LINE_BREAK = /\r\n?/g;
+
+/** Records the delimiter is guessed from (as Papa Parse's guessDelimiter previews 10 rows). */
+const SNIFF_RECORDS = 10;
+/** ...or this much text, if its records are longer. */
+const SNIFF_CHARS = 64 * 1024;
+const DELIMITERS = [',', ';', '\t', '|'];
+
+function enoughToSniff(text: string): boolean {
+  if (text.length >= SNIFF_CHARS) return true;
+  let breaks = 0;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1))
+    if (++breaks > SNIFF_RECORDS) return true;
+  return false;
+}
+
+/**
+ * The delimiter, from Excel's `sep=X` first line (which is then skipped) or else from the header and
+ * first records: as Papa Parse's guessDelimiter (papaparse.js), the candidate whose records have the
+ * most consistent field count wins and more fields break ties; unlike it, the header must have at
+ * least two fields with it (a customer file has five required columns) and a comma wins every
+ * remaining tie, so any file read before stays read the same. Quotes are honoured while counting.
+ */
+function sniffDialect(text: string, last: boolean): { delimiter: string; skip: number } {
+  const sep = /^sep=([^"\n])\n/i.exec(text);
+  if (sep) return { delimiter: sep[1] as string, skip: sep[0].length };
+  // only complete lines: a cut-off last record would count as inconsistent
+  const sample = last ? text : text.slice(0, text.lastIndexOf('\n') + 1);
+  let best = { delimiter: ',', delta: Infinity, fields: 0 };
+  for (const delimiter of DELIMITERS) {
+    const { data } = new Papa.Parser({
+      delimiter,
+      newline: '\n',
+      quoteChar: '"',
+      preview: SNIFF_RECORDS + 1,
+    }).parse(sample, 0, false) as PapaResult;
+    const counts = withoutEmptyLines(data).map((record) => record.length);
+    if ((counts[0] ?? 0) < 2) continue;
+    let delta = 0;
+    for (let i = 1; i < counts.length; i++)
+      delta += Math.abs((counts[i] as number) - (counts[i - 1] as number));
+    const fields = counts.reduce((a, b) => a + b, 0) / counts.length;
+    if (delta < best.delta || (delta === best.delta && fields > best.fields))
+      best = { delimiter, delta, fields };
+  }
+  return { delimiter: best.delimiter, skip: 0 };
+}
 
 function recordLength(record: readonly string[] | undefined): number {
   let length = 0;
