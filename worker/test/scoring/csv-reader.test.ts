@@ -27,13 +27,16 @@ describe('record size limit', () => {
   });
 });
 
-/** Header and every data record of a file delivered in `size`-byte chunks. */
-async function readAll(bytes: Uint8Array, size?: number): Promise<string[][]> {
+/** Header and every data record of a file delivered in `size`-byte chunks, and the encoding it was read in. */
+async function read(bytes: Uint8Array, size?: number): Promise<{ records: string[][]; encoding: string }> {
   const csv = await openCsv(chunked(bytes, size));
   const records = [[...csv.header]];
   for await (const batch of csv.batches(100)) records.push(...batch);
-  return records;
+  return { records, encoding: csv.encoding };
 }
+
+const readAll = async (bytes: Uint8Array, size?: number): Promise<string[][]> =>
+  (await read(bytes, size)).records;
 
 describe('line breaks', () => {
   it('ends a record at every CR, LF and CRLF in one file, as pandas does, at any chunking', async () => {
@@ -81,5 +84,59 @@ describe('delimiters', () => {
     expect(error.message).toBe(
       'Record 3 has 6 fields but the header has 5. Enclose values that contain semicolons in double quotes and upload again.',
     );
+  });
+});
+
+describe('encodings', () => {
+  const text = 'customerID\tContract\r\nJosé’s €1\tOne year\r\n';
+  const records = [
+    ['customerID', 'Contract'],
+    ['José’s €1', 'One year'],
+  ];
+  const utf16le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+  const utf16be = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]);
+  // Windows-1252 bytes of the same text: é E9, ’ 92, € 80 (WHATWG Encoding, index-windows-1252)
+  const cp1252 = Buffer.from(text.replace('’', '\x92').replace('€', '\x80'), 'latin1');
+
+  it.each([
+    ['UTF-16LE with a BOM (Excel "Unicode Text")', utf16le, 'utf-16le'],
+    ['UTF-16BE with a BOM', utf16be, 'utf-16be'],
+    ['Windows-1252', cp1252, 'windows-1252'],
+    ['UTF-8', Buffer.from(text), 'utf-8'],
+  ])('reads %s at any chunking and reports the encoding', async (_, bytes, encoding) => {
+    for (const size of [1, 3, CHUNK]) expect(await read(bytes, size)).toEqual({ records, encoding });
+  });
+
+  it('reads a Latin-1 export whose first accented letter comes after the first records', async () => {
+    const { records: rows, encoding } = await read(await fixture('latin1.csv'), 16);
+    expect(rows[2]?.[0]).toBe('cé');
+    expect(encoding).toBe('windows-1252');
+  });
+
+  it('refuses binary data that no encoding reads as text', async () => {
+    const binary = Buffer.from([...Buffer.from('customerID,tenure\n'), 0x00, 0x9d, 0xff, 0x01, 0x0a]);
+    const error = await inputError(readAll(binary));
+    expect(error.code).toBe('encoding');
+    expect(error.message).toBe(
+      'The file is not valid UTF-8 text (line 2, byte 20). Save it as "CSV UTF-8" and upload again.',
+    );
+  });
+
+  it('refuses a UTF-8 file with an invalid byte after UTF-8 text, rather than guessing per line', async () => {
+    const mixed = Buffer.concat([Buffer.from('customerID,city\nc1,Zürich\nc2,'), Buffer.from([0xe9, 0x0a])]);
+    expect((await inputError(readAll(mixed))).message).toMatch(
+      /^The file is not valid UTF-8 text \(line 3, byte 31\)/,
+    );
+  });
+
+  it('refuses invalid UTF-16', async () => {
+    const broken = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('a,b\n', 'utf16le'),
+      Buffer.from([0x00, 0xd8, 0x41, 0x00]),
+    ]);
+    const error = await inputError(readAll(broken));
+    expect(error.code).toBe('encoding');
+    expect(error.message).toBe('The file is not valid UTF-16 text. Save it as "CSV UTF-8" and upload again.');
   });
 });
