@@ -1,12 +1,13 @@
-import { isUtf8 } from 'node:buffer';
 import Papa from 'papaparse';
 import { InputError } from './errors.js';
+import { textDecoding, type InputEncoding, type TextDecoding } from './text-decoder.js';
 import { isMissingCell } from './values.js';
 
 /**
  * Bytes → CSV records, streaming. Parsing follows pandas' defaults where the spec asks for them
- * (spec/csv-io.md §1: comma, `"` quoting, UTF-8 with an optional BOM, blank lines skipped, cells not
- * trimmed) and turns every way a file can be unreadable into a user-safe InputError.
+ * (spec/csv-io.md §1: `"` quoting, blank lines skipped, cells not trimmed), reads what else spreadsheets
+ * save (other delimiters, any line breaks, UTF-16 and Windows-1252: text-decoder.ts), and turns every way
+ * a file can be unreadable into a user-safe InputError.
  *
  * Ragged rows are decided per row: a short row is read as if its missing trailing cells were empty (as
  * pandas does); a long row is accepted when its extra cells are empty (trailing commas, as spreadsheets
@@ -28,12 +29,15 @@ export interface CsvRecords {
   batches(size: number): AsyncGenerator<string[][], void>;
   /** records read so far, and how many of them were skipped for having no value at all */
   readonly counts: { readonly records: number; readonly blank: number };
+  /** the encoding the file is read in, final once every batch is read */
+  readonly encoding: InputEncoding;
 }
 
 /** Reads up to and including the header; throws InputError('empty_file') when there is none. */
 export async function openCsv(source: ByteSource): Promise<CsvRecords> {
   const dialect = { delimiter: ',' };
-  const chunks = recordChunks(source, dialect);
+  const decoder = textDecoding();
+  const chunks = recordChunks(source, dialect, decoder);
   const counts = { records: 0, blank: 0 };
   let pending: string[][] = [];
   let header: string[] | undefined;
@@ -71,7 +75,14 @@ export async function openCsv(source: ByteSource): Promise<CsvRecords> {
     }
     if (batch.length > 0) yield batch;
   }
-  return { header, batches, counts };
+  return {
+    header,
+    batches,
+    counts,
+    get encoding() {
+      return decoder.encoding;
+    },
+  };
 }
 
 function isBlank(record: readonly string[]): boolean {
@@ -110,7 +121,7 @@ function checkExtraCells(
 const PIECE_CHARS = 64 * 1024;
 
 /**
- * Records parsed from each chunk of the source, after checking the chunk is valid UTF-8.
+ * Records parsed from each chunk of the source's text.
  *
  * Papa Parse's core parser (measured ~5x faster than csv-parse on quoted Telco exports, worker/bench) is
  * driven directly: each call parses the text carried over from the last call plus a new piece and
@@ -118,14 +129,14 @@ const PIECE_CHARS = 64 * 1024;
  * leniency pandas has: a quote inside an unquoted cell is text; a closing quote followed by anything
  * but a delimiter or line break is malformed.
  */
-async function* recordChunks(source: ByteSource, dialect: { delimiter: string }): AsyncGenerator<string[][]> {
+async function* recordChunks(
+  source: ByteSource,
+  dialect: { delimiter: string },
+  decoder: TextDecoding,
+): AsyncGenerator<string[][]> {
   let carry = '';
   /** physical line on which `carry` starts */
   let carryLine = 1;
-  let bytesCarry: Uint8Array = new Uint8Array(0);
-  let offset = 0;
-  let lines = 1;
-  let first = true;
   let parser: Papa.Parser | undefined;
   const toLf = lineBreaksToLf();
   const parse = (piece: string, last: boolean): string[][] => {
@@ -158,29 +169,14 @@ async function* recordChunks(source: ByteSource, dialect: { delimiter: string })
     return withoutEmptyLines(records);
   };
   for await (const chunk of source) {
-    const bytes = bytesCarry.length > 0 ? Buffer.concat([bytesCarry, chunk]) : chunk;
-    const complete = completeLength(bytes);
-    const body = bytes.subarray(0, complete);
-    if (!isUtf8(body)) {
-      const bad = firstInvalidUtf8(body);
-      throw encodingError(lines + countByteLineBreaks(body.subarray(0, bad)), offset + bad);
-    }
-    bytesCarry = bytes.subarray(complete);
-    offset += complete;
-    lines += countByteLineBreaks(body);
-    let text = toLf(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), false);
-    if (first && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      first = false;
-    }
+    const text = toLf(decoder.decode(chunk), false);
     const records: string[][] = [];
     for (let at = 0; at < text.length; at += PIECE_CHARS) {
       for (const record of parse(text.slice(at, at + PIECE_CHARS), false)) records.push(record);
     }
     if (records.length > 0) yield records;
   }
-  if (bytesCarry.length > 0) throw encodingError(lines, offset);
-  const tail = toLf('', true);
+  const tail = toLf(decoder.end(), true);
   yield carry === '' && tail === '' ? [] : parse(tail, true);
 }
 
@@ -282,72 +278,8 @@ function tooLong(line: number): InputError {
   );
 }
 
-function encodingError(line: number, byte: number): InputError {
-  return new InputError(
-    'encoding',
-    `The file is not valid UTF-8 text (line ${line}, byte ${byte + 1}). Save it as "CSV UTF-8" and upload again.`,
-  );
-}
-
-/** Physical lines, as an editor counts them, so the error points where the user will look. */
-function countByteLineBreaks(bytes: Uint8Array): number {
-  let n = 0;
-  for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) n++;
-  return n;
-}
-
 function countLineBreaks(text: string, end: number): number {
   let n = 0;
   for (let at = text.indexOf('\n'); at >= 0 && at < end; at = text.indexOf('\n', at + 1)) n++;
   return n;
-}
-
-/** Length of the prefix of `bytes` that does not end inside a multi-byte UTF-8 sequence. */
-function completeLength(bytes: Uint8Array): number {
-  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
-    const byte = bytes[bytes.length - back] as number;
-    if ((byte & 0xc0) === 0x80) continue;
-    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-    return needed > back ? bytes.length - back : bytes.length;
-  }
-  return bytes.length;
-}
-
-/** Index of the first byte that is not part of a well-formed UTF-8 sequence (only called on failure). */
-function firstInvalidUtf8(bytes: Uint8Array): number {
-  let i = 0;
-  while (i < bytes.length) {
-    const lead = bytes[i] as number;
-    if (lead < 0x80) {
-      i++;
-      continue;
-    }
-    // [continuation bytes, allowed range of the first continuation byte] per RFC 3629's table
-    const shape: [number, number, number] | undefined =
-      lead >= 0xc2 && lead <= 0xdf
-        ? [1, 0x80, 0xbf]
-        : lead === 0xe0
-          ? [2, 0xa0, 0xbf]
-          : lead === 0xed
-            ? [2, 0x80, 0x9f]
-            : lead >= 0xe1 && lead <= 0xef
-              ? [2, 0x80, 0xbf]
-              : lead === 0xf0
-                ? [3, 0x90, 0xbf]
-                : lead === 0xf4
-                  ? [3, 0x80, 0x8f]
-                  : lead >= 0xf1 && lead <= 0xf3
-                    ? [3, 0x80, 0xbf]
-                    : undefined;
-    if (!shape) return i;
-    const [count, low, high] = shape;
-    const first = bytes[i + 1];
-    if (first === undefined || first < low || first > high) return i;
-    for (let k = 2; k <= count; k++) {
-      const next = bytes[i + k];
-      if (next === undefined || (next & 0xc0) !== 0x80) return i;
-    }
-    i += count + 1;
-  }
-  return bytes.length;
 }
