@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MAX_RECORD_BYTES, openCsv, type ByteSource } from '../../src/scoring/csv-reader.js';
 import { chunked, fixture, inputError } from './helpers.js';
@@ -138,5 +139,64 @@ describe('encodings', () => {
     const error = await inputError(readAll(broken));
     expect(error.code).toBe('encoding');
     expect(error.message).toBe('The file is not valid UTF-16 text. Save it as "CSV UTF-8" and upload again.');
+  });
+});
+
+describe('files that are not CSV', () => {
+  const csv = Buffer.from('customerID,tenure,MonthlyCharges,TotalCharges,Contract\nc1,1,20,20,Monthly\n');
+  /** the start of a ZIP file: a local file header (PKWARE APPNOTE 4.3.7) naming `name` */
+  const zipEntry = (name: string): Buffer => {
+    const header = Buffer.alloc(30);
+    header.writeUInt32LE(0x04034b50, 0);
+    header.writeUInt16LE(name.length, 26);
+    return Buffer.concat([header, Buffer.from(name)]);
+  };
+  const xlsx = Buffer.concat([
+    zipEntry('[Content_Types].xml'),
+    Buffer.alloc(300, 7),
+    zipEntry('xl/workbook.xml'),
+  ]);
+  const xls = Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(504)]);
+
+  it.each([
+    [
+      'a gzip file',
+      gzipSync(csv),
+      'The file is a gzip archive, not a CSV file. Extract the CSV from it and upload that.',
+    ],
+    [
+      'an Excel workbook',
+      xlsx,
+      'The file is an Excel workbook, not a CSV file. Open it in Excel, save it as "CSV UTF-8" and upload that.',
+    ],
+    [
+      'an Excel 97-2003 workbook',
+      xls,
+      'The file is an Excel 97-2003 workbook, not a CSV file. Open it in Excel, save it as "CSV UTF-8" and upload that.',
+    ],
+    [
+      'another ZIP archive',
+      zipEntry('customers.csv'),
+      'The file is a ZIP archive, not a CSV file. Extract the CSV from it and upload that.',
+    ],
+    [
+      'a JSON array',
+      Buffer.from('\ufeff [\n  {"customerID": "c1", "tenure": 1}\n]\n'),
+      'The file is JSON, not CSV. Export the data as CSV and upload that.',
+    ],
+    [
+      'a JSON object',
+      Buffer.from('{"customers": []}'),
+      'The file is JSON, not CSV. Export the data as CSV and upload that.',
+    ],
+  ])('says the file is %s and what to do, at any chunking', async (_, bytes, message) => {
+    for (const size of [1, CHUNK]) {
+      const error = await inputError(readAll(bytes, size));
+      expect([error.code, error.message]).toEqual(['not_csv', message]);
+    }
+  });
+
+  it('still reads a CSV whose first header starts with a bracket', async () => {
+    expect((await readAll(Buffer.from('[id],tenure\nc1,1\n')))[1]).toEqual(['c1', '1']);
   });
 });
