@@ -1,5 +1,6 @@
 import Papa from 'papaparse';
 import { InputError } from './errors.js';
+import { refuseNonCsv } from './file-type.js';
 import { textDecoding, type InputEncoding, type TextDecoding } from './text-decoder.js';
 import { isMissingCell } from './values.js';
 
@@ -168,7 +169,7 @@ async function* recordChunks(
     if (carry.length > MAX_RECORD_BYTES) throw tooLong(carryLine);
     return withoutEmptyLines(records);
   };
-  for await (const chunk of source) {
+  for await (const chunk of refuseNonCsv(source)) {
     const text = toLf(decoder.decode(chunk), false);
     const records: string[][] = [];
     for (let at = 0; at < text.length; at += PIECE_CHARS) {
