@@ -86,6 +86,22 @@ describe('scoreCsv on each input shape', () => {
   });
 });
 
+describe('factor texts', () => {
+  it('show out-of-range values clipped to the model range, as the score reads them, and say so', async () => {
+    const { rows } = await scoreText(model, await fixture('out-of-range.csv'));
+    const messages = [rows[0]?.risk_factors, rows[0]?.protective_factors].flatMap((cell) =>
+      (JSON.parse(cell ?? '[]') as { message: string }[]).map((f) => f.message),
+    );
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        '0 months tenure (value out of range) - early high-risk period',
+        'High monthly charges ($118.65, value out of range)',
+        'Low total charges to date ($18.80, value out of range)',
+      ]),
+    );
+  });
+});
+
 describe('results JSON', () => {
   // The JSON cells are written with their quotes pre-doubled, which is only valid if every factor text
   // the library writes is free of quotes, backslashes and control characters.
