@@ -43,7 +43,7 @@ function checkedStart(chunks: Uint8Array[]): Uint8Array {
 export function notCsvError(start: Uint8Array): InputError | undefined {
   const bytes = Buffer.from(start.buffer, start.byteOffset, start.byteLength);
   const what = fileType(bytes);
-  return what && new InputError('not_csv', `The file is ${what}`);
+  return what === undefined ? undefined : new InputError('not_csv', `The file is ${what}`);
 }
 
 function fileType(bytes: Buffer): string | undefined {
