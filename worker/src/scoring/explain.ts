@@ -123,12 +123,11 @@ const money = (x: number): string => {
   return `${x < 0 ? '-' : ''}$${whole.replace(/\B(?=(\d{3})+$)/g, ',')}.${cents}`;
 };
 
-const OUT_OF_RANGE = 'value out of range';
-
 /**
  * Message for a present numeric cell; `above` = its encoded value is above the training mean. A value
- * outside the feature's clip range is shown as the model reads it, clipped (encoder.ts), and said to be
- * out of range, so a text never echoes an absurd cell such as -1e308.
+ * outside the feature's clip range is shown as the model reads it, clipped to the range (encoder.ts),
+ * with "or less"/"or more" and "value out of range", so a text stays true for a large real value and
+ * never echoes an absurd cell such as -1e308.
  */
 function numericMessage(
   column: string,
@@ -137,22 +136,23 @@ function numericMessage(
   above: boolean,
   risk: boolean,
 ): string {
-  const clipped = raw < low || raw > high;
   const value = raw < low ? low : raw > high ? high : raw;
+  const bound = raw < low ? 'or less' : raw > high ? 'or more' : '';
+  const note = bound && `${bound}, value out of range`;
   switch (column) {
     case 'tenure': {
-      const tenure = `${months(value)}${clipped ? ` (${OUT_OF_RANGE})` : ''}`;
+      const tenure = note ? `${months(value)} (${note})` : months(value);
       if (!risk) return `${tenure} - well-established relationship`;
       if (value < 3) return `${tenure} - early high-risk period`;
       if (value < 6) return `${tenure} - past critical period but still establishing`;
       return `${tenure} - shorter than typical`;
     }
     case 'MonthlyCharges':
-      return `${above ? 'High' : 'Low'} monthly charges (${money(value)}${clipped ? `, ${OUT_OF_RANGE}` : ''})`;
+      return `${above ? 'High' : 'Low'} monthly charges (${money(value)}${note && ` ${note}`})`;
     case 'TotalCharges':
-      return `${above ? 'High' : 'Low'} total charges to date (${money(value)}${clipped ? `, ${OUT_OF_RANGE}` : ''})`;
+      return `${above ? 'High' : 'Low'} total charges to date (${money(value)}${note && ` ${note}`})`;
     default:
-      return `${column} of ${value}${clipped ? ` (${OUT_OF_RANGE})` : ''}`;
+      return `${column} of ${value}${note && ` (${note})`}`;
   }
 }
 

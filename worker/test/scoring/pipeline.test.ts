@@ -94,9 +94,9 @@ describe('factor texts', () => {
     );
     expect(messages).toEqual(
       expect.arrayContaining([
-        '0 months tenure (value out of range) - early high-risk period',
-        'High monthly charges ($118.65, value out of range)',
-        'Low total charges to date ($18.80, value out of range)',
+        '0 months tenure (or less, value out of range) - early high-risk period',
+        'High monthly charges ($118.65 or more, value out of range)',
+        'Low total charges to date ($18.80 or less, value out of range)',
       ]),
     );
   });
