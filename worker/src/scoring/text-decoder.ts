@@ -21,13 +21,11 @@ export interface TextDecoding {
   end(): string;
 }
 
-interface ChunkDecoder extends TextDecoding {}
-
 const EMPTY = new Uint8Array(0);
 
 export function textDecoding(): TextDecoding {
   let head: Uint8Array = EMPTY;
-  let decoder: ChunkDecoder | undefined;
+  let decoder: TextDecoding | undefined;
   return {
     get encoding() {
       return decoder?.encoding ?? 'utf-8';
@@ -48,14 +46,14 @@ export function textDecoding(): TextDecoding {
   };
 }
 
-function decoderFor(start: Uint8Array): ChunkDecoder {
+function decoderFor(start: Uint8Array): TextDecoding {
   if (start[0] === 0xff && start[1] === 0xfe) return utf16('utf-16le');
   if (start[0] === 0xfe && start[1] === 0xff) return utf16('utf-16be');
   return utf8OrWindows1252();
 }
 
 /** TextDecoder with `fatal` refuses unpaired surrogates and a cut-off last code unit; it drops the BOM. */
-function utf16(encoding: 'utf-16le' | 'utf-16be'): ChunkDecoder {
+function utf16(encoding: 'utf-16le' | 'utf-16be'): TextDecoding {
   const decoder = new TextDecoder(encoding, { fatal: true });
   const run = (decode: () => string): string => {
     try {
@@ -75,7 +73,7 @@ function utf16(encoding: 'utf-16le' | 'utf-16be'): ChunkDecoder {
   };
 }
 
-function utf8OrWindows1252(): ChunkDecoder {
+function utf8OrWindows1252(): TextDecoding {
   let encoding: InputEncoding = 'utf-8';
   let carry: Uint8Array = EMPTY;
   let offset = 0;
@@ -144,6 +142,7 @@ const C1 = [
 ];
 const C1_TEXT = C1.map((code) => (code < 0 ? '' : String.fromCharCode(code)));
 /** control bytes other than tab, LF and CR, and the undefined ones: no text file has them */
+// eslint-disable-next-line no-control-regex -- control bytes are exactly what this looks for
 const BINARY = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x81\x8d\x8f\x90\x9d]/;
 
 /** The bytes as Windows-1252 text, or undefined if they contain binary data. */
