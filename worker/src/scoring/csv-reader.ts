@@ -224,8 +224,8 @@ function enoughToSniff(text: string): boolean {
  * The delimiter, from Excel's `sep=X` first line (which is then skipped) or else from the header and
  * first records: as Papa Parse's guessDelimiter (papaparse.js), the candidate whose records have the
  * most consistent field count wins and more fields break ties; unlike it, the header must have at
- * least two fields with it (a customer file has five required columns) and a comma wins every
- * remaining tie, so any file read before stays read the same. Quotes are honoured while counting.
+ * least two fields with it (a customer file has five required columns) and a comma wins every tie
+ * (a file no candidate splits stays comma-separated). Quotes are honoured while counting.
  */
 function sniffDialect(text: string, last: boolean): { delimiter: string; skip: number } {
   const sep = /^sep=([^"\n])\n/i.exec(text);
