@@ -69,6 +69,7 @@ function metricsJson(summary: ScoreSummary, durationMs: number, at: Date): Predi
     model_version: summary.modelVersion,
     variant: summary.variant,
     imputed_cells: summary.imputedCells,
+    input_encoding: summary.inputEncoding,
     duration_ms: Math.round(durationMs),
   };
 }

@@ -1,12 +1,14 @@
-import { isUtf8 } from 'node:buffer';
 import Papa from 'papaparse';
 import { InputError } from './errors.js';
+import { refuseNonCsv } from './file-type.js';
+import { textDecoding, type InputEncoding, type TextDecoding } from './text-decoder.js';
 import { isMissingCell } from './values.js';
 
 /**
  * Bytes → CSV records, streaming. Parsing follows pandas' defaults where the spec asks for them
- * (spec/csv-io.md §1: comma, `"` quoting, UTF-8 with an optional BOM, blank lines skipped, cells not
- * trimmed) and turns every way a file can be unreadable into a user-safe InputError.
+ * (spec/csv-io.md §1: `"` quoting, blank lines skipped, cells not trimmed), reads what else spreadsheets
+ * save (other delimiters, any line breaks, UTF-16 and Windows-1252: text-decoder.ts), and turns every way
+ * a file can be unreadable into a user-safe InputError.
  *
  * Ragged rows are decided per row: a short row is read as if its missing trailing cells were empty (as
  * pandas does); a long row is accepted when its extra cells are empty (trailing commas, as spreadsheets
@@ -28,11 +30,15 @@ export interface CsvRecords {
   batches(size: number): AsyncGenerator<string[][], void>;
   /** records read so far, and how many of them were skipped for having no value at all */
   readonly counts: { readonly records: number; readonly blank: number };
+  /** the encoding the file is read in, final once every batch is read */
+  readonly encoding: InputEncoding;
 }
 
 /** Reads up to and including the header; throws InputError('empty_file') when there is none. */
 export async function openCsv(source: ByteSource): Promise<CsvRecords> {
-  const chunks = recordChunks(source);
+  const dialect = { delimiter: ',' };
+  const decoder = textDecoding();
+  const chunks = recordChunks(source, dialect, decoder);
   const counts = { records: 0, blank: 0 };
   let pending: string[][] = [];
   let header: string[] | undefined;
@@ -52,7 +58,7 @@ export async function openCsv(source: ByteSource): Promise<CsvRecords> {
     const accept = (records: string[][]): void => {
       for (const record of records) {
         counts.records++;
-        if (record.length > width) checkExtraCells(record, width, counts.records + 1);
+        if (record.length > width) checkExtraCells(record, width, counts.records + 1, dialect.delimiter);
         if (isBlank(record)) counts.blank++;
         else batch.push(record);
       }
@@ -70,7 +76,14 @@ export async function openCsv(source: ByteSource): Promise<CsvRecords> {
     }
     if (batch.length > 0) yield batch;
   }
-  return { header, batches, counts };
+  return {
+    header,
+    batches,
+    counts,
+    get encoding() {
+      return decoder.encoding;
+    },
+  };
 }
 
 function isBlank(record: readonly string[]): boolean {
@@ -78,13 +91,25 @@ function isBlank(record: readonly string[]): boolean {
   return true;
 }
 
-function checkExtraCells(record: readonly string[], width: number, recordNumber: number): void {
+const DELIMITER_NAMES: Record<string, string> = {
+  ',': 'commas',
+  ';': 'semicolons',
+  '\t': 'tabs',
+  '|': 'vertical bars',
+};
+
+function checkExtraCells(
+  record: readonly string[],
+  width: number,
+  recordNumber: number,
+  delimiter: string,
+): void {
   for (let i = width; i < record.length; i++) {
     if ((record[i] as string).trim() !== '') {
       throw new InputError(
         'malformed_csv',
         `Record ${recordNumber} has ${record.length} fields but the header has ${width}. ` +
-          'Enclose values that contain commas in double quotes and upload again.',
+          `Enclose values that contain ${DELIMITER_NAMES[delimiter] ?? 'delimiters'} in double quotes and upload again.`,
       );
     }
   }
@@ -97,7 +122,7 @@ function checkExtraCells(record: readonly string[], width: number, recordNumber:
 const PIECE_CHARS = 64 * 1024;
 
 /**
- * Records parsed from each chunk of the source, after checking the chunk is valid UTF-8.
+ * Records parsed from each chunk of the source's text.
  *
  * Papa Parse's core parser (measured ~5x faster than csv-parse on quoted Telco exports, worker/bench) is
  * driven directly: each call parses the text carried over from the last call plus a new piece and
@@ -105,21 +130,30 @@ const PIECE_CHARS = 64 * 1024;
  * leniency pandas has: a quote inside an unquoted cell is text; a closing quote followed by anything
  * but a delimiter or line break is malformed.
  */
-async function* recordChunks(source: ByteSource): AsyncGenerator<string[][]> {
-  let parser: Papa.Parser | undefined;
+async function* recordChunks(
+  source: ByteSource,
+  dialect: { delimiter: string },
+  decoder: TextDecoding,
+): AsyncGenerator<string[][]> {
   let carry = '';
   /** physical line on which `carry` starts */
   let carryLine = 1;
-  let bytesCarry: Uint8Array = new Uint8Array(0);
-  let offset = 0;
-  let lines = 1;
-  let first = true;
+  let parser: Papa.Parser | undefined;
+  const toLf = lineBreaksToLf();
   const parse = (piece: string, last: boolean): string[][] => {
-    const text = carry + piece;
-    parser ??= lineBreakOf(text, last);
+    let text = carry + piece;
     if (!parser) {
-      carry = text;
-      return [];
+      if (!last && !enoughToSniff(text)) {
+        carry = text;
+        return [];
+      }
+      const sniffed = sniffDialect(text, last);
+      dialect.delimiter = sniffed.delimiter;
+      parser = new Papa.Parser({ delimiter: sniffed.delimiter, newline: '\n', quoteChar: '"' });
+      if (sniffed.skip > 0) {
+        text = text.slice(sniffed.skip);
+        carryLine++;
+      }
     }
     const result = parser.parse(text, 0, !last) as PapaResult;
     const records = result.data;
@@ -135,30 +169,16 @@ async function* recordChunks(source: ByteSource): AsyncGenerator<string[][]> {
     if (carry.length > MAX_RECORD_BYTES) throw tooLong(carryLine);
     return withoutEmptyLines(records);
   };
-  for await (const chunk of source) {
-    const bytes = bytesCarry.length > 0 ? Buffer.concat([bytesCarry, chunk]) : chunk;
-    const complete = completeLength(bytes);
-    const body = bytes.subarray(0, complete);
-    if (!isUtf8(body)) {
-      const bad = firstInvalidUtf8(body);
-      throw encodingError(lines + countByteLineBreaks(body.subarray(0, bad)), offset + bad);
-    }
-    bytesCarry = bytes.subarray(complete);
-    offset += complete;
-    lines += countByteLineBreaks(body);
-    let text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-    if (first && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      first = false;
-    }
+  for await (const chunk of refuseNonCsv(source)) {
+    const text = toLf(decoder.decode(chunk), false);
     const records: string[][] = [];
     for (let at = 0; at < text.length; at += PIECE_CHARS) {
       for (const record of parse(text.slice(at, at + PIECE_CHARS), false)) records.push(record);
     }
     if (records.length > 0) yield records;
   }
-  if (bytesCarry.length > 0) throw encodingError(lines, offset);
-  yield carry === '' ? [] : parse('', true);
+  const tail = toLf(decoder.end(), true);
+  yield carry === '' && tail === '' ? [] : parse(tail, true);
 }
 
 interface PapaResult {
@@ -168,14 +188,68 @@ interface PapaResult {
 }
 
 /**
- * A parser for the file's line break, detected from the first one (as csv-parse and pandas do); undefined
- * while the text seen so far has none and more may come.
+ * Every CR, LF and CRLF becomes LF, so one parser reads any mix of them. pandas' C tokenizer likewise ends
+ * a record at each (pandas/_libs/src/parser/tokenizer.c: with no `lineterminator`, `\r` enters EAT_CRNL,
+ * which swallows a following `\n`); unlike pandas, a CR inside a quoted cell is read as LF too, which
+ * keeps this to one native replace on the text that has a CR at all. A CR at the end of a chunk waits
+ * for the next one, so a CRLF split between chunks stays one line break.
  */
-function lineBreakOf(text: string, last: boolean): Papa.Parser | undefined {
-  const at = text.search(/[\r\n]/);
-  if ((at < 0 || (text[at] === '\r' && at === text.length - 1)) && !last) return undefined;
-  const newline = text[at] === '\r' ? (text[at + 1] === '\n' ? '\r\n' : '\r') : '\n';
-  return new Papa.Parser({ delimiter: ',', newline, quoteChar: '"' });
+function lineBreaksToLf(): (text: string, last: boolean) => string {
+  let pendingCr = false;
+  return (chunk, last) => {
+    let text = pendingCr ? `\r${chunk}` : chunk;
+    pendingCr = !last && text.endsWith('\r');
+    if (pendingCr) text = text.slice(0, -1);
+    return text.includes('\r') ? text.replace(CR_LINE_BREAK, '\n') : text;
+  };
+}
+
+const CR_LINE_BREAK = /\r\n?/g;
+
+/** Records the delimiter is guessed from (as Papa Parse's guessDelimiter previews 10 rows). */
+const SNIFF_RECORDS = 10;
+/** ...or this much text, if its records are longer. */
+const SNIFF_CHARS = 64 * 1024;
+const DELIMITERS = [',', ';', '\t', '|'];
+
+function enoughToSniff(text: string): boolean {
+  if (text.length >= SNIFF_CHARS) return true;
+  let breaks = 0;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1))
+    if (++breaks > SNIFF_RECORDS) return true;
+  return false;
+}
+
+/**
+ * The delimiter, from Excel's `sep=X` first line (which is then skipped) or else from the header and
+ * first records: as Papa Parse's guessDelimiter (papaparse.js), the candidate whose records have the
+ * most consistent field count wins and more fields break ties; unlike it, the header must have at
+ * least two fields with it (a customer file has five required columns) and a comma wins every tie
+ * (a file no candidate splits stays comma-separated). Quotes are honoured while counting.
+ */
+function sniffDialect(text: string, last: boolean): { delimiter: string; skip: number } {
+  const sep = /^sep=([^"\n])\n/i.exec(text);
+  if (sep) return { delimiter: sep[1] as string, skip: sep[0].length };
+  // only complete lines: a cut-off last record would count as inconsistent
+  const sample = last ? text : text.slice(0, text.lastIndexOf('\n') + 1);
+  let best = { delimiter: ',', delta: Infinity, fields: 0 };
+  for (const delimiter of DELIMITERS) {
+    const { data } = new Papa.Parser({
+      delimiter,
+      newline: '\n',
+      quoteChar: '"',
+      preview: SNIFF_RECORDS + 1,
+    }).parse(sample, 0, false) as PapaResult;
+    const counts = withoutEmptyLines(data).map((record) => record.length);
+    if ((counts[0] ?? 0) < 2) continue;
+    let delta = 0;
+    for (let i = 1; i < counts.length; i++)
+      delta += Math.abs((counts[i] as number) - (counts[i - 1] as number));
+    const fields = counts.reduce((a, b) => a + b, 0) / counts.length;
+    if (delta < best.delta || (delta === best.delta && fields > best.fields))
+      best = { delimiter, delta, fields };
+  }
+  return { delimiter: best.delimiter, skip: 0 };
 }
 
 function recordLength(record: readonly string[] | undefined): number {
@@ -205,72 +279,8 @@ function tooLong(line: number): InputError {
   );
 }
 
-function encodingError(line: number, byte: number): InputError {
-  return new InputError(
-    'encoding',
-    `The file is not valid UTF-8 text (line ${line}, byte ${byte + 1}). Save it as "CSV UTF-8" and upload again.`,
-  );
-}
-
-/** Physical lines, as an editor counts them, so the error points where the user will look. */
-function countByteLineBreaks(bytes: Uint8Array): number {
-  let n = 0;
-  for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) n++;
-  return n;
-}
-
 function countLineBreaks(text: string, end: number): number {
   let n = 0;
   for (let at = text.indexOf('\n'); at >= 0 && at < end; at = text.indexOf('\n', at + 1)) n++;
   return n;
-}
-
-/** Length of the prefix of `bytes` that does not end inside a multi-byte UTF-8 sequence. */
-function completeLength(bytes: Uint8Array): number {
-  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
-    const byte = bytes[bytes.length - back] as number;
-    if ((byte & 0xc0) === 0x80) continue;
-    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-    return needed > back ? bytes.length - back : bytes.length;
-  }
-  return bytes.length;
-}
-
-/** Index of the first byte that is not part of a well-formed UTF-8 sequence (only called on failure). */
-function firstInvalidUtf8(bytes: Uint8Array): number {
-  let i = 0;
-  while (i < bytes.length) {
-    const lead = bytes[i] as number;
-    if (lead < 0x80) {
-      i++;
-      continue;
-    }
-    // [continuation bytes, allowed range of the first continuation byte] per RFC 3629's table
-    const shape: [number, number, number] | undefined =
-      lead >= 0xc2 && lead <= 0xdf
-        ? [1, 0x80, 0xbf]
-        : lead === 0xe0
-          ? [2, 0xa0, 0xbf]
-          : lead === 0xed
-            ? [2, 0x80, 0x9f]
-            : lead >= 0xe1 && lead <= 0xef
-              ? [2, 0x80, 0xbf]
-              : lead === 0xf0
-                ? [3, 0x90, 0xbf]
-                : lead === 0xf4
-                  ? [3, 0x80, 0x8f]
-                  : lead >= 0xf1 && lead <= 0xf3
-                    ? [3, 0x80, 0xbf]
-                    : undefined;
-    if (!shape) return i;
-    const [count, low, high] = shape;
-    const first = bytes[i + 1];
-    if (first === undefined || first < low || first > high) return i;
-    for (let k = 2; k <= count; k++) {
-      const next = bytes[i + k];
-      if (next === undefined || (next & 0xc0) !== 0x80) return i;
-    }
-    i += count + 1;
-  }
-  return bytes.length;
 }

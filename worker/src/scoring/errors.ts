@@ -7,6 +7,7 @@ export type InputErrorCode =
   | 'no_data_rows'
   | 'missing_columns'
   | 'encoding'
+  | 'not_csv'
   | 'malformed_csv'
   | 'too_many_columns'
   | 'header_too_long'

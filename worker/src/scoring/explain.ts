@@ -123,20 +123,36 @@ const money = (x: number): string => {
   return `${x < 0 ? '-' : ''}$${whole.replace(/\B(?=(\d{3})+$)/g, ',')}.${cents}`;
 };
 
-/** Message for a present numeric cell; `above` = its encoded value is above the training mean. */
-function numericMessage(column: string, value: number, above: boolean, risk: boolean): string {
+/**
+ * Message for a present numeric cell; `above` = its encoded value is above the training mean. A value
+ * outside the feature's clip range is shown as the model reads it, clipped to the range (encoder.ts),
+ * with "or less"/"or more" and "value out of range", so a text stays true for a large real value and
+ * never echoes an absurd cell such as -1e308.
+ */
+function numericMessage(
+  column: string,
+  raw: number,
+  [low, high]: readonly [number, number],
+  above: boolean,
+  risk: boolean,
+): string {
+  const value = raw < low ? low : raw > high ? high : raw;
+  const bound = raw < low ? 'or less' : raw > high ? 'or more' : '';
+  const note = bound && `${bound}, value out of range`;
   switch (column) {
-    case 'tenure':
-      if (!risk) return `${months(value)} - well-established relationship`;
-      if (value < 3) return `${months(value)} - early high-risk period`;
-      if (value < 6) return `${months(value)} - past critical period but still establishing`;
-      return `${months(value)} - shorter than typical`;
+    case 'tenure': {
+      const tenure = note ? `${months(value)} (${note})` : months(value);
+      if (!risk) return `${tenure} - well-established relationship`;
+      if (value < 3) return `${tenure} - early high-risk period`;
+      if (value < 6) return `${tenure} - past critical period but still establishing`;
+      return `${tenure} - shorter than typical`;
+    }
     case 'MonthlyCharges':
-      return `${above ? 'High' : 'Low'} monthly charges (${money(value)})`;
+      return `${above ? 'High' : 'Low'} monthly charges (${money(value)}${note && ` ${note}`})`;
     case 'TotalCharges':
-      return `${above ? 'High' : 'Low'} total charges to date (${money(value)})`;
+      return `${above ? 'High' : 'Low'} total charges to date (${money(value)}${note && ` ${note}`})`;
     default:
-      return `${column} of ${value}`;
+      return `${column} of ${value}${note && ` (${note})`}`;
   }
 }
 
@@ -218,13 +234,15 @@ function columnPlan(manifest: Manifest, name: string, k: number): ColumnPlan {
   const features = manifest.features.flatMap((f, j) => (f.column === name ? [j] : []));
   const key = snake(name);
   const first = features[0] as number;
-  const mean = manifest.features[first]?.mean ?? 0;
-  const numeric = manifest.features[first]?.kind === 'numeric';
+  const feature = manifest.features[first];
+  const mean = feature?.mean ?? 0;
+  const numeric = feature?.kind === 'numeric';
   const imputed = {
     factor: `${key}_missing`,
     message: `${NUMERIC_NAMES[name] ?? name} not provided - ${numeric ? 'typical' : 'most common'} value assumed`,
   };
   if (numeric) {
+    const range = feature.clip;
     // Few distinct values recur (months, price points): each text is built once per value and side.
     const texts = [0, 1, 2, 3].map(() => new Map<number, Described>());
     return {
@@ -238,7 +256,7 @@ function columnPlan(manifest: Manifest, name: string, k: number): ColumnPlan {
         const cache = texts[(above ? 2 : 0) + (risk ? 1 : 0)] as Map<number, Described>;
         let described = cache.get(value);
         if (described === undefined) {
-          described = { factor: key, message: numericMessage(name, value, above, risk) };
+          described = { factor: key, message: numericMessage(name, value, range, above, risk) };
           if (cache.size < TEXT_CACHE_LIMIT) cache.set(value, described);
         }
         return described;

@@ -6,10 +6,11 @@ import { openCsv, type ByteSource } from './csv-reader.js';
 import { chooseVariant, createEncoder } from './encoder.js';
 import { createConfidence, createExplainer } from './explain.js';
 import { runModel, type ChurnModel } from './model.js';
+import type { InputEncoding } from './text-decoder.js';
 import { rowFormatter, type RiskLevel } from './output.js';
 
 /**
- * bytes → strict UTF-8 → CSV records → column mapping → batches → encode → ONNX → explain → CSV lines →
+ * bytes → text (UTF-8, UTF-16 or Windows-1252) → CSV records → column mapping → batches → encode → ONNX → explain → CSV lines →
  * sink, one batch at a time, so memory is bounded by the batch, not the file, and the sink's
  * backpressure holds the whole pipeline.
  */
@@ -42,6 +43,8 @@ export interface ScoreSummary {
   modelVersion: string;
   /** canonical column → the input header it was read from */
   mappedColumns: Record<string, string>;
+  /** the encoding the file was read in (metrics_json.input_encoding) */
+  inputEncoding: InputEncoding;
 }
 
 /**
@@ -72,7 +75,7 @@ export async function scoreCsv(
     onProgress?.(score.summary.rowsProcessed);
     next = await batches.next();
   }
-  return { ...score.summary, originalRows: csv.counts.records };
+  return { ...score.summary, originalRows: csv.counts.records, inputEncoding: csv.encoding };
 }
 
 export interface BatchScorer {
@@ -111,6 +114,7 @@ export function createBatchScorer(
     imputedCells: 0,
     modelVersion: manifest.model_version,
     mappedColumns: Object.fromEntries(mapping.columns.map((c) => [c.column.name, c.header])),
+    inputEncoding: 'utf-8',
   };
   return {
     header: formatter.header,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -13,6 +13,8 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'score-cli-'));
   for (const name of await readdir(FIXTURES)) await copyFile(join(FIXTURES, name), join(dir, name));
+  // a binary file renamed .csv: not UTF-8, and its NUL byte is no Windows-1252 text either
+  await writeFile(join(dir, 'binary.csv'), Buffer.from([0x61, 0x0a, 0x00, 0xff, 0x0a]));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -61,7 +63,7 @@ describe('npm run score', () => {
     ['empty.csv', 'The CSV file is empty.'],
     ['header-only.csv', 'CSV has no data rows.'],
     ['missing-columns.csv', 'Missing required columns: TotalCharges, Contract.'],
-    ['latin1.csv', 'The file is not valid UTF-8 text (line 3, byte 76).'],
+    ['binary.csv', 'The file is not valid UTF-8 text (line 2, byte 4).'],
     ['no-such-file.csv', 'cannot read'],
   ])('rejects %s with one line and exit code 2, leaving no output file', async (name, message) => {
     const { code, stderr } = score(name);

@@ -86,6 +86,22 @@ describe('scoreCsv on each input shape', () => {
   });
 });
 
+describe('factor texts', () => {
+  it('show out-of-range values clipped to the model range, as the score reads them, and say so', async () => {
+    const { rows } = await scoreText(model, await fixture('out-of-range.csv'));
+    const messages = [rows[0]?.risk_factors, rows[0]?.protective_factors].flatMap((cell) =>
+      (JSON.parse(cell ?? '[]') as { message: string }[]).map((f) => f.message),
+    );
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        '0 months tenure (or less, value out of range) - early high-risk period',
+        'High monthly charges ($118.65 or more, value out of range)',
+        'Low total charges to date ($18.80 or less, value out of range)',
+      ]),
+    );
+  });
+});
+
 describe('results JSON', () => {
   // The JSON cells are written with their quotes pre-doubled, which is only valid if every factor text
   // the library writes is free of quotes, backslashes and control characters.
@@ -128,6 +144,13 @@ describe('scoreCsv parsing rules', () => {
     expect(summary.imputedCells).toBe(2);
   });
 
+  it('reads a Windows-1252 file and reports its encoding', async () => {
+    const { rows, summary } = await scoreText(model, await fixture('latin1.csv'));
+    expect(rows.map((r) => r.customerID)).toEqual(['c1', 'cé']);
+    expect(summary.inputEncoding).toBe('windows-1252');
+    expect((await scoreText(model, await fixture('required-only.csv'))).summary.inputEncoding).toBe('utf-8');
+  });
+
   it('gives the same bytes for any chunking, a multi-byte character split across chunks included', async () => {
     const input = Buffer.from(`${HEADER}\nJosé-ü-€-𝄞,5,20,100,Monthly\nb,1,1,1,Annual\n`);
     const whole = await scoreText(model, input);
@@ -158,7 +181,6 @@ describe('scoreCsv input errors', () => {
       'missing_columns',
       /^Missing required columns: TotalCharges, Contract\. Please ensure/,
     ],
-    ['latin1.csv', 'encoding', /^The file is not valid UTF-8 text \(line 3, byte 76\)/],
     ['shifted-columns.csv', 'malformed_csv', /^Record 3 has 6 fields but the header has 5\./],
     ['unclosed-quote.csv', 'malformed_csv', /a double quote is not closed/],
   ])('%s → %s', async (name, code, message) => {
@@ -176,8 +198,8 @@ describe('scoreCsv input errors', () => {
     }
   });
 
-  it('fails on a truncated multi-byte character at the end of the file', async () => {
-    const bytes = Buffer.concat([Buffer.from(`${HEADER}\nab,1,1,1,Monthly\nc`), Buffer.from([0xe2, 0x82])]);
+  it('fails on a truncated multi-byte character at the end of a UTF-8 file', async () => {
+    const bytes = Buffer.concat([Buffer.from(`${HEADER}\né,1,1,1,Monthly\nc`), Buffer.from([0xe2, 0x82])]);
     expect((await inputError(scoreCsv(model, chunked(bytes, 5), new MemorySink()))).code).toBe('encoding');
   });
 

@@ -64,7 +64,11 @@ describe('a valid job', () => {
       'positive_rate',
       'processing_timestamp',
     ]);
-    expect(row.metrics_json).toMatchObject({ rows_processed: 100, original_rows: 100 });
+    expect(row.metrics_json).toMatchObject({
+      rows_processed: 100,
+      original_rows: 100,
+      input_encoding: 'utf-8',
+    });
     expect(row.metrics_json?.positive_rate).toBeGreaterThan(0);
     expect(row.metrics_json?.positive_rate).toBeLessThan(1);
     expect(row.metrics_json?.processing_timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?$/);
