@@ -151,6 +151,20 @@ describe('scoreCsv parsing rules', () => {
     expect((await scoreText(model, await fixture('required-only.csv'))).summary.inputEncoding).toBe('utf-8');
   });
 
+  it('reads decimal commas in a semicolon file as the same numbers as the comma file', async () => {
+    // the first ten Telco rows, saved by a European Excel: ";" delimiters, "29,85", "1.889,50", "5 681,10"
+    const european = (await fixture('semicolon-decimal-comma.csv')).toString();
+    const telco = await scoreText(model, await fixture('telco-sample.csv'));
+    const expected = telco.rows.slice(0, 10);
+    for (const input of [european, `sep=;\r\n${european}`]) {
+      const { rows, summary } = await scoreText(model, input);
+      expect(summary.imputedCells).toBe(0);
+      expect(rows).toEqual(expected);
+      expect(summary).toMatchObject({ inputDelimiter: ';', decimalSeparator: ',' });
+    }
+    expect(telco.summary).toMatchObject({ inputDelimiter: ',', decimalSeparator: '.' });
+  });
+
   it('gives the same bytes for any chunking, a multi-byte character split across chunks included', async () => {
     const input = Buffer.from(`${HEADER}\nJosé-ü-€-𝄞,5,20,100,Monthly\nb,1,1,1,Annual\n`);
     const whole = await scoreText(model, input);
