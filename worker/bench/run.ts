@@ -86,7 +86,7 @@ function microCases(model: ChurnModel, chunks: readonly Buffer[], records: reado
   const present = new Set(mapping.columns.map((c) => c.column.name));
   const encoder = createEncoder(model.manifest, present);
   const variant = chooseVariant(model.manifest, present);
-  const first = batchReader(mapping, BATCH_ROWS)(batches[0] ?? []);
+  const first = batchReader(mapping, BATCH_ROWS, '.')(batches[0] ?? []);
   const features = new Float64Array(first.size * encoder.width);
   encoder.encode(first, features, new Uint32Array(first.size));
 
@@ -110,7 +110,7 @@ function microCases(model: ChurnModel, chunks: readonly Buffer[], records: reado
       name: 'score_preparsed',
       description: 'the batch scorer on pre-parsed records: canonical values, encode, ONNX, explain, format',
       run: async () => {
-        const scorer = createBatchScorer(model, mapping);
+        const scorer = createBatchScorer(model, mapping, { delimiter: ',', decimal: '.' });
         let bytes = 0;
         for (const batch of batches) bytes += (await scorer.batch(batch)).length;
         return bytes > 0 ? scorer.summary.rowsProcessed : 0;

@@ -70,6 +70,8 @@ function metricsJson(summary: ScoreSummary, durationMs: number, at: Date): Predi
     variant: summary.variant,
     imputed_cells: summary.imputedCells,
     input_encoding: summary.inputEncoding,
+    input_delimiter: summary.inputDelimiter,
+    decimal_separator: summary.decimalSeparator,
     duration_ms: Math.round(durationMs),
   };
 }

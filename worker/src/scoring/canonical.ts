@@ -2,7 +2,7 @@ import type { ColumnMapping, MappedColumn } from './columns.js';
 import { mapColumns } from './columns.js';
 import { openCsv, type ByteSource } from './csv-reader.js';
 import { InputError } from './errors.js';
-import { MISSING_CATEGORY, parseNumber, type CategoryParser } from './values.js';
+import { MISSING_CATEGORY, numberParser, type CategoryParser, type DecimalSeparator } from './values.js';
 
 /**
  * Records → canonical values, column by column into typed arrays that are reused from batch to batch,
@@ -23,15 +23,20 @@ export interface CanonicalBatch {
 
 type Fill = (records: readonly string[][]) => void;
 
-/** A reader for one mapping: `read(records)` refills and returns the same batch object every time. */
+/**
+ * A reader for one mapping, reading numbers with the file's decimal mark: `read(records)` refills and
+ * returns the same batch object every time.
+ */
 export function batchReader(
   mapping: ColumnMapping,
   capacity: number,
+  decimal: DecimalSeparator,
 ): (records: readonly string[][]) => CanonicalBatch {
   const columns = new Map<string, ColumnValues>();
   const fills: Fill[] = [];
+  const parseNumber = numberParser(decimal);
   for (const mapped of mapping.columns) {
-    const built = columnReader(mapped, capacity);
+    const built = columnReader(mapped, capacity, parseNumber);
     if (!built) continue;
     columns.set(mapped.column.name, built.values);
     fills.push(built.fill);
@@ -48,6 +53,7 @@ export function batchReader(
 function columnReader(
   mapped: MappedColumn,
   capacity: number,
+  parseNumber: (cell: string) => number,
 ): { values: ColumnValues; fill: Fill } | undefined {
   const { index, scale } = mapped;
   const spec = mapped.column.value;
@@ -135,7 +141,7 @@ export async function readCanonicalTable(
     if (index < 0) throw new InputError('missing_columns', `Missing column: ${name}.`);
     return { name, index };
   });
-  const read = batchReader(mapping, SAMPLE_ROWS);
+  const read = batchReader(mapping, SAMPLE_ROWS, csv.dialect.decimal);
   const canonical = [...read([]).columns.keys()];
   async function* rows(): AsyncGenerator<Record<string, string>> {
     let records = sample;

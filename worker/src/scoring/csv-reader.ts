@@ -2,7 +2,7 @@ import Papa from 'papaparse';
 import { InputError } from './errors.js';
 import { refuseNonCsv } from './file-type.js';
 import { textDecoding, type InputEncoding, type TextDecoding } from './text-decoder.js';
-import { isMissingCell } from './values.js';
+import { isMissingCell, type DecimalSeparator } from './values.js';
 
 /**
  * Bytes → CSV records, streaming. Parsing follows pandas' defaults where the spec asks for them
@@ -23,6 +23,12 @@ export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 /** A record larger than this (in characters) fails cleanly instead of buffering an unclosed quote to the end of the file. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
 
+/** How the file writes its records and numbers, final once the header is read. */
+export interface Dialect {
+  readonly delimiter: string;
+  readonly decimal: DecimalSeparator;
+}
+
 export interface CsvRecords {
   /** the header record as read */
   readonly header: readonly string[];
@@ -32,11 +38,12 @@ export interface CsvRecords {
   readonly counts: { readonly records: number; readonly blank: number };
   /** the encoding the file is read in, final once every batch is read */
   readonly encoding: InputEncoding;
+  readonly dialect: Dialect;
 }
 
 /** Reads up to and including the header; throws InputError('empty_file') when there is none. */
 export async function openCsv(source: ByteSource): Promise<CsvRecords> {
-  const dialect = { delimiter: ',' };
+  const dialect: { delimiter: string; decimal: DecimalSeparator } = { delimiter: ',', decimal: '.' };
   const decoder = textDecoding();
   const chunks = recordChunks(source, dialect, decoder);
   const counts = { records: 0, blank: 0 };
@@ -83,6 +90,7 @@ export async function openCsv(source: ByteSource): Promise<CsvRecords> {
     get encoding() {
       return decoder.encoding;
     },
+    dialect,
   };
 }
 
@@ -132,7 +140,7 @@ const PIECE_CHARS = 64 * 1024;
  */
 async function* recordChunks(
   source: ByteSource,
-  dialect: { delimiter: string },
+  dialect: { delimiter: string; decimal: DecimalSeparator },
   decoder: TextDecoding,
 ): AsyncGenerator<string[][]> {
   let carry = '';
@@ -149,6 +157,9 @@ async function* recordChunks(
       }
       const sniffed = sniffDialect(text, last);
       dialect.delimiter = sniffed.delimiter;
+      // Excel separates lists with ";" in exactly the locales whose decimal mark is a comma (pandas' reading of
+      // such a file is `sep=';', decimal=','`); a comma-separated file cannot have one unquoted.
+      dialect.decimal = sniffed.delimiter === ';' ? ',' : '.';
       parser = new Papa.Parser({ delimiter: sniffed.delimiter, newline: '\n', quoteChar: '"' });
       if (sniffed.skip > 0) {
         text = text.slice(sniffed.skip);

@@ -2,11 +2,12 @@ import type { Writable } from 'node:stream';
 import { ByteWriter } from './byte-writer.js';
 import { batchReader, noDataRows } from './canonical.js';
 import { mapColumns, type ColumnMapping } from './columns.js';
-import { openCsv, type ByteSource } from './csv-reader.js';
+import { openCsv, type ByteSource, type Dialect } from './csv-reader.js';
 import { chooseVariant, createEncoder } from './encoder.js';
 import { createConfidence, createExplainer } from './explain.js';
 import { runModel, type ChurnModel } from './model.js';
 import type { InputEncoding } from './text-decoder.js';
+import type { DecimalSeparator } from './values.js';
 import { rowFormatter, type RiskLevel } from './output.js';
 
 /**
@@ -45,6 +46,10 @@ export interface ScoreSummary {
   mappedColumns: Record<string, string>;
   /** the encoding the file was read in (metrics_json.input_encoding) */
   inputEncoding: InputEncoding;
+  /** the file's delimiter (metrics_json.input_delimiter) */
+  inputDelimiter: string;
+  /** the decimal mark its numbers were read with (metrics_json.decimal_separator) */
+  decimalSeparator: DecimalSeparator;
 }
 
 /**
@@ -66,7 +71,7 @@ export async function scoreCsv(
   if (first.done) throw noDataRows();
   const mapping = mapColumns(csv.header, first.value);
   // a file that fits in its first batch needs buffers no larger than that batch
-  const score = createBatchScorer(model, mapping, first.value.length);
+  const score = createBatchScorer(model, mapping, csv.dialect, first.value.length);
   await write(sink, score.header, signal);
   let next: IteratorResult<string[][], void> = first;
   while (!next.done) {
@@ -86,10 +91,11 @@ export interface BatchScorer {
   readonly summary: ScoreSummary;
 }
 
-/** Everything that depends only on the model and the file's columns, built once per file. */
+/** Everything that depends only on the model and the file's columns and dialect, built once per file. */
 export function createBatchScorer(
   model: ChurnModel,
   mapping: ColumnMapping,
+  dialect: Dialect,
   capacity: number = BATCH_ROWS,
 ): BatchScorer {
   const { manifest } = model;
@@ -99,7 +105,7 @@ export function createBatchScorer(
   const explain = createExplainer(manifest, encoder);
   const confidence = createConfidence(manifest, encoder, variant);
   const formatter = rowFormatter(manifest);
-  const read = batchReader(mapping, capacity);
+  const read = batchReader(mapping, capacity, dialect.decimal);
   const features = new Float64Array(capacity * encoder.width);
   const imputed = new Uint32Array(capacity);
   let retained = 0;
@@ -115,6 +121,8 @@ export function createBatchScorer(
     modelVersion: manifest.model_version,
     mappedColumns: Object.fromEntries(mapping.columns.map((c) => [c.column.name, c.header])),
     inputEncoding: 'utf-8',
+    inputDelimiter: dialect.delimiter,
+    decimalSeparator: dialect.decimal,
   };
   return {
     header: formatter.header,

@@ -39,9 +39,9 @@ const LOOSE_NUMBER = /^[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:e[+
 const DECORATION = /[\s$£€]/g;
 
 /**
- * A numeric cell: surrounding and inner whitespace, currency symbols and thousands separators are
- * stripped; anything else that is not a finite decimal number (blank, NA tokens, "29,85", "12 months")
- * is missing (NaN).
+ * A numeric cell of a file with a decimal point: surrounding and inner whitespace, currency symbols and
+ * thousands separators are stripped; anything else that is not a finite decimal number (blank, NA tokens,
+ * "29,85", "12 months") is missing (NaN).
  */
 export function parseNumber(cell: string): number {
   if (PLAIN_NUMBER.test(cell)) return Number(cell);
@@ -49,6 +49,75 @@ export function parseNumber(cell: string): number {
   if (!LOOSE_NUMBER.test(stripped)) return NaN;
   const value = Number(stripped.replaceAll(',', ''));
   return Number.isFinite(value) ? value : NaN;
+}
+
+/**
+ * The decimal mark of a file's numbers. Excel writes a decimal comma exactly where the list separator is a
+ * semicolon (European locales), so the reader takes it from the delimiter (csv-reader.ts).
+ */
+export type DecimalSeparator = '.' | ',';
+
+/** The number reader for a file's decimal mark, chosen once per column so the per-cell path has no branch on it. */
+export function numberParser(decimal: DecimalSeparator): (cell: string) => number {
+  return decimal === ',' ? parseDecimalCommaNumber : parseNumber;
+}
+
+// Dot thousands groups of three, then an optional decimal comma (pandas' `decimal=',', thousands='.'`).
+const COMMA_DECIMAL_NUMBER = /^[+-]?(?:(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d*)?|,\d+)(?:e[+-]?\d+)?$/i;
+// A decimal point: in a decimal-comma file the only reading of "29.85" or "0.5", as no thousands group
+// has two digits or starts with 0.
+const DOT_DECIMAL_NUMBER = /^[+-]?(?:\d+\.\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+// "1.234" is 1234 with a thousands dot and 1.234 with a decimal point; neither is safe to guess.
+const AMBIGUOUS_DOT = /^[+-]?[1-9]\d{0,2}\.\d{3}$/;
+
+/**
+ * A numeric cell of a decimal-comma file: "29,85" → 29.85, "1.234,50" → 1234.5, "1 234,50", "€ 29,85".
+ * Unlike pandas, whose C tokenizer skips a thousands separator after any digit (tokenizer.c, xstrtod), so
+ * that "29.85" would read as 2985, dots are thousands separators only in groups of three; a dot that cannot
+ * be one ("29.85") is a decimal point, and a lone group of three ("1.234") is missing (NaN).
+ */
+function parseDecimalCommaNumber(cell: string): number {
+  const plain = plainDecimalComma(cell);
+  if (!Number.isNaN(plain)) return plain;
+  const stripped = cell.replace(DECORATION, '');
+  if (AMBIGUOUS_DOT.test(stripped)) return NaN;
+  const value = DOT_DECIMAL_NUMBER.test(stripped)
+    ? Number(stripped)
+    : COMMA_DECIMAL_NUMBER.test(stripped)
+      ? Number(stripped.replaceAll('.', '').replace(',', '.'))
+      : NaN;
+  return Number.isFinite(value) ? value : NaN;
+}
+
+const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+/** Digits that always fit a double's 53-bit integer exactly. */
+const MAX_PLAIN_DIGITS = 15;
+
+/**
+ * `-?digits[,digits]` read without building a "29.85" string, as parseNumber's fast path reads the common
+ * cell without allocating. Digits and power of ten are exact integers, and IEEE division rounds correctly,
+ * so the result is the double nearest the decimal: the same as Number("29.85"). NaN when the cell is not
+ * of that shape.
+ */
+function plainDecimalComma(cell: string): number {
+  const length = cell.length;
+  let at = cell.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  const negative = at === 1;
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (; at < length; at++) {
+    const code = cell.charCodeAt(at);
+    if (code >= 48 && code <= 57) {
+      mantissa = mantissa * 10 + (code - 48);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (code === 44 /* , */ && decimals < 0) decimals = 0;
+    else return NaN;
+  }
+  if (digits === 0 || digits > MAX_PLAIN_DIGITS) return NaN;
+  const value = decimals > 0 ? mantissa / (POWERS_OF_TEN[decimals] as number) : mantissa;
+  return negative ? -value : value;
 }
 
 /** Case-, whitespace- and `_`/`-`-insensitive key: "Month-to-month", "month to month", "MONTH_TO_MONTH". */

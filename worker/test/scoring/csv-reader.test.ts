@@ -75,6 +75,17 @@ describe('delimiters', () => {
     expect((await readAll(await fixture(name))).slice(0, 2)).toEqual(expected);
   });
 
+  it.each([
+    ['semicolon.csv', ';', ','],
+    ['excel-sep-line.csv', ';', ','],
+    ['tab-separated.csv', '\t', '.'],
+    ['pipe-separated.csv', '|', '.'],
+    ['comma-with-semicolons.csv', ',', '.'],
+  ])('reads %s with delimiter %j and decimal mark %j', async (name, delimiter, decimal) => {
+    const csv = await openCsv(chunked(await fixture(name)));
+    expect(csv.dialect).toEqual({ delimiter, decimal });
+  });
+
   it('keeps quoted semicolons in a semicolon file', async () => {
     expect((await readAll(await fixture('semicolon.csv')))[3]?.[0]).toBe('c;3');
   });

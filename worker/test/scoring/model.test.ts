@@ -44,7 +44,7 @@ async function score(cases: ParityCase[]) {
   const mapping = mapColumns(header, [header.map(() => 'x')]);
   const present = new Set(mapping.columns.map((c) => c.column.name));
   const encoder = createEncoder(model.manifest, present);
-  const batch = batchReader(mapping, records.length)(records);
+  const batch = batchReader(mapping, records.length, '.')(records);
   const features = new Float64Array(records.length * encoder.width);
   const imputed = new Uint32Array(records.length);
   encoder.encode(batch, features, imputed);

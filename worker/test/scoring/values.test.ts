@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalColumn } from '../../src/scoring/columns.js';
-import { contract, isMissingCell, MISSING_CATEGORY, parseNumber, yesNo } from '../../src/scoring/values.js';
+import {
+  contract,
+  isMissingCell,
+  MISSING_CATEGORY,
+  numberParser,
+  parseNumber,
+  yesNo,
+} from '../../src/scoring/values.js';
 
 const label = (column: string, cell: string): string | undefined => {
   const value = canonicalColumn(column)?.value;
@@ -56,6 +63,60 @@ describe('numbers (contracts.md §B, lessons #17)', () => {
     '--1',
   ])('reads %j as missing', (cell) => {
     expect(parseNumber(cell)).toBeNaN();
+  });
+
+  describe('with a decimal comma (semicolon files)', () => {
+    const parse = numberParser(',');
+    it.each([
+      ['42', 42],
+      ['29,85', 29.85],
+      ['-3,5', -3.5],
+      [',5', 0.5],
+      ['7,', 7],
+      ['1.234,50', 1234.5],
+      ['12.345.678', 12345678],
+      ['1 234,50', 1234.5],
+      ['1\u00a0234,50', 1234.5],
+      ['€ 29,85', 29.85],
+      ['29,85 €', 29.85],
+      ['+5', 5],
+      ['1,5e3', 1500],
+      // a dot no thousands group could have is a decimal point
+      ['29.85', 29.85],
+      ['0.123', 0.123],
+      ['1234.567', 1234.567],
+      ['0,1', 0.1],
+      ['123456789012,345', 123456789012.345],
+      // past 15 digits the string path reads it, as Number() would
+      ['1234567890123,4567', Number('1234567890123.4567')],
+    ])('reads %j as %d', (cell, expected) => {
+      expect(parse(cell)).toBe(expected);
+    });
+
+    it.each([
+      '',
+      ' ',
+      'NA',
+      'abc',
+      '1.234',
+      '-12.345',
+      '1,234.50',
+      '1.23,4',
+      '1,2,3',
+      '29,85,',
+      '-',
+      ',',
+      '1e999',
+    ])('reads %j as missing', (cell) => {
+      expect(parse(cell)).toBeNaN();
+    });
+
+    it('reads a decimal comma as the same double as the decimal point', () => {
+      for (let cents = 0; cents < 200_000; cents += 7) {
+        const text = (cents / 100).toFixed(2);
+        expect(parse(text.replace('.', ','))).toBe(Number(text));
+      }
+    });
   });
 
   it('treats empty, whitespace-only and NA-token cells as missing', () => {

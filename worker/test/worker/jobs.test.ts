@@ -68,6 +68,8 @@ describe('a valid job', () => {
       rows_processed: 100,
       original_rows: 100,
       input_encoding: 'utf-8',
+      input_delimiter: ',',
+      decimal_separator: '.',
     });
     expect(row.metrics_json?.positive_rate).toBeGreaterThan(0);
     expect(row.metrics_json?.positive_rate).toBeLessThan(1);
