@@ -1,10 +1,9 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { finished } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { isInputError, loadModel, scoreCsv, type ScoreSummary } from '../scoring/index.js';
+import { BadInput } from './command.js';
+import { openOutput, STDOUT } from './output-target.js';
 
 /**
  * `npm run score -- <in.csv> [-o out.csv | -o -] [--model-dir dir]`: scores a customer CSV with the same
@@ -49,35 +48,41 @@ function parse(argv: string[]): Args {
 /** npm runs scripts from the package root; paths typed by the user are relative to where they typed them. */
 const userPath = (path: string): string => resolve(process.env.INIT_CWD ?? process.cwd(), path);
 
-const defaultOutput = (input: string): string =>
-  join(dirname(input), `${basename(input).replace(/\.csv$/i, '')}.scored.csv`);
+const STDIN = '-';
+
+/**
+ * `<name>.scored.csv` beside a regular input file. Anything else (`-`, /dev/stdin, a FIFO) is a stream, so its
+ * results go to stdout instead of into /dev or the folder of a link to a pipe. A missing input gets a file
+ * name, so the read fails with its own message.
+ */
+async function defaultOutput(input: string): Promise<string> {
+  if (input === STDIN || /^\/(dev|proc)\//.test(input)) return STDOUT;
+  if ((await stat(input).catch(() => undefined))?.isFile() === false) return STDOUT;
+  return join(dirname(input), `${basename(input).replace(/\.csv$/i, '')}.scored.csv`);
+}
 
 const number = (n: number): string => n.toLocaleString('en-US');
 
 async function main(argv: string[]): Promise<number> {
   const args = parse(argv);
-  const input = userPath(args.input);
-  const toStdout = args.output === '-';
-  const output = toStdout ? undefined : userPath(args.output ?? defaultOutput(input));
+  const input = args.input === STDIN ? STDIN : userPath(args.input);
+  const output =
+    args.output === undefined
+      ? await defaultOutput(input)
+      : args.output === STDOUT
+        ? STDOUT
+        : userPath(args.output);
   const model = await loadModel(args.modelDir === undefined ? undefined : userPath(args.modelDir));
-
-  // Write beside the target and rename at the end, so a failed run never leaves a partial results file.
-  const partial = output && `${output}.partial`;
-  const sink: Writable = partial ? createWriteStream(partial) : process.stdout;
+  // opened before the output, so a missing input fails as itself and leaves nothing behind
+  const source = input === STDIN ? process.stdin : (await open(input)).createReadStream();
+  const target = await openOutput(output);
   const started = performance.now();
   let summary: ScoreSummary;
   try {
-    summary = await scoreCsv(model, createReadStream(input), sink);
-    if (partial && output) {
-      sink.end();
-      await finished(sink);
-      await rename(partial, output);
-    }
+    summary = await scoreCsv(model, source, target.stream);
+    await target.commit();
   } catch (error) {
-    if (partial) {
-      sink.destroy();
-      await rm(partial, { force: true });
-    }
+    await target.abort();
     throw error;
   }
   const seconds = (performance.now() - started) / 1000;
@@ -86,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     `Scored ${number(summary.rowsProcessed)} of ${number(summary.originalRows)} rows ` +
       `(High ${number(High)}, Medium ${number(Medium)}, Low ${number(Low)}) with model ${summary.modelVersion} ` +
       `variant ${summary.variant} in ${seconds.toFixed(2)} s (${number(Math.round(summary.rowsProcessed / seconds))} rows/s)` +
-      `${output ? ` -> ${output}` : ''}\n`,
+      `${output === STDOUT ? '' : ` -> ${output}`}\n`,
   );
   return 0;
 }
@@ -106,7 +111,7 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       process.stderr.write(`${error.message ? `score: ${error.message}\n` : ''}${USAGE}\n`);
       process.exitCode = 64;
-    } else if (isInputError(error)) {
+    } else if (isInputError(error) || error instanceof BadInput) {
       process.stderr.write(`score: ${error.message}\n`);
       process.exitCode = 2;
     } else {
