@@ -1,5 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
@@ -7,6 +9,7 @@ import { describeError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { startWorker } from '../worker.js';
 import { readPrediction, submitJob, type PredictionRow } from './backend.js';
+import { onStopSignal } from './signals.js';
 import { startLocalStack, type LocalStack } from './stack.js';
 
 /**
@@ -48,8 +51,20 @@ async function saveResults(stack: LocalStack, row: PredictionRow): Promise<strin
   );
   const target = resolve(cwd, '.local', 'results', `prediction_results_${row.id}.csv`);
   mkdirSync(resolve(target, '..'), { recursive: true });
-  writeFileSync(target, await object.Body!.transformToByteArray());
+  // under its final name only once complete: an interrupted save leaves no file that looks finished
+  const partial = `${target}.partial`;
+  undo.push(() => rm(partial, { force: true }));
+  writeFileSync(partial, await object.Body!.transformToByteArray());
+  renameSync(partial, target);
   return target;
+}
+
+/** What to undo, newest first, however the command ends: a signal, a failure or success. */
+const undo: (() => Promise<unknown>)[] = [];
+let interrupted = false;
+
+async function cleanUp(): Promise<void> {
+  for (let step = undo.pop(); step; step = undo.pop()) await step().catch(() => undefined);
 }
 
 async function run(): Promise<number> {
@@ -68,19 +83,19 @@ async function run(): Promise<number> {
   (args.serve ? process.stderr : process.stdout).write(
     'Starting the local stack (SQS + S3 emulator, PostgreSQL)...\n',
   );
-  const stack = await startLocalStack(
+  const starting = startLocalStack(
     args.serve ? { fauxqsPort: SERVE_PORTS.fauxqs, postgresPort: SERVE_PORTS.postgres } : {},
   );
+  // a stack still starting is stopped once it is up (it cleans up after itself if it fails)
+  undo.push(async () => (await starting).stop());
+  const stack = await starting;
   const logger = createLogger({
     level: args.serve ? 'info' : 'warn',
     environment: 'local',
     fd: args.serve ? 2 : 1,
   });
   const worker = await startWorker(loadConfig(stack.workerEnv({ SQS_WAIT_TIME_SECONDS: '1' })), { logger });
-  const shutdown = async () => {
-    await worker.stop();
-    await stack.stop();
-  };
+  undo.push(() => worker.stop());
 
   if (args.serve) {
     const lines = {
@@ -100,12 +115,8 @@ async function run(): Promise<number> {
     process.stderr.write(
       'The stack and a worker are running; point the backend at the values above. Ctrl-C stops.\n',
     );
-    await new Promise<void>((resolveStop) => {
-      process.once('SIGINT', resolveStop);
-      process.once('SIGTERM', resolveStop);
-    });
-    await shutdown();
-    return 0;
+    // runs until a signal, which cleans up and exits
+    return new Promise<never>(() => undefined);
   }
 
   const filename = file ? basename(file) : 'demo-customers.csv';
@@ -128,14 +139,25 @@ async function run(): Promise<number> {
     )}\n`,
   );
   if (row.status === 'COMPLETED') process.stdout.write(`Results: ${await saveResults(stack, row)}\n`);
-  await shutdown();
   return row.status === 'COMPLETED' ? 0 : 1;
 }
 
+onStopSignal((signal) => {
+  interrupted = true;
+  void cleanUp().then(() => process.exit(128 + constants.signals[signal]));
+});
+
+// After a signal, the cleanup owns the exit: whatever the interrupted run does next is moot.
 run().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`npm start failed: ${describeError(error)}\n`);
+  async (code) => {
+    if (interrupted) return;
+    await cleanUp();
+    process.exit(code);
+  },
+  async (error: unknown) => {
+    if (interrupted) return;
+    await cleanUp();
+    process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   },
 );
