@@ -59,6 +59,25 @@ function start(...args: string[]) {
 
 const leftInTmp = async () => (await readdir(tmp)).filter((name) => name.startsWith('retainwise-pg-'));
 
+describe('npm start: usage', () => {
+  it.each(['--help', '-h'])('prints its help on stdout with %s and starts nothing', async (flag) => {
+    const run = start(flag);
+    expect(await run.exited).toBe(0);
+    expect(run.output().stdout).toMatch(/^usage: npm start/);
+    expect(run.output().stdout).toContain('Exit codes: 0 ');
+    expect(await leftInTmp()).toEqual([]);
+  });
+
+  it('rejects an unknown flag with the usage line on stderr, exit 2', async () => {
+    const run = start('--bogus');
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toEqual({
+      stdout: '',
+      stderr: expect.stringMatching(/^start: .*\nusage: npm start/),
+    });
+  });
+});
+
 describe('npm start: every way it stops cleans up', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'removes the PostgreSQL folder and logs no lost connection when --serve gets %s',

@@ -89,13 +89,22 @@ describe('npm run score', () => {
   });
 
   it.each([[[]], [['a.csv', 'b.csv']], [['--bogus', 'a.csv']], [['-o']]])(
-    'exits 64 with usage on %j',
+    'exits 2 with usage on %j',
     (args) => {
-      const { code, stderr } = score(...args);
-      expect(code).toBe(64);
-      expect(stderr).toContain('usage: npm run score -- <input.csv>');
+      const { code, stdout, stderr } = score(...args);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(/^score: .+\nusage: npm run score -- <input.csv>.*\n$/);
     },
   );
+
+  it.each(['--help', '-h'])('prints its help on stdout with %s, outputs and exit codes included', (flag) => {
+    const { code, stdout, stderr } = score(flag);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^usage: npm run score -- <input.csv>/);
+    expect(stdout).toContain('Exit codes: 0 ');
+  });
 
   describe('output targets', () => {
     const isRoot = process.getuid?.() === 0;
