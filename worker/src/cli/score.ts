@@ -2,29 +2,31 @@ import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isInputError, loadModel, scoreCsv, type ScoreSummary } from '../scoring/index.js';
-import { BadInput } from './command.js';
+import { BadInput, EXIT, EXIT_CODES, parsing, reportFailure, UsageError } from './command.js';
 import { openOutput, STDOUT } from './output-target.js';
-
-/**
- * `npm run score -- <in.csv> [-o out.csv | -o -] [--model-dir dir]`: scores a customer CSV with the same
- * code path as the worker. The summary goes to stderr so `-o -` can pipe the results.
- * Exit codes: 0 success, 2 unusable input (message says why), 64 usage error, 1 anything else.
- */
 
 const USAGE = 'usage: npm run score -- <input.csv> [-o <output.csv> | -o -] [--model-dir <dir>]';
 
-class UsageError extends Error {}
+const HELP = `${USAGE}
+Scores a customer CSV with the same code path as the worker.
+  <input.csv>       the file to score; - reads stdin
+  -o <output.csv>   where the results go (default: <input>.scored.csv beside the input, or stdout for stdin);
+                    - is stdout; a device or FIFO is written straight to
+  --model-dir <dir> another model directory (default: the bundled model)
+  -h, --help        this help
+The results CSV goes to the output; a summary (rows, risk counts, variant, rows/s) goes to stderr.
+${EXIT_CODES}`;
 
 interface Args {
   input: string;
   output: string | undefined;
   modelDir: string | undefined;
+  help: boolean;
 }
 
 function parse(argv: string[]): Args {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const { values, positionals } = parsing(() =>
+    parseArgs({
       args: argv,
       allowPositionals: true,
       options: {
@@ -32,16 +34,15 @@ function parse(argv: string[]): Args {
         'model-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : USAGE);
-  }
-  if (parsed.values.help) throw new UsageError('');
-  if (parsed.positionals.length !== 1) throw new UsageError('expected exactly one input file');
+    }),
+  );
+  if (values.help) return { input: '', output: undefined, modelDir: undefined, help: true };
+  if (positionals.length !== 1) throw new UsageError('expected exactly one input file');
   return {
-    input: parsed.positionals[0] as string,
-    output: parsed.values.output,
-    modelDir: parsed.values['model-dir'],
+    input: positionals[0] as string,
+    output: values.output,
+    modelDir: values['model-dir'],
+    help: false,
   };
 }
 
@@ -65,6 +66,10 @@ const number = (n: number): string => n.toLocaleString('en-US');
 
 async function main(argv: string[]): Promise<number> {
   const args = parse(argv);
+  if (args.help) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
   const input = args.input === STDIN ? STDIN : userPath(args.input);
   const output =
     args.output === undefined
@@ -93,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
       `variant ${summary.variant} in ${seconds.toFixed(2)} s (${number(Math.round(summary.rowsProcessed / seconds))} rows/s)` +
       `${output === STDOUT ? '' : ` -> ${output}`}\n`,
   );
-  return 0;
+  return EXIT.ok;
 }
 
 function fileError(error: unknown): string | undefined {
@@ -108,18 +113,12 @@ function fileError(error: unknown): string | undefined {
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message ? `score: ${error.message}\n` : ''}${USAGE}\n`);
-      process.exitCode = 64;
-    } else if (isInputError(error) || error instanceof BadInput) {
-      process.stderr.write(`score: ${error.message}\n`);
-      process.exitCode = 2;
-    } else {
-      const message = fileError(error);
-      process.stderr.write(
-        `score: ${message ?? (error instanceof Error ? error.message : 'unexpected failure')}\n`,
-      );
-      process.exitCode = message ? 2 : 1;
-    }
+    const message = fileError(error);
+    process.exitCode = reportFailure(
+      'score',
+      USAGE,
+      message === undefined ? error : new BadInput(message),
+      isInputError(error),
+    );
   },
 );

@@ -5,7 +5,7 @@ import { constants } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { describeError } from '../errors.js';
+import { BadInput, EXIT, EXIT_CODES, parsing, reportFailure } from '../cli/command.js';
 import { createLogger } from '../logger.js';
 import { startWorker } from '../worker.js';
 import { readPrediction, submitJob, type PredictionRow } from './backend.js';
@@ -24,10 +24,27 @@ import { startLocalStack, type LocalStack } from './stack.js';
 const SERVE_PORTS = { fauxqs: 4566, postgres: 54320 };
 const cwd = process.env.INIT_CWD ?? process.cwd();
 
-function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm start [-- --file <customers.csv>] [-- --serve]\n`);
-  process.exit(2);
+const USAGE = 'usage: npm start [-- --file <customers.csv | ->] [-- --serve]';
+
+/** The CSV to submit: the bundled sample, a file or (`-`) stdin; an unreadable one is the user's to fix. */
+function readInput(file: string | undefined): Buffer {
+  if (file === undefined) return readFileSync(new URL('./demo-customers.csv', import.meta.url));
+  try {
+    return readFileSync(file === '-' ? process.stdin.fd : file);
+  } catch (error) {
+    throw new BadInput(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
 }
+
+const HELP = `${USAGE}
+Runs the whole pipeline on this machine: an SQS/S3 emulator, PostgreSQL with the backend's tables and a worker.
+  (no flags)     submits the bundled 100-customer sample, follows it to the end, prints the predictions row
+                 and saves the results CSV under .local/results/
+  --file <csv>   the same with your file; - reads it from stdin
+  --serve        keeps the stack up and prints the backend's environment as NAME=value lines on stdout
+                 (logs on stderr); Ctrl-C stops it
+  -h, --help     this help
+${EXIT_CODES} (1: the job FAILED or the stack could not start)`;
 
 async function follow(stack: LocalStack, predictionId: string): Promise<PredictionRow> {
   const started = Date.now();
@@ -68,16 +85,22 @@ async function cleanUp(): Promise<void> {
 }
 
 async function run(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: { file: { type: 'string' }, serve: { type: 'boolean', default: false } },
-    }).values;
-  } catch (error) {
-    usage(describeError(error));
+  const args = parsing(
+    () =>
+      parseArgs({
+        options: {
+          file: { type: 'string' },
+          serve: { type: 'boolean', default: false },
+          help: { type: 'boolean', short: 'h' },
+        },
+      }).values,
+  );
+  if (args.help) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
   }
-  const file = args.file === undefined ? undefined : resolve(cwd, args.file);
-  const csv = file ? readFileSync(file) : readFileSync(new URL('./demo-customers.csv', import.meta.url));
+  const file = args.file === undefined || args.file === '-' ? args.file : resolve(cwd, args.file);
+  const csv = readInput(file);
 
   // With --serve, stdout carries only the NAME=value lines (a script may read them); everything else is on stderr.
   (args.serve ? process.stderr : process.stdout).write(
@@ -119,7 +142,7 @@ async function run(): Promise<number> {
     return new Promise<never>(() => undefined);
   }
 
-  const filename = file ? basename(file) : 'demo-customers.csv';
+  const filename = file && file !== '-' ? basename(file) : file ? 'stdin.csv' : 'demo-customers.csv';
   const job = await submitJob(stack, { csv, filename });
   process.stdout.write(`Submitted prediction ${job.predictionId} for s3://${stack.bucket}/${job.key}\n`);
   const row = await follow(stack, job.predictionId);
@@ -139,7 +162,7 @@ async function run(): Promise<number> {
     )}\n`,
   );
   if (row.status === 'COMPLETED') process.stdout.write(`Results: ${await saveResults(stack, row)}\n`);
-  return row.status === 'COMPLETED' ? 0 : 1;
+  return row.status === 'COMPLETED' ? EXIT.ok : EXIT.failed;
 }
 
 onStopSignal((signal) => {
@@ -157,7 +180,6 @@ run().then(
   async (error: unknown) => {
     if (interrupted) return;
     await cleanUp();
-    process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
+    process.exit(reportFailure(error instanceof BadInput ? 'start' : 'npm start failed', USAGE, error));
   },
 );

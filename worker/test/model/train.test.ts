@@ -148,7 +148,7 @@ describe('npm run train', () => {
         INIT_CWD: dir,
       },
     );
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toMatch(/^train: The label column "cancelled" is not in the file\. Columns: user_id, /);
   });
 });
