@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
+import { EXIT, EXIT_CODES, parsing, reportFailure, UsageError } from '../worker/src/cli/command.js';
 import { adoptionImportFile } from './adopt.js';
 import { runProject, type RecordedResource } from './offline.js';
 import { estimateMonthlyCost, type CostEstimate } from './pricing.js';
@@ -176,10 +178,36 @@ export function renderTable(
   return lines.join('\n');
 }
 
-async function main(argv: string[]): Promise<void> {
-  const json = argv.includes('--json');
-  const stackIndex = argv.indexOf('--stack');
-  const stack = stackIndex >= 0 ? (argv[stackIndex + 1] ?? '') : 'prod';
+const USAGE = 'usage: npm run plan [-- --stack <name>] [-- --json | --import-file]';
+
+const HELP = `${USAGE}
+Runs the Pulumi program offline (Pulumi's mocks: no AWS account, CLI or Docker) with Pulumi.<stack>.yaml.
+  (no flags)      a table of every resource with its key settings, the stack outputs and the fixed monthly cost
+  --json          one JSON document on stdout: every resource with its full inputs, the outputs and the cost
+  --import-file   the \`pulumi import --file\` document that adopts the existing resources
+  --stack <name>  another stack file (default: prod)
+  -h, --help      this help
+${EXIT_CODES}`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parsing(() =>
+    parseArgs({
+      args: argv,
+      options: {
+        stack: { type: 'string', default: 'prod' },
+        json: { type: 'boolean' },
+        'import-file': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
+  );
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  if (values.json && values['import-file'])
+    throw new UsageError('--json and --import-file exclude each other');
+  const { stack, json } = values;
   const files = readStackFiles(PROJECT_DIR, stack);
   const run = await runProject(PROJECT_DIR, {
     stack,
@@ -188,7 +216,7 @@ async function main(argv: string[]): Promise<void> {
   });
   const outputs = run.outputs;
   const cost = estimateMonthlyCost(run.resources);
-  if (argv.includes('--import-file')) {
+  if (values['import-file']) {
     const file = adoptionImportFile(run.resources, { accountId: run.accountId, region: run.region });
     process.stdout.write(`${JSON.stringify(file, null, 2)}\n`);
   } else if (json) {
@@ -212,12 +240,13 @@ async function main(argv: string[]): Promise<void> {
   } else {
     process.stdout.write(`${renderTable(run.resources, outputs, cost, stack)}\n`);
   }
+  return EXIT.ok;
 }
 
 // Run as a script (`tsx infra/plan.ts`), not when the tests import the helpers above.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`plan failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => (process.exitCode = reportFailure('plan', USAGE, error)),
+  );
 }

@@ -25,6 +25,22 @@ interface PlanJson {
 }
 
 describe('offline plan (npm run plan)', () => {
+  it.each(['--help', '-h'])('prints its help on stdout with %s', async (flag) => {
+    const { stdout } = await plan(flag);
+    expect(stdout).toMatch(/^usage: npm run plan/);
+    expect(stdout).toContain('Exit codes: 0 ');
+  });
+
+  it('rejects an unknown flag with the usage line on stderr, exit 2', async () => {
+    const failure = (await plan('--jsn').then(
+      () => ({ code: 0, stdout: 'printed a plan', stderr: '' }),
+      (error: unknown) => error,
+    )) as { code: number; stdout: string; stderr: string };
+    expect(failure.code).toBe(2);
+    expect(failure.stdout).toBe('');
+    expect(failure.stderr).toMatch(/^plan: .*--jsn.*\nusage: npm run plan/);
+  });
+
   it('prints only JSON on stdout with --json: every resource with its inputs, the outputs and the cost', async () => {
     const { stdout } = await plan('--json');
     const doc = JSON.parse(stdout) as PlanJson;

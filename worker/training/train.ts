@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BadInput, EXIT, EXIT_CODES, parsing, reportFailure } from '../src/cli/command.js';
 import { isInputError } from '../src/scoring/errors.js';
 import { CANONICAL_LABEL, TrainingDataError, writeTrainingCsv } from './dataset.js';
 import { sha256File, verifyModel } from './verify.js';
@@ -26,22 +27,31 @@ const APT_INSTALL =
 const COLUMN_MAPPING_VERSION = '1';
 const ARTIFACTS = ['churn.onnx', 'manifest.json', 'parity.json'] as const;
 
-const USAGE = `Usage: npm run train -- [--data <csv>] [--label <column>] [--out <dir>]
+const USAGE = 'usage: npm run train -- [--data <csv>] [--label <column>] [--out <dir>]';
+
+const HELP = `${USAGE}
+Fits the churn model on a labelled CSV with scikit-learn, verifies it with onnxruntime, and only then replaces
+churn.onnx, manifest.json and parity.json in the model directory. Progress and metrics go to stderr.
   --data   labelled customer CSV (default: ${DEFAULT_DATA})
   --label  label column, Yes/No, 1/0 or true/false (default: Churn, churned, is_churned or label)
-  --out    model directory to replace (default: ${DEFAULT_OUT})`;
+  --out    model directory to replace (default: ${DEFAULT_OUT})
+  -h, --help  this help
+${EXIT_CODES} (1: Python's scikit-learn stack is missing or the fit failed)`;
 
-class UsageError extends Error {}
+/** An environment or fit problem (not the user's arguments): one line, exit 1. */
+class TrainingFailed extends Error {}
 
 function options() {
-  const { values } = parseArgs({
-    options: {
-      data: { type: 'string' },
-      label: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values } = parsing(() =>
+    parseArgs({
+      options: {
+        data: { type: 'string' },
+        label: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
+  );
   // npm runs scripts in the package directory; the user's paths are relative to where they typed.
   const cwd = process.env.INIT_CWD ?? process.cwd();
   return {
@@ -55,7 +65,7 @@ function options() {
 function checkPython(): void {
   const probe = spawnSync(PYTHON, ['-c', 'import numpy, pandas, sklearn, onnx'], { encoding: 'utf8' });
   if (probe.error !== undefined || probe.status !== 0) {
-    throw new UsageError(
+    throw new TrainingFailed(
       `Training needs scikit-learn, pandas, numpy and onnx for ${PYTHON}` +
         ` (${probe.error?.message ?? probe.stderr.trim().split('\n').at(-1) ?? 'import failed'}).\n` +
         `Install them with:\n  ${APT_INSTALL}`,
@@ -69,7 +79,10 @@ function runFit(args: readonly string[]): Promise<void> {
     child.once('error', reject);
     child.once('close', (code, signal) => {
       if (code === 0) resolvePromise();
-      else reject(new UsageError(`fit.py failed (${signal ?? `exit code ${code}`}); see its message above.`));
+      else
+        reject(
+          new TrainingFailed(`fit.py failed (${signal ?? `exit code ${code}`}); see its message above.`),
+        );
     });
   });
 }
@@ -93,13 +106,13 @@ function createdAt(): string[] {
 async function train(): Promise<void> {
   const args = options();
   if (args.help) {
-    console.log(USAGE);
+    process.stdout.write(`${HELP}\n`);
     return;
   }
   const started = performance.now();
   checkPython();
   if (!(await stat(args.data).catch(() => undefined))?.isFile()) {
-    throw new UsageError(`Training data ${args.data} does not exist or is not a file.`);
+    throw new BadInput(`Training data ${args.data} does not exist or is not a file.`);
   }
   const work = await mkdtemp(join(tmpdir(), 'retainwise-train-'));
   try {
@@ -141,10 +154,11 @@ async function train(): Promise<void> {
 }
 
 train().catch((error: unknown) => {
-  if (error instanceof UsageError || error instanceof TrainingDataError || isInputError(error)) {
-    console.error(`train: ${error.message}`);
+  const badInput = error instanceof TrainingDataError || isInputError(error);
+  if (badInput || error instanceof BadInput || error instanceof TrainingFailed) {
+    process.exitCode = reportFailure('train', USAGE, error, badInput);
   } else {
     console.error('train: unexpected failure', error);
+    process.exitCode = EXIT.failed;
   }
-  process.exitCode = 1;
 });

@@ -1,31 +1,32 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { finished } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { isInputError, loadModel, scoreCsv, type ScoreSummary } from '../scoring/index.js';
-
-/**
- * `npm run score -- <in.csv> [-o out.csv | -o -] [--model-dir dir]`: scores a customer CSV with the same
- * code path as the worker. The summary goes to stderr so `-o -` can pipe the results.
- * Exit codes: 0 success, 2 unusable input (message says why), 64 usage error, 1 anything else.
- */
+import { BadInput, EXIT, EXIT_CODES, parsing, reportFailure, UsageError } from './command.js';
+import { openOutput, STDOUT } from './output-target.js';
 
 const USAGE = 'usage: npm run score -- <input.csv> [-o <output.csv> | -o -] [--model-dir <dir>]';
 
-class UsageError extends Error {}
+const HELP = `${USAGE}
+Scores a customer CSV with the same code path as the worker.
+  <input.csv>       the file to score; - reads stdin
+  -o <output.csv>   where the results go (default: <input>.scored.csv beside the input, or stdout for stdin);
+                    - is stdout; a device or FIFO is written straight to
+  --model-dir <dir> another model directory (default: the bundled model)
+  -h, --help        this help
+The results CSV goes to the output; a summary (rows, risk counts, variant, rows/s) goes to stderr.
+${EXIT_CODES}`;
 
 interface Args {
   input: string;
   output: string | undefined;
   modelDir: string | undefined;
+  help: boolean;
 }
 
 function parse(argv: string[]): Args {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const { values, positionals } = parsing(() =>
+    parseArgs({
       args: argv,
       allowPositionals: true,
       options: {
@@ -33,51 +34,60 @@ function parse(argv: string[]): Args {
         'model-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : USAGE);
-  }
-  if (parsed.values.help) throw new UsageError('');
-  if (parsed.positionals.length !== 1) throw new UsageError('expected exactly one input file');
+    }),
+  );
+  if (values.help) return { input: '', output: undefined, modelDir: undefined, help: true };
+  if (positionals.length !== 1) throw new UsageError('expected exactly one input file');
   return {
-    input: parsed.positionals[0] as string,
-    output: parsed.values.output,
-    modelDir: parsed.values['model-dir'],
+    input: positionals[0] as string,
+    output: values.output,
+    modelDir: values['model-dir'],
+    help: false,
   };
 }
 
 /** npm runs scripts from the package root; paths typed by the user are relative to where they typed them. */
 const userPath = (path: string): string => resolve(process.env.INIT_CWD ?? process.cwd(), path);
 
-const defaultOutput = (input: string): string =>
-  join(dirname(input), `${basename(input).replace(/\.csv$/i, '')}.scored.csv`);
+const STDIN = '-';
+
+/**
+ * `<name>.scored.csv` beside a regular input file. Anything else (`-`, /dev/stdin, a FIFO) is a stream, so its
+ * results go to stdout instead of into /dev or the folder of a link to a pipe. A missing input gets a file
+ * name, so the read fails with its own message.
+ */
+async function defaultOutput(input: string): Promise<string> {
+  if (input === STDIN || /^\/(dev|proc)\//.test(input)) return STDOUT;
+  if ((await stat(input).catch(() => undefined))?.isFile() === false) return STDOUT;
+  return join(dirname(input), `${basename(input).replace(/\.csv$/i, '')}.scored.csv`);
+}
 
 const number = (n: number): string => n.toLocaleString('en-US');
 
 async function main(argv: string[]): Promise<number> {
   const args = parse(argv);
-  const input = userPath(args.input);
-  const toStdout = args.output === '-';
-  const output = toStdout ? undefined : userPath(args.output ?? defaultOutput(input));
+  if (args.help) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  const input = args.input === STDIN ? STDIN : userPath(args.input);
+  const output =
+    args.output === undefined
+      ? await defaultOutput(input)
+      : args.output === STDOUT
+        ? STDOUT
+        : userPath(args.output);
   const model = await loadModel(args.modelDir === undefined ? undefined : userPath(args.modelDir));
-
-  // Write beside the target and rename at the end, so a failed run never leaves a partial results file.
-  const partial = output && `${output}.partial`;
-  const sink: Writable = partial ? createWriteStream(partial) : process.stdout;
+  // opened before the output, so a missing input fails as itself and leaves nothing behind
+  const source = input === STDIN ? process.stdin : (await open(input)).createReadStream();
+  const target = await openOutput(output);
   const started = performance.now();
   let summary: ScoreSummary;
   try {
-    summary = await scoreCsv(model, createReadStream(input), sink);
-    if (partial && output) {
-      sink.end();
-      await finished(sink);
-      await rename(partial, output);
-    }
+    summary = await scoreCsv(model, source, target.stream);
+    await target.commit();
   } catch (error) {
-    if (partial) {
-      sink.destroy();
-      await rm(partial, { force: true });
-    }
+    await target.abort();
     throw error;
   }
   const seconds = (performance.now() - started) / 1000;
@@ -86,9 +96,9 @@ async function main(argv: string[]): Promise<number> {
     `Scored ${number(summary.rowsProcessed)} of ${number(summary.originalRows)} rows ` +
       `(High ${number(High)}, Medium ${number(Medium)}, Low ${number(Low)}) with model ${summary.modelVersion} ` +
       `variant ${summary.variant} in ${seconds.toFixed(2)} s (${number(Math.round(summary.rowsProcessed / seconds))} rows/s)` +
-      `${output ? ` -> ${output}` : ''}\n`,
+      `${output === STDOUT ? '' : ` -> ${output}`}\n`,
   );
-  return 0;
+  return EXIT.ok;
 }
 
 function fileError(error: unknown): string | undefined {
@@ -103,18 +113,12 @@ function fileError(error: unknown): string | undefined {
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message ? `score: ${error.message}\n` : ''}${USAGE}\n`);
-      process.exitCode = 64;
-    } else if (isInputError(error)) {
-      process.stderr.write(`score: ${error.message}\n`);
-      process.exitCode = 2;
-    } else {
-      const message = fileError(error);
-      process.stderr.write(
-        `score: ${message ?? (error instanceof Error ? error.message : 'unexpected failure')}\n`,
-      );
-      process.exitCode = message ? 2 : 1;
-    }
+    const message = fileError(error);
+    process.exitCode = reportFailure(
+      'score',
+      USAGE,
+      message === undefined ? error : new BadInput(message),
+      isInputError(error),
+    );
   },
 );

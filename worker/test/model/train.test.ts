@@ -119,6 +119,18 @@ describe('npm run train', () => {
     180_000,
   );
 
+  it.each(['--help', '-h'])('prints its help on stdout with %s', async (flag) => {
+    const { stdout } = await train([flag]);
+    expect(stdout).toMatch(/^usage: npm run train/);
+    expect(stdout).toContain('Exit codes: 0 ');
+  });
+
+  it('rejects an unknown flag with the usage line on stderr, exit 2, no stack trace', async () => {
+    const { code, stderr } = await failedTrain(['--bogus'], {});
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^train: .*--bogus.*\nusage: npm run train.*\n$/);
+  });
+
   it('names the apt packages when the Python stack is missing, and writes nothing', async () => {
     const { code, stderr } = await failedTrain(['--data', 'history.csv', '--out', 'never'], {
       INIT_CWD: dir,
@@ -136,7 +148,7 @@ describe('npm run train', () => {
         INIT_CWD: dir,
       },
     );
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toMatch(/^train: The label column "cancelled" is not in the file\. Columns: user_id, /);
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -22,7 +22,16 @@ afterAll(async () => {
 
 /** Runs the CLI as `npm run score` does: a child process started from elsewhere, INIT_CWD = the user's directory. */
 function score(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  return run(process.execPath, '--import', 'tsx', CLI, ...args);
+}
+
+/** The same with a file piped in by a shell, as `cat in.csv | npm run score -- -` (stdin is a real pipe). */
+function scorePiped(input: string, ...args: string[]) {
+  return run('sh', '-c', 'cat "$0" | "$@"', input, process.execPath, '--import', 'tsx', CLI, ...args);
+}
+
+function run(command: string, ...args: string[]) {
+  const result = spawnSync(command, args, {
     cwd: join(import.meta.dirname, '..', '..'),
     env: { ...process.env, INIT_CWD: dir },
     encoding: 'utf8',
@@ -82,11 +91,67 @@ describe('npm run score', () => {
   });
 
   it.each([[[]], [['a.csv', 'b.csv']], [['--bogus', 'a.csv']], [['-o']]])(
-    'exits 64 with usage on %j',
+    'exits 2 with usage on %j',
     (args) => {
-      const { code, stderr } = score(...args);
-      expect(code).toBe(64);
-      expect(stderr).toContain('usage: npm run score -- <input.csv>');
+      const { code, stdout, stderr } = score(...args);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(/^score: .+\nusage: npm run score -- <input.csv>.*\n$/);
     },
   );
+
+  it.each(['--help', '-h'])('prints its help on stdout with %s, outputs and exit codes included', (flag) => {
+    const { code, stdout, stderr } = score(flag);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^usage: npm run score -- <input.csv>/);
+    expect(stdout).toContain('Exit codes: 0 ');
+  });
+
+  describe('output targets', () => {
+    const isRoot = process.getuid?.() === 0;
+
+    // A device node of our own (mknod needs root), so a regression can never replace the machine's /dev/null.
+    it.skipIf(!isRoot)('writes straight to a device and leaves it a device', async () => {
+      const device = join(dir, 'null-device');
+      expect(spawnSync('mknod', [device, 'c', '1', '3']).status).toBe(0);
+      const { code, stderr } = score('telco-sample.csv', '-o', device);
+      expect(stderr).toMatch(/^Scored 26 of 26 rows/);
+      expect(code).toBe(0);
+      expect((await stat(device)).isCharacterDevice()).toBe(true);
+      expect(await readdir(dir)).not.toContain('null-device.partial');
+      await rm(device);
+    });
+
+    it.each([
+      ['-', ['-']],
+      ['a path to /dev/stdin', ['stdin-folder/stdin']],
+    ])('reads %s and writes the results to stdout, creating no file', async (_name, args) => {
+      const folder = join(dir, 'stdin-folder');
+      await mkdir(folder, { recursive: true });
+      await rm(join(folder, 'stdin'), { force: true });
+      await symlink('/dev/stdin', join(folder, 'stdin'));
+      const before = await readdir(dir);
+      const { code, stdout, stderr } = scorePiped(join(dir, 'telco-sample.csv'), ...args);
+      expect(stderr).toMatch(/^Scored 26 of 26 rows/);
+      expect(code).toBe(0);
+      expect(stdout.startsWith('customerID,risk_level,')).toBe(true);
+      expect(await readdir(folder)).toEqual(['stdin']);
+      expect(await readdir(dir)).toEqual(before);
+    });
+
+    it.each([
+      ['a folder that does not exist', 'no-such-folder/out.csv', 'no-such-folder does not exist'],
+      ['a path under a file', 'telco-sample.csv/out.csv', 'telco-sample.csv is not a folder'],
+      ['a folder', '.', 'is a folder: name the output file'],
+    ])('refuses %s as the output with one line and exit code 2', async (_name, output, message) => {
+      const before = await readdir(dir);
+      const { code, stderr } = score('telco-sample.csv', '-o', output);
+      expect(stderr).toContain(message);
+      expect(stderr.split('\n')).toHaveLength(2);
+      expect(stderr).not.toMatch(/\n\s+at |Unhandled/);
+      expect(code).toBe(2);
+      expect(await readdir(dir)).toEqual(before);
+    });
+  });
 });

