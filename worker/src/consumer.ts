@@ -67,11 +67,16 @@ interface Running {
 
 const IDLE_CHECK_MS = 5000;
 const SETTLE_AFTER_ABORT_MS = 10_000;
+/** how long after its WaitTimeSeconds a poll may take to answer before stop() counts it as hung */
+const POLL_GRACE_MS = 2000;
+/** a hand-back SQS does not confirm by then is given up: the message reappears after its visibility timeout */
+const HAND_BACK_TIMEOUT_MS = 5000;
 
 export function createConsumer(options: ConsumerOptions): Consumer {
   const { queue, handler, logger } = options;
   const running = new Set<Running>();
   const stopController = new AbortController();
+  const pollController = new AbortController();
   const backoff = options.receiveBackoff ?? { baseMs: 1000, capMs: 60_000 };
   // A turn is at most one long poll, one back-off or one idle check; a minute on top absorbs slow responses.
   const turnWithinMs = Math.max(options.waitTimeSeconds * 1000, backoff.capMs, IDLE_CHECK_MS) + 60_000;
@@ -136,7 +141,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     // its last attempt therefore goes to the DLQ, where the sweeper fails its row and an operator can redrive it;
     // scale-in protection and the drain time make that rare.
     try {
-      await queue.changeVisibility(entry.message, 0);
+      await queue.changeVisibility(entry.message, 0, AbortSignal.timeout(HAND_BACK_TIMEOUT_MS));
     } catch (error) {
       logger.warn(
         { message_id: entry.message.MessageId, err: describeError(error) },
@@ -157,9 +162,10 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       }
       let messages: Message[];
       try {
-        // Not aborted on stop: SQS would still hand messages to a poll whose client has gone, hiding them for a
-        // whole visibility timeout. The poll ends within WaitTimeSeconds and anything it brings is handed back.
-        messages = await queue.receive(free);
+        // Not aborted when stopping begins: SQS would still hand messages to a poll whose client has gone, hiding
+        // them for a whole visibility timeout (a hand-back included). A poll ends within WaitTimeSeconds and
+        // anything it brings is handed back; only a poll still open well after that (a stalled connection) is.
+        messages = await queue.receive(free, pollController.signal);
         failures = 0;
       } catch (error) {
         if (stopController.signal.aborted) break;
@@ -189,10 +195,15 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     async stop(drainMs) {
       stopController.abort();
       slotFreed?.();
+      const pollDeadline = setTimeout(
+        () => pollController.abort(),
+        options.waitTimeSeconds * 1000 + POLL_GRACE_MS,
+      );
       try {
         return await drain(drainMs);
       } finally {
         await loop;
+        clearTimeout(pollDeadline);
       }
     },
 

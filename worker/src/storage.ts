@@ -29,6 +29,21 @@ export function classifyS3Error(error: unknown, what: string): PermanentError | 
   return new TransientError('File storage was unavailable', { cause: error, detail: `S3 ${what} failed` });
 }
 
+/** multipart part size: the SDK's minimum, so memory per upload stays small */
+export const PART_SIZE_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The object's body as the job reads it. A transfer that breaks after the response began (a reset, the idle
+ * deadline) fails the body stream with the SDK's raw error; it is storage's fault, not the file's, so the reader
+ * sees it classified like any other S3 failure.
+ */
+function classifiedStream(body: Readable): Readable {
+  const input = new PassThrough();
+  body.once('error', (error) => input.destroy(classifyS3Error(error, 'read')));
+  input.once('close', () => body.destroy());
+  return body.pipe(input);
+}
+
 export interface OutputUpload {
   /** write the results CSV here; it is streamed to S3 as it is written */
   sink: Writable;
@@ -50,7 +65,7 @@ export function createStorage(s3: S3Client, bucket: string): Storage {
         const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
           abortSignal: signal,
         });
-        return object.Body as Readable;
+        return classifiedStream(object.Body as Readable);
       } catch (error) {
         throw classifyS3Error(error, 'read');
       }
@@ -65,7 +80,7 @@ export function createStorage(s3: S3Client, bucket: string): Storage {
         client: s3,
         params: { Bucket: bucket, Key: key, Body: sink, ContentType: 'text/csv' },
         queueSize: 4,
-        partSize: 5 * 1024 * 1024,
+        partSize: PART_SIZE_BYTES,
         leavePartsOnError: false,
       });
       const finished = upload.done().then(
