@@ -1,0 +1,116 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createJobHandler } from '../../src/job.js';
+import type { Metrics } from '../../src/metrics.js';
+import { loadModel } from '../../src/scoring/index.js';
+import { createStorage } from '../../src/storage.js';
+import { createPool, createStore, type Store } from '../../src/store.js';
+import { readPrediction, submitJob, telcoCsv, useStack } from '../support/harness.js';
+
+/**
+ * S3 refusing every results write (issue #13.3): a transient infrastructure fault with its own text and metric
+ * reason, not "an unexpected error" logged with a stack. The handler runs against the real emulator for reads and
+ * PostgreSQL, with an S3 client whose writes all fail as S3 fails them (500 InternalError).
+ */
+
+const context = useStack();
+let store: Store;
+beforeAll(() => {
+  store = createStore(createPool(loadConfig(context.stack.workerEnv()).database, () => undefined));
+});
+afterAll(() => store.close());
+
+const WRITES = new Set(['PutObjectCommand', 'CreateMultipartUploadCommand', 'UploadPartCommand']);
+
+function s3WithFailingWrites(): S3Client {
+  const s3 = new S3Client({
+    region: context.stack.region,
+    endpoint: context.stack.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  s3.middlewareStack.add(
+    (next, { commandName }) =>
+      (args) => {
+        if (!WRITES.has(commandName ?? '')) return next(args);
+        throw Object.assign(new Error('We encountered an internal error. Please try again.'), {
+          name: 'InternalError',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 500 },
+        });
+      },
+    { step: 'initialize', name: 'failWrites' },
+  );
+  return s3;
+}
+
+async function receive(): Promise<Message> {
+  const result = await context.stack.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: context.stack.queueUrl,
+      MessageSystemAttributeNames: ['All'],
+      MessageAttributeNames: ['All'],
+      WaitTimeSeconds: 1,
+    }),
+  );
+  const [message] = result.Messages ?? [];
+  if (!message) throw new Error('no message');
+  return message;
+}
+
+// Large enough for a multipart upload, whose failure used to surface as the scorer's write error.
+it('fails a job whose results cannot be saved on any attempt as a storage fault, with its own reason', async () => {
+  const lines: { level: number; msg: string; err?: unknown }[] = [];
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    }),
+  );
+  const reasons: string[] = [];
+  const metrics: Metrics = {
+    jobCompleted: () => Promise.resolve(),
+    jobFailed: ({ reason }) => Promise.resolve(void reasons.push(reason)),
+    queueWait: () => Promise.resolve(),
+    messageParseError: () => Promise.resolve(),
+  };
+  const handler = createJobHandler({
+    store,
+    storage: createStorage(s3WithFailingWrites(), context.stack.bucket),
+    queue: { sendToDlq: () => Promise.resolve() },
+    model: await loadModel(),
+    metrics,
+    logger,
+    settings: {
+      bucket: context.stack.bucket,
+      messageMaxAgeSeconds: 3600,
+      maxReceiveCount: 3,
+      visibilityTimeoutSeconds: 300,
+      retryBaseDelaySeconds: 0,
+    },
+  });
+  const job = await submitJob(context.stack, { csv: telcoCsv(5000) });
+  const message = await receive();
+
+  const signal = new AbortController().signal;
+  expect(await handler(message, { signal, receiveCount: 1 })).toMatchObject({ action: 'retry' });
+  expect(await handler(message, { signal, receiveCount: 3 })).toEqual({ action: 'retry', delaySeconds: 0 });
+
+  expect(await readPrediction(context.stack, job.predictionId)).toMatchObject({
+    status: 'FAILED',
+    error_message: 'The results could not be saved on every attempt (3) - please upload the file again later',
+    s3_output_key: null,
+  });
+  expect(reasons).toEqual(['results_not_saved']);
+  // an expected infrastructure fault: a warning per attempt at most, never an error with a stack
+  expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+  expect(JSON.stringify(lines)).not.toContain('    at ');
+});
