@@ -22,12 +22,19 @@ const PERMANENT_S3_ERRORS: Record<string, string> = {
   InvalidObjectState: 'The uploaded file could not be read - please upload it again or contact support',
 };
 
-export function classifyS3Error(error: unknown, what: string): PermanentError | TransientError {
+export function classifyS3Error(error: unknown, what: 'read' | 'write'): PermanentError | TransientError {
   const name = error instanceof Error ? error.name : '';
+  const detail = `S3 ${what} failed`;
+  // Only the input is the customer's: a results write refused for any reason is our storage's fault.
+  if (what === 'write') {
+    return new TransientError(RESULTS_NOT_SAVED, { cause: error, detail, reason: 'results_not_saved' });
+  }
   const permanent = PERMANENT_S3_ERRORS[name];
   if (permanent) return new PermanentError(permanent, { cause: error, detail: `S3 ${what}: ${name}` });
-  return new TransientError('File storage was unavailable', { cause: error, detail: `S3 ${what} failed` });
+  return new TransientError('File storage was unavailable', { cause: error, detail });
 }
+
+export const RESULTS_NOT_SAVED = 'The results could not be saved';
 
 /** multipart part size: the SDK's minimum, so memory per upload stays small */
 export const PART_SIZE_BYTES = 5 * 1024 * 1024;
@@ -51,6 +58,11 @@ export interface OutputUpload {
   done(): Promise<void>;
   /** stops the upload and discards any uploaded parts */
   abort(): Promise<void>;
+  /**
+   * why the upload failed, when it failed on its own (not through abort()): the writer then only sees its sink
+   * destroyed, which says nothing about the cause
+   */
+  readonly failure: TransientError | PermanentError | undefined;
 }
 
 export interface Storage {
@@ -83,11 +95,14 @@ export function createStorage(s3: S3Client, bucket: string): Storage {
         partSize: PART_SIZE_BYTES,
         leavePartsOnError: false,
       });
+      let aborted = false;
+      let failure: TransientError | PermanentError | undefined;
       const finished = upload.done().then(
         () => undefined,
         (error: unknown) => {
           // Stop the writer: without this a failed upload stops draining the sink and scoring waits forever.
           const classified = classifyS3Error(error, 'write');
+          if (!aborted) failure = classified;
           sink.destroy(classified);
           throw classified;
         },
@@ -97,7 +112,11 @@ export function createStorage(s3: S3Client, bucket: string): Storage {
       return {
         sink,
         done: () => finished,
+        get failure() {
+          return failure;
+        },
         async abort() {
+          aborted = true;
           sink.destroy();
           await upload.abort().catch(() => undefined);
           await finished.catch(() => undefined);

@@ -63,14 +63,15 @@ async function receive(): Promise<Message> {
   return message;
 }
 
-// Large enough for a multipart upload, whose failure used to surface as the scorer's write error.
+// Large enough for a multipart upload, as real results files are.
 it('fails a job whose results cannot be saved on any attempt as a storage fault, with its own reason', async () => {
-  const lines: { level: number; msg: string; err?: unknown }[] = [];
+  type Line = { level: number; msg: string };
+  const lines: Line[] = [];
   const logger = pino(
     { level: 'info' },
     new Writable({
       write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Line);
         done();
       },
     }),
