@@ -5,11 +5,21 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createJobHandler } from '../../src/job.js';
+import type { Logger } from '../../src/logger.js';
 import type { Metrics } from '../../src/metrics.js';
 import { loadModel } from '../../src/scoring/index.js';
-import { createStorage } from '../../src/storage.js';
+import { createStorage, outputKey, type Storage } from '../../src/storage.js';
 import { createPool, createStore, type Store } from '../../src/store.js';
-import { readPrediction, submitJob, telcoCsv, useStack } from '../support/harness.js';
+import {
+  DEMO_USER_ID,
+  listKeys,
+  readObject,
+  readPrediction,
+  submitJob,
+  telcoCsv,
+  useStack,
+} from '../support/harness.js';
+import { TransientError } from '../../src/errors.js';
 
 /**
  * S3 refusing every results write (issue #13.3): a transient infrastructure fault with its own text and metric
@@ -49,6 +59,30 @@ function s3WithFailingWrites(): S3Client {
   return s3;
 }
 
+async function handlerWith(deps: { storage: Storage; logger?: Logger; reasons?: string[]; store?: Store }) {
+  const metrics: Metrics = {
+    jobCompleted: () => Promise.resolve(),
+    jobFailed: ({ reason }) => Promise.resolve(void deps.reasons?.push(reason)),
+    queueWait: () => Promise.resolve(),
+    messageParseError: () => Promise.resolve(),
+  };
+  return createJobHandler({
+    store: deps.store ?? store,
+    storage: deps.storage,
+    queue: { sendToDlq: () => Promise.resolve() },
+    model: await loadModel(),
+    metrics,
+    logger: deps.logger ?? pino({ level: 'silent' }),
+    settings: {
+      bucket: context.stack.bucket,
+      messageMaxAgeSeconds: 3600,
+      maxReceiveCount: 3,
+      visibilityTimeoutSeconds: 300,
+      retryBaseDelaySeconds: 0,
+    },
+  });
+}
+
 async function receive(): Promise<Message> {
   const result = await context.stack.sqs.send(
     new ReceiveMessageCommand({
@@ -77,26 +111,10 @@ it('fails a job whose results cannot be saved on any attempt as a storage fault,
     }),
   );
   const reasons: string[] = [];
-  const metrics: Metrics = {
-    jobCompleted: () => Promise.resolve(),
-    jobFailed: ({ reason }) => Promise.resolve(void reasons.push(reason)),
-    queueWait: () => Promise.resolve(),
-    messageParseError: () => Promise.resolve(),
-  };
-  const handler = createJobHandler({
-    store,
+  const handler = await handlerWith({
     storage: createStorage(s3WithFailingWrites(), context.stack.bucket),
-    queue: { sendToDlq: () => Promise.resolve() },
-    model: await loadModel(),
-    metrics,
     logger,
-    settings: {
-      bucket: context.stack.bucket,
-      messageMaxAgeSeconds: 3600,
-      maxReceiveCount: 3,
-      visibilityTimeoutSeconds: 300,
-      retryBaseDelaySeconds: 0,
-    },
+    reasons,
   });
   const job = await submitJob(context.stack, { csv: telcoCsv(5000) });
   const message = await receive();
@@ -114,4 +132,38 @@ it('fails a job whose results cannot be saved on any attempt as a storage fault,
   // an expected infrastructure fault: a warning per attempt at most, never an error with a stack
   expect(lines.filter((l) => l.level >= 50)).toEqual([]);
   expect(JSON.stringify(lines)).not.toContain('    at ');
+});
+
+/**
+ * Issue #13.4. The results must exist before the row may become COMPLETED, and the worker's role may write but
+ * never delete them (infra/iam.ts, workerTaskPolicy), so a job that fails after writing them could leave the
+ * customer's scored data behind a FAILED row, unserved (the API serves only COMPLETED rows' s3_output_key) and
+ * unknown to anything that cleans up. Instead the job empties the object once its row is FAILED: no results
+ * without a COMPLETED row, and an empty object under predictions/ is what the bucket's lifecycle rule removes.
+ */
+it('leaves no results behind a row that fails after they were written', async () => {
+  const failingComplete: Store = {
+    ...store,
+    complete: () => Promise.reject(new TransientError('The database was unavailable')),
+  };
+  const handler = await handlerWith({
+    storage: createStorage(context.stack.s3, context.stack.bucket),
+    store: failingComplete,
+  });
+  const job = await submitJob(context.stack, { csv: telcoCsv(50) });
+  const message = await receive();
+  const key = outputKey(DEMO_USER_ID, job.predictionId);
+  const signal = new AbortController().signal;
+
+  expect(await handler(message, { signal, receiveCount: 1 })).toMatchObject({ action: 'retry' });
+  // an attempt that will be retried keeps what it wrote: the next one overwrites it
+  expect((await readObject(context.stack, key)).text).toContain('churn_probability');
+
+  expect(await handler(message, { signal, receiveCount: 3 })).toEqual({ action: 'retry', delaySeconds: 0 });
+  expect(await readPrediction(context.stack, job.predictionId)).toMatchObject({
+    status: 'FAILED',
+    s3_output_key: null,
+  });
+  expect(await listKeys(context.stack, key)).toEqual([key]);
+  expect((await readObject(context.stack, key)).text).toBe('');
 });
