@@ -150,6 +150,7 @@ export function createJobHandler(deps: JobDependencies): Handler {
 
   async function fail(
     job: JobMessage,
+    output: string | undefined,
     failure: Failure,
     receiveCount: number,
     startedAt: number,
@@ -168,14 +169,27 @@ export function createJobHandler(deps: JobDependencies): Handler {
       failure.kind === 'permanent'
         ? failure.userMessage
         : `${failure.userMessage} on every attempt (${receiveCount}) - please upload the file again later`;
+    let failed: boolean;
     try {
-      await store.fail(job.predictionId, errorMessage);
+      failed = await store.fail(job.predictionId, errorMessage);
     } catch (error) {
       log.error(
         { err: describeError(error) },
         'could not record the failure; leaving the message for a retry',
       );
       return retryLater(receiveCount);
+    }
+    // Only once this attempt has made the row FAILED: a row that became COMPLETED (a commit whose answer was
+    // lost) is serving this very object.
+    if (failed && output !== undefined) {
+      await storage
+        .discardOutput(output)
+        .catch((error: unknown) =>
+          log.warn(
+            { err: describeError(error), output_key: output },
+            'could not empty the results of a failed job',
+          ),
+        );
     }
     const durationMs = performance.now() - startedAt;
     await metrics.jobFailed({ durationMs, reason: failure.reason, predictionId: job.predictionId });
@@ -218,10 +232,13 @@ export function createJobHandler(deps: JobDependencies): Handler {
     const sent = sentAt(message);
     if (sent) await metrics.queueWait(now().getTime() - sent.getTime());
 
+    const key = outputKey(claim.prediction.userId, job.predictionId);
+    // set once this attempt may have written results (or an earlier attempt of the same job may have)
+    let output: string | undefined;
     try {
       const mismatch = mismatchReason(job, claim.prediction);
       if (mismatch) throw new PermanentError(MISMATCH, { detail: mismatch });
-      const key = outputKey(claim.prediction.userId, job.predictionId);
+      output = key;
       const summary = await score(job, key, signal);
       const durationMs = performance.now() - startedAt;
       const completed = await store.complete(job.predictionId, {
@@ -254,7 +271,7 @@ export function createJobHandler(deps: JobDependencies): Handler {
       const failure = classifyFailure(error);
       if (failure.unexpected) log.error({ err: error }, 'unexpected error in job');
       else log.info({ err: describeError(error), kind: failure.kind }, 'job error');
-      return fail(job, failure, receiveCount, startedAt, log);
+      return fail(job, output, failure, receiveCount, startedAt, log);
     }
   };
 }

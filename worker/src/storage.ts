@@ -1,4 +1,4 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { PermanentError, TransientError } from './errors.js';
@@ -68,6 +68,12 @@ export interface OutputUpload {
 export interface Storage {
   openInput(key: string, signal?: AbortSignal): Promise<Readable>;
   createOutput(key: string): OutputUpload;
+  /**
+   * Empties the results object of a job that has FAILED. The role may not delete (infra/iam.ts), but it may
+   * overwrite: the customer's data is then only in a noncurrent version, and the bucket's lifecycle rule on
+   * predictions/ removes noncurrent versions and empty objects (README, Operations).
+   */
+  discardOutput(key: string): Promise<void>;
 }
 
 export function createStorage(s3: S3Client, bucket: string): Storage {
@@ -80,6 +86,14 @@ export function createStorage(s3: S3Client, bucket: string): Storage {
         return classifiedStream(object.Body as Readable);
       } catch (error) {
         throw classifyS3Error(error, 'read');
+      }
+    },
+
+    async discardOutput(key) {
+      try {
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '', ContentType: 'text/csv' }));
+      } catch (error) {
+        throw classifyS3Error(error, 'write');
       }
     },
 
