@@ -22,6 +22,8 @@ export interface RunningWorker {
   readonly consumer: Consumer;
   /** stops receiving, drains or hands back jobs within SHUTDOWN_TIMEOUT_SECONDS, then closes every client */
   stop(): Promise<void>;
+  /** cuts a running stop()'s drain short: unfinished jobs are handed back now */
+  hurry(): void;
 }
 
 /** how often the DLQ is checked for jobs whose rows were left RUNNING (see dlq.ts), and how long one stays hidden */
@@ -138,5 +140,6 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
       })();
       return stopping;
     },
+    hurry: () => consumer.hurry(),
   };
 }
