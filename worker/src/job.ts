@@ -233,13 +233,13 @@ export function createJobHandler(deps: JobDependencies): Handler {
     if (sent) await metrics.queueWait(now().getTime() - sent.getTime());
 
     const key = outputKey(claim.prediction.userId, job.predictionId);
-    // set once this attempt may have written results (or an earlier attempt of the same job may have)
+    // set once this attempt has written the results, which only a COMPLETED row may then leave in place
     let output: string | undefined;
     try {
       const mismatch = mismatchReason(job, claim.prediction);
       if (mismatch) throw new PermanentError(MISMATCH, { detail: mismatch });
-      output = key;
       const summary = await score(job, key, signal);
+      output = key;
       const durationMs = performance.now() - startedAt;
       const completed = await store.complete(job.predictionId, {
         uploadId: claim.prediction.uploadId,
