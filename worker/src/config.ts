@@ -93,6 +93,7 @@ const schema = z.object({
   JOB_TIMEOUT_SECONDS: int(3600, 1, 43_200),
   SHUTDOWN_TIMEOUT_SECONDS: int(90, 0, 3600),
   RETRY_BASE_DELAY_SECONDS: int(30, 0, 900),
+  REQUEST_TIMEOUT_SECONDS: int(30, 1, 300),
   DATABASE_SSL: z.enum(['verify-full', 'require', 'disable']).default('verify-full'),
   DATABASE_CA_FILE: text.default(BUNDLED_RDS_CA_FILE),
   DATABASE_POOL_SIZE: int(3, 1, 20),
@@ -130,6 +131,8 @@ export interface DatabaseConfig {
   ssl: 'verify-full' | 'require' | 'disable';
   caFile: string;
   poolSize: number;
+  /** statement, query and connection deadline */
+  timeoutMs: number;
 }
 
 export interface Config {
@@ -150,6 +153,11 @@ export interface Config {
   shutdownTimeoutSeconds: number;
   /** first back-off after a transient failure; doubles per attempt (capped at 15 min) */
   retryBaseDelaySeconds: number;
+  /**
+   * the deadline of one SQS or S3 request (a long poll gets SQS_WAIT_TIME_SECONDS on top, an S3 part a transfer
+   * allowance), one database statement and one database connection attempt
+   */
+  requestTimeoutSeconds: number;
   database: DatabaseConfig;
   logLevel: string;
   metricsNamespace: string;
@@ -228,6 +236,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     jobTimeoutSeconds: env.JOB_TIMEOUT_SECONDS,
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
     retryBaseDelaySeconds: env.RETRY_BASE_DELAY_SECONDS,
+    requestTimeoutSeconds: env.REQUEST_TIMEOUT_SECONDS,
     database: {
       host: db.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: db.port === '' ? 5432 : Number(db.port),
@@ -237,6 +246,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       ssl: env.DATABASE_SSL,
       caFile: env.DATABASE_CA_FILE,
       poolSize: env.DATABASE_POOL_SIZE,
+      timeoutMs: env.REQUEST_TIMEOUT_SECONDS * 1000,
     },
     logLevel: env.LOG_LEVEL,
     metricsNamespace: env.METRICS_NAMESPACE,

@@ -50,11 +50,15 @@ export interface ConsumerOptions {
 export interface Consumer {
   start(): void;
   /**
-   * Stops receiving, lets running jobs finish within `drainMs`, then hands the rest back to SQS at once
-   * (visibility 0; re-sent as a fresh message when it was on its last attempt, so a deployment never pushes a job
-   * into the DLQ). Resolves when every job has settled.
+   * Stops receiving, lets running jobs finish within `drainMs` (or until hurry()), then hands the rest back to SQS
+   * at once (visibility 0). A hand-back costs the job one of its MAX_RECEIVE_COUNT receives, because SQS counts
+   * every receive and only a re-send would start a fresh count, which the consume-only role may not do: a job
+   * handed back on its last attempt goes to the DLQ, where the sweeper fails its row and an operator can redrive
+   * it (README, Operations). Resolves when every job has settled.
    */
   stop(drainMs: number): Promise<{ handedBack: number }>;
+  /** ends a running stop()'s drain now: unfinished jobs are handed back at once (an operator's second signal) */
+  hurry(): void;
   readonly inFlight: number;
 }
 
@@ -67,11 +71,17 @@ interface Running {
 
 const IDLE_CHECK_MS = 5000;
 const SETTLE_AFTER_ABORT_MS = 10_000;
+/** how long after its WaitTimeSeconds a poll may take to answer before stop() counts it as hung */
+const POLL_GRACE_MS = 2000;
+/** a hand-back SQS does not confirm by then is given up: the message reappears after its visibility timeout */
+const HAND_BACK_TIMEOUT_MS = 5000;
 
 export function createConsumer(options: ConsumerOptions): Consumer {
   const { queue, handler, logger } = options;
   const running = new Set<Running>();
   const stopController = new AbortController();
+  const pollController = new AbortController();
+  const hurryController = new AbortController();
   const backoff = options.receiveBackoff ?? { baseMs: 1000, capMs: 60_000 };
   // A turn is at most one long poll, one back-off or one idle check; a minute on top absorbs slow responses.
   const turnWithinMs = Math.max(options.waitTimeSeconds * 1000, backoff.capMs, IDLE_CHECK_MS) + 60_000;
@@ -132,11 +142,10 @@ export function createConsumer(options: ConsumerOptions): Consumer {
 
   async function handBack(entry: Running): Promise<void> {
     entry.handedBack = true;
-    // Visibility 0, never a re-send: the worker role may only consume from the main queue. A job handed back on
-    // its last attempt therefore goes to the DLQ, where the sweeper fails its row and an operator can redrive it;
-    // scale-in protection and the drain time make that rare.
+    // Visibility 0, never a re-send (see stop()); scale-in protection and the drain time make a hand-back on a
+    // job's last attempt rare.
     try {
-      await queue.changeVisibility(entry.message, 0);
+      await queue.changeVisibility(entry.message, 0, AbortSignal.timeout(HAND_BACK_TIMEOUT_MS));
     } catch (error) {
       logger.warn(
         { message_id: entry.message.MessageId, err: describeError(error) },
@@ -157,9 +166,10 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       }
       let messages: Message[];
       try {
-        // Not aborted on stop: SQS would still hand messages to a poll whose client has gone, hiding them for a
-        // whole visibility timeout. The poll ends within WaitTimeSeconds and anything it brings is handed back.
-        messages = await queue.receive(free);
+        // Not aborted when stopping begins: SQS would still hand messages to a poll whose client has gone, hiding
+        // them for a whole visibility timeout (a hand-back included). A poll ends within WaitTimeSeconds and
+        // anything it brings is handed back; only a poll still open well after that (a stalled connection) is.
+        messages = await queue.receive(free, pollController.signal);
         failures = 0;
       } catch (error) {
         if (stopController.signal.aborted) break;
@@ -189,11 +199,20 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     async stop(drainMs) {
       stopController.abort();
       slotFreed?.();
+      const pollDeadline = setTimeout(
+        () => pollController.abort(),
+        options.waitTimeSeconds * 1000 + POLL_GRACE_MS,
+      );
       try {
         return await drain(drainMs);
       } finally {
         await loop;
+        clearTimeout(pollDeadline);
       }
+    },
+
+    hurry() {
+      hurryController.abort();
     },
 
     get inFlight() {
@@ -205,7 +224,10 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     const settled = Promise.all([...running].map((entry) => entry.done));
     const keepAlive = setInterval(alive, IDLE_CHECK_MS);
     try {
-      const drained = await Promise.race([settled.then(() => true), sleep(drainMs).then(() => false)]);
+      const drained = await Promise.race([
+        settled.then(() => true),
+        sleep(drainMs, hurryController.signal).then(() => false),
+      ]);
       if (drained) return { handedBack: 0 };
       // Hand back only once our own last poll has ended, or that poll could pick the message straight up again.
       await loop;

@@ -19,11 +19,14 @@ export class PermanentError extends Error {
 
 export class TransientError extends Error {
   override readonly name = 'TransientError';
+  /** the JobsFailed metric's `reason` when this fails a job's last attempt (the default is `transient`) */
+  readonly reason: string;
   constructor(
     readonly userMessage: string,
-    options?: { cause?: unknown; detail?: string },
+    options?: { cause?: unknown; detail?: string; reason?: string },
   ) {
     super(options?.detail ?? userMessage, { cause: options?.cause });
+    this.reason = options?.reason ?? 'transient';
   }
 }
 

@@ -35,7 +35,8 @@ export interface JobDependencies {
   now?: () => Date;
 }
 
-type Failure = { kind: 'permanent' | 'transient'; userMessage: string; unexpected?: true };
+/** `reason` is the JobsFailed metric's reason when the failure is final */
+type Failure = { kind: 'permanent' | 'transient'; userMessage: string; reason: string; unexpected?: true };
 
 const MISMATCH = 'The job does not match its upload - please upload the file again';
 
@@ -51,13 +52,26 @@ export function mismatchReason(job: JobMessage, claimed: ClaimedPrediction): str
 
 /** Sorts any error from a claimed job into permanent or transient (lessons #2), with user-safe text (#14). */
 export function classifyFailure(error: unknown): Failure {
-  if (error instanceof InputError) return { kind: 'permanent', userMessage: error.message };
-  if (error instanceof PermanentError) return { kind: 'permanent', userMessage: error.userMessage };
-  if (error instanceof JobAborted) return { kind: 'transient', userMessage: 'Processing took too long' };
-  if (error instanceof TransientError) return { kind: 'transient', userMessage: error.userMessage };
+  if (error instanceof InputError) {
+    return { kind: 'permanent', userMessage: error.message, reason: 'permanent' };
+  }
+  if (error instanceof PermanentError) {
+    return { kind: 'permanent', userMessage: error.userMessage, reason: 'permanent' };
+  }
+  if (error instanceof JobAborted) {
+    return { kind: 'transient', userMessage: 'Processing took too long', reason: 'transient' };
+  }
+  if (error instanceof TransientError) {
+    return { kind: 'transient', userMessage: error.userMessage, reason: error.reason };
+  }
   // Unknown errors are bugs or unforeseen faults: retried like transient ones (a fix may ship in between) and
   // logged in full, but never shown to the user.
-  return { kind: 'transient', userMessage: 'An unexpected error occurred', unexpected: true };
+  return {
+    kind: 'transient',
+    userMessage: 'An unexpected error occurred',
+    reason: 'unexpected',
+    unexpected: true,
+  };
 }
 
 function metricsJson(summary: ScoreSummary, durationMs: number, at: Date): PredictionMetrics {
@@ -126,8 +140,12 @@ export function createJobHandler(deps: JobDependencies): Handler {
       return summary;
     } catch (error) {
       input.destroy();
+      // Read before abort(), which would record nothing: a failed upload reaches the scorer only as a destroyed
+      // sink, so its own error is the one that says what went wrong.
+      const uploadFailure = output.failure;
       await output.abort();
-      throw signal.aborted && signal.reason instanceof JobAborted ? signal.reason : error;
+      if (signal.aborted && signal.reason instanceof JobAborted) throw signal.reason;
+      throw uploadFailure ?? error;
     } finally {
       signal.removeEventListener('abort', stop);
     }
@@ -135,6 +153,7 @@ export function createJobHandler(deps: JobDependencies): Handler {
 
   async function fail(
     job: JobMessage,
+    output: string | undefined,
     failure: Failure,
     receiveCount: number,
     startedAt: number,
@@ -153,8 +172,9 @@ export function createJobHandler(deps: JobDependencies): Handler {
       failure.kind === 'permanent'
         ? failure.userMessage
         : `${failure.userMessage} on every attempt (${receiveCount}) - please upload the file again later`;
+    let failed: boolean;
     try {
-      await store.fail(job.predictionId, errorMessage);
+      failed = await store.fail(job.predictionId, errorMessage);
     } catch (error) {
       log.error(
         { err: describeError(error) },
@@ -162,8 +182,20 @@ export function createJobHandler(deps: JobDependencies): Handler {
       );
       return retryLater(receiveCount);
     }
+    // Only once this attempt has made the row FAILED: a row that became COMPLETED (a commit whose answer was
+    // lost) is serving this very object.
+    if (failed && output !== undefined) {
+      await storage
+        .discardOutput(output)
+        .catch((error: unknown) =>
+          log.warn(
+            { err: describeError(error), output_key: output },
+            'could not empty the results of a failed job',
+          ),
+        );
+    }
     const durationMs = performance.now() - startedAt;
-    await metrics.jobFailed({ durationMs, reason: failure.kind, predictionId: job.predictionId });
+    await metrics.jobFailed({ durationMs, reason: failure.reason, predictionId: job.predictionId });
     log.warn({ error_message: errorMessage, duration_ms: Math.round(durationMs) }, 'job failed');
     // A transient failure that used up its attempts stays on the queue so SQS moves it to the DLQ for inspection.
     return failure.kind === 'permanent'
@@ -203,11 +235,14 @@ export function createJobHandler(deps: JobDependencies): Handler {
     const sent = sentAt(message);
     if (sent) await metrics.queueWait(now().getTime() - sent.getTime());
 
+    const key = outputKey(claim.prediction.userId, job.predictionId);
+    // set once this attempt has written the results, which only a COMPLETED row may then leave in place
+    let output: string | undefined;
     try {
       const mismatch = mismatchReason(job, claim.prediction);
       if (mismatch) throw new PermanentError(MISMATCH, { detail: mismatch });
-      const key = outputKey(claim.prediction.userId, job.predictionId);
       const summary = await score(job, key, signal);
+      output = key;
       const durationMs = performance.now() - startedAt;
       const completed = await store.complete(job.predictionId, {
         uploadId: claim.prediction.uploadId,
@@ -239,7 +274,7 @@ export function createJobHandler(deps: JobDependencies): Handler {
       const failure = classifyFailure(error);
       if (failure.unexpected) log.error({ err: error }, 'unexpected error in job');
       else log.info({ err: describeError(error), kind: failure.kind }, 'job error');
-      return fail(job, failure, receiveCount, startedAt, log);
+      return fail(job, output, failure, receiveCount, startedAt, log);
     }
   };
 }

@@ -4,7 +4,8 @@ import { selfCheck } from './self-check.js';
 import { startWorker } from './worker.js';
 
 // The container's entry point: validate the environment, start the worker, and on SIGTERM (ECS stop, scale-in,
-// deployment) or SIGINT stop receiving, finish or hand back running jobs within SHUTDOWN_TIMEOUT_SECONDS, exit 0.
+// deployment) or SIGINT stop receiving, finish or hand back running jobs within SHUTDOWN_TIMEOUT_SECONDS, exit 0;
+// a second signal hands them back at once.
 // With --self-check: check what a job needs (self-check.ts), print one line per check, exit 0 or 1.
 let config;
 try {
@@ -23,8 +24,17 @@ if (process.argv.includes('--self-check')) {
 }
 
 const worker = await startWorker(config);
+let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
+  // process.on, not once: a second signal must reach us rather than Node's default, which kills the process
+  // before unfinished jobs are handed back. It cuts the drain short instead; the hand-back still happens.
+  process.on(signal, () => {
+    if (stopping) {
+      worker.logger.info({ signal }, 'second shutdown signal: handing running jobs back now');
+      worker.hurry();
+      return;
+    }
+    stopping = true;
     worker.logger.info({ signal }, 'shutdown requested');
     worker.stop().then(
       () => process.exit(0),

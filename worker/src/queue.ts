@@ -19,7 +19,7 @@ const MAX_ATTRIBUTES = 10;
 export interface Queue {
   receive(maxMessages: number, signal?: AbortSignal): Promise<Message[]>;
   delete(message: Message): Promise<void>;
-  changeVisibility(message: Message, seconds: number): Promise<void>;
+  changeVisibility(message: Message, seconds: number, signal?: AbortSignal): Promise<void>;
   /** copies the message (body and attributes) to the DLQ with the reason it was rejected */
   sendToDlq(message: Message, reason: string): Promise<void>;
   /** looks at up to 10 DLQ messages without removing them; they stay hidden for `hideSeconds` */
@@ -92,13 +92,14 @@ export function createQueue(sqs: SQSClient, options: QueueOptions): Queue {
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
     },
 
-    async changeVisibility(message, seconds) {
+    async changeVisibility(message, seconds, signal) {
       await sqs.send(
         new ChangeMessageVisibilityCommand({
           QueueUrl: queueUrl,
           ReceiptHandle: message.ReceiptHandle,
           VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(seconds))),
         }),
+        { abortSignal: signal },
       );
     },
 

@@ -1,6 +1,7 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
+import { sqsDeadline } from './deadlines.js';
 import { createLiveness } from './health.js';
 import { loadModel } from './scoring/index.js';
 import { createPool } from './store.js';
@@ -18,7 +19,7 @@ export interface CheckResult {
 }
 
 export async function selfCheck(config: Config): Promise<CheckResult[]> {
-  const sqs = new SQSClient(awsClientConfig(config, 15_000));
+  const sqs = new SQSClient(awsClientConfig(config, sqsDeadline({ ...config, waitTimeSeconds: 0 })));
   const pool = createPool(config.database, () => undefined);
   const queueAttributes = (url: string) =>
     sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));

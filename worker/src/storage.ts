@@ -1,4 +1,4 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { PermanentError, TransientError } from './errors.js';
@@ -22,11 +22,33 @@ const PERMANENT_S3_ERRORS: Record<string, string> = {
   InvalidObjectState: 'The uploaded file could not be read - please upload it again or contact support',
 };
 
-export function classifyS3Error(error: unknown, what: string): PermanentError | TransientError {
+export function classifyS3Error(error: unknown, what: 'read' | 'write'): PermanentError | TransientError {
   const name = error instanceof Error ? error.name : '';
+  const detail = `S3 ${what} failed`;
+  // Only the input is the customer's: a results write refused for any reason is our storage's fault.
+  if (what === 'write') {
+    return new TransientError(RESULTS_NOT_SAVED, { cause: error, detail, reason: 'results_not_saved' });
+  }
   const permanent = PERMANENT_S3_ERRORS[name];
   if (permanent) return new PermanentError(permanent, { cause: error, detail: `S3 ${what}: ${name}` });
-  return new TransientError('File storage was unavailable', { cause: error, detail: `S3 ${what} failed` });
+  return new TransientError('File storage was unavailable', { cause: error, detail });
+}
+
+export const RESULTS_NOT_SAVED = 'The results could not be saved';
+
+/** multipart part size: the SDK's minimum, so memory per upload stays small */
+export const PART_SIZE_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The object's body as the job reads it. A transfer that breaks after the response began (a reset, the idle
+ * deadline) fails the body stream with the SDK's raw error; it is storage's fault, not the file's, so the reader
+ * sees it classified like any other S3 failure.
+ */
+function classifiedStream(body: Readable): Readable {
+  const input = new PassThrough();
+  body.once('error', (error) => input.destroy(classifyS3Error(error, 'read')));
+  input.once('close', () => body.destroy());
+  return body.pipe(input);
 }
 
 export interface OutputUpload {
@@ -36,11 +58,22 @@ export interface OutputUpload {
   done(): Promise<void>;
   /** stops the upload and discards any uploaded parts */
   abort(): Promise<void>;
+  /**
+   * why the upload failed, when it failed on its own (not through abort()): the writer then only sees its sink
+   * destroyed, which says nothing about the cause
+   */
+  readonly failure: TransientError | PermanentError | undefined;
 }
 
 export interface Storage {
   openInput(key: string, signal?: AbortSignal): Promise<Readable>;
   createOutput(key: string): OutputUpload;
+  /**
+   * Empties the results object of a job that has FAILED. The role may not delete (infra/iam.ts), but it may
+   * overwrite: the customer's data is then only in a noncurrent version, and the bucket's lifecycle rule on
+   * predictions/ removes noncurrent versions and empty objects (README, Operations).
+   */
+  discardOutput(key: string): Promise<void>;
 }
 
 export function createStorage(s3: S3Client, bucket: string): Storage {
@@ -50,9 +83,17 @@ export function createStorage(s3: S3Client, bucket: string): Storage {
         const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
           abortSignal: signal,
         });
-        return object.Body as Readable;
+        return classifiedStream(object.Body as Readable);
       } catch (error) {
         throw classifyS3Error(error, 'read');
+      }
+    },
+
+    async discardOutput(key) {
+      try {
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '', ContentType: 'text/csv' }));
+      } catch (error) {
+        throw classifyS3Error(error, 'write');
       }
     },
 
@@ -65,14 +106,17 @@ export function createStorage(s3: S3Client, bucket: string): Storage {
         client: s3,
         params: { Bucket: bucket, Key: key, Body: sink, ContentType: 'text/csv' },
         queueSize: 4,
-        partSize: 5 * 1024 * 1024,
+        partSize: PART_SIZE_BYTES,
         leavePartsOnError: false,
       });
+      let aborted = false;
+      let failure: TransientError | PermanentError | undefined;
       const finished = upload.done().then(
         () => undefined,
         (error: unknown) => {
           // Stop the writer: without this a failed upload stops draining the sink and scoring waits forever.
           const classified = classifyS3Error(error, 'write');
+          if (!aborted) failure = classified;
           sink.destroy(classified);
           throw classified;
         },
@@ -82,7 +126,11 @@ export function createStorage(s3: S3Client, bucket: string): Storage {
       return {
         sink,
         done: () => finished,
+        get failure() {
+          return failure;
+        },
         async abort() {
+          aborted = true;
           sink.destroy();
           await upload.abort().catch(() => undefined);
           await finished.catch(() => undefined);

@@ -74,11 +74,16 @@ export function createPool(config: DatabaseConfig, onError: (error: Error) => vo
     ssl: sslOptions(config),
     max: config.poolSize,
     application_name: 'retainwise-worker',
-    connectionTimeoutMillis: 10_000,
+    // Deadlines for a database that accepts connections but never answers (issue #13), each of which fails the
+    // call with an error the job retries as transient (brianc/node-postgres, packages/pg-pool/index.js and
+    // packages/pg/lib/client.js): connectionTimeoutMillis bounds getting a client, from the pool or a new
+    // connection, whose socket is destroyed when it passes; query_timeout is the client's own timer, which
+    // fails a query whose answer never arrives (pool.query and a client released with that error then discard
+    // the connection); statement_timeout is the server's, for a statement that runs too long on a live one.
+    connectionTimeoutMillis: config.timeoutMs,
+    query_timeout: config.timeoutMs,
+    statement_timeout: config.timeoutMs,
     idleTimeoutMillis: 30_000,
-    // A hung statement must surface as an error the job can retry, not hold the job until JOB_TIMEOUT.
-    query_timeout: 30_000,
-    statement_timeout: 30_000,
     keepAlive: true,
   });
   // An idle client losing its connection (failover, restart) must not crash the process; the pool replaces it.

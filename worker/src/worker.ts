@@ -3,6 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from './config.js';
 import { createConsumer, type Consumer } from './consumer.js';
+import { s3Deadline, sqsDeadline, type CallDeadline } from './deadlines.js';
 import { createDlqSweeper } from './dlq.js';
 import { describeError } from './errors.js';
 import { createLiveness } from './health.js';
@@ -21,18 +22,25 @@ export interface RunningWorker {
   readonly consumer: Consumer;
   /** stops receiving, drains or hands back jobs within SHUTDOWN_TIMEOUT_SECONDS, then closes every client */
   stop(): Promise<void>;
+  /** cuts a running stop()'s drain short: unfinished jobs are handed back now */
+  hurry(): void;
 }
 
 /** how often the DLQ is checked for jobs whose rows were left RUNNING (see dlq.ts), and how long one stays hidden */
 const DLQ_SWEEP_INTERVAL_MS = 60_000;
 const DLQ_HIDE_SECONDS = 300;
 
-export function awsClientConfig(config: Config, requestTimeoutMs: number) {
+export function awsClientConfig(config: Config, deadline: CallDeadline) {
   return {
     region: config.region,
     maxAttempts: 3,
     // A dead connection must fail a call, not hang the loop: the health check relies on the loop turning.
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: requestTimeoutMs }),
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: Math.min(5000, deadline.requestTimeoutMs),
+      requestTimeout: deadline.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: deadline.idleTimeoutMs,
+    }),
     // Only ever set locally: in AWS the SDK resolves the regional endpoint itself (message-contract.md §2).
     ...(config.endpoint
       ? { endpoint: config.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
@@ -43,9 +51,9 @@ export function awsClientConfig(config: Config, requestTimeoutMs: number) {
 export async function startWorker(config: Config, options: { logger?: Logger } = {}): Promise<RunningWorker> {
   const startedAt = performance.now();
   const logger = options.logger ?? createLogger({ level: config.logLevel, environment: config.environment });
-  const sqs = new SQSClient(awsClientConfig(config, (config.waitTimeSeconds + 10) * 1000));
+  const sqs = new SQSClient(awsClientConfig(config, sqsDeadline(config)));
   const s3 = new S3Client({
-    ...awsClientConfig(config, 60_000),
+    ...awsClientConfig(config, s3Deadline(config)),
     forcePathStyle: config.endpoint !== undefined,
   });
   const pool = createPool(config.database, (error) =>
@@ -132,5 +140,6 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
       })();
       return stopping;
     },
+    hurry: () => consumer.hurry(),
   };
 }

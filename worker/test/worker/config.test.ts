@@ -32,6 +32,7 @@ describe('worker configuration', () => {
       messageMaxAgeSeconds: 345_600,
       jobTimeoutSeconds: 3600,
       shutdownTimeoutSeconds: 90,
+      requestTimeoutSeconds: 30,
       logLevel: 'info',
       metricsNamespace: 'RetainWise/Worker',
       endpoint: undefined,
@@ -46,6 +47,7 @@ describe('worker configuration', () => {
       ssl: 'verify-full',
       caFile: BUNDLED_RDS_CA_FILE,
       poolSize: 3,
+      timeoutMs: 30_000,
     });
   });
 

@@ -106,6 +106,32 @@ describe('SIGTERM', () => {
   });
 });
 
+describe('a second SIGTERM or SIGINT', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'after SIGTERM, %s ends the drain at once but still hands the job back and exits 0',
+    async (second) => {
+      const job = await submitJob(context.stack, { csv: LARGE });
+      // a drain far longer than the test: only the second signal can end it
+      const worker = spawnWorker(childEnv({ SHUTDOWN_TIMEOUT_SECONDS: '600' }));
+      await waitFor(isRunning(job.predictionId));
+      worker.child.kill('SIGTERM');
+      await waitFor(() => (worker.output().includes('"msg":"worker stopping"') ? true : undefined), 10_000);
+      worker.child.kill(second);
+      expect(await worker.exited).toBe(0);
+      expect(worker.output()).toContain('"handed_back":1');
+      expect((await readPrediction(context.stack, job.predictionId))?.status).toBe('RUNNING');
+      const next = await startTestWorker(context.stack);
+      try {
+        expect(await waitForPrediction(context.stack, job.predictionId)).toMatchObject({
+          status: 'COMPLETED',
+        });
+      } finally {
+        await next.stop();
+      }
+    },
+  );
+});
+
 it('keeps a long job invisible with heartbeats instead of letting it run twice', async () => {
   const job = await submitJob(context.stack, { csv: telcoCsv(15_000) });
   const worker = spawnWorker(childEnv());
