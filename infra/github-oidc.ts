@@ -15,6 +15,7 @@ import {
   type PolicyStatement,
 } from './policy.js';
 import { permissionsBoundaryDocument } from './boundary.js';
+import { SQS_MESSAGE_ACTIONS } from './queues.js';
 
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
@@ -126,17 +127,6 @@ export function stateBackendStatements(
   ];
 }
 
-/** SQS calls that read, move or destroy jobs: a preview needs none of them, on any queue. */
-const JOB_MESSAGE_ACTIONS = [
-  'sqs:ReceiveMessage',
-  'sqs:SendMessage',
-  'sqs:DeleteMessage',
-  'sqs:ChangeMessageVisibility',
-  'sqs:PurgeQueue',
-  'sqs:StartMessageMoveTask',
-  'sqs:CancelMessageMoveTask',
-];
-
 /**
  * Inline policy of the preview role, on top of ReadOnlyAccess. The role runs code from pull requests, and
  * ReadOnlyAccess reads data as well as configuration (`sqs:Receive*`, `s3:Get*` on every bucket, `ssm:Get*`,
@@ -151,7 +141,8 @@ export function previewRolePolicy(p: {
   const stateKey = p.stateBackend.kind === 's3' ? p.stateBackend.kmsKeyArn : undefined;
   return policyDocument([
     ...stateBackendStatements(p.stateBackend, 'preview'),
-    { Sid: 'DenyJobMessages', Effect: 'Deny', Action: JOB_MESSAGE_ACTIONS, Resource: '*' },
+    // A preview needs none of the calls that read, move or destroy jobs, on any queue.
+    { Sid: 'DenyJobMessages', Effect: 'Deny', Action: SQS_MESSAGE_ACTIONS, Resource: '*' },
     // Uploads and results alike, and their key names (user ids and file names).
     {
       Sid: 'DenyCustomerFiles',
