@@ -76,7 +76,56 @@ export interface Storage {
   discardOutput(key: string): Promise<void>;
 }
 
+/**
+ * Results bytes are checksummed once, not twice. The SDK sends every part (and a single-part PutObject) with a
+ * CRC32 of its bytes in `x-amz-checksum-crc32` (flexible checksums, on by default), which S3 verifies before it
+ * stores the part and CompleteMultipartUpload combines per part; SigV4 would also hash the same bytes with
+ * SHA-256 for `x-amz-content-sha256`, which S3 checks the same way. The header is signed, so the CRC cannot be
+ * changed in flight, and over TLS neither can the body: there the SHA-256 adds no integrity, only ~1.5 µs of CPU
+ * per results row. So, as the AWS SDK for Java does (AWS4UnsignedPayloadSigner: unsigned over HTTPS only) and as
+ * this SDK does itself for streamed bodies (STREAMING-UNSIGNED-PAYLOAD-TRAILER), the payload is declared
+ * UNSIGNED-PAYLOAD, which S3 accepts in place of the hash (sig-v4-header-based-auth) - but only over TLS or
+ * loopback (the local stack); over any other plain-HTTP hop the payload stays signed.
+ */
+export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
+
+interface OutgoingRequest {
+  readonly protocol?: string;
+  readonly hostname?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: unknown;
+}
+
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[?::1\]?)$/;
+
+export function payloadNeedsSigning(request: OutgoingRequest): boolean {
+  return request.protocol !== 'https:' && !LOOPBACK.test(request.hostname ?? '');
+}
+
+const signsOnlyTheChecksum = new WeakSet<S3Client>();
+
+function signOnlyTheChecksum(s3: S3Client): void {
+  if (signsOnlyTheChecksum.has(s3)) return;
+  signsOnlyTheChecksum.add(s3);
+  s3.middlewareStack.add(
+    (next, { commandName }) =>
+      (args) => {
+        const request = args.request as OutgoingRequest;
+        if (
+          (commandName === 'UploadPartCommand' || commandName === 'PutObjectCommand') &&
+          request.body instanceof Uint8Array &&
+          request.headers &&
+          !payloadNeedsSigning(request)
+        )
+          request.headers['x-amz-content-sha256'] = UNSIGNED_PAYLOAD;
+        return next(args);
+      },
+    { step: 'build', name: 'retainwiseUnsignedPayload' },
+  );
+}
+
 export function createStorage(s3: S3Client, bucket: string): Storage {
+  signOnlyTheChecksum(s3);
   return {
     async openInput(key, signal) {
       try {
