@@ -38,6 +38,59 @@ export class ByteWriter {
     this.#length += this.#buffer.write(text, this.#length, 'utf8');
   }
 
+  /** Appends text whose every code unit is below 0x80, one byte each, without the call into the encoder. */
+  ascii(text: string): void {
+    const end = this.#length + text.length;
+    if (end > this.#buffer.length) this.#grow(end);
+    const buffer = this.#buffer;
+    for (let i = this.#length, j = 0; i < end; i++, j++) buffer[i] = text.charCodeAt(j);
+    this.#length = end;
+  }
+
+  /**
+   * Appends `scaled / 10 ** digits` in shortest form with at least one decimal (`0.5346`, `-0.25`, `1.0`), as
+   * `String()` prints the double nearest that decimal whenever it has at most 15 significant digits; `scaled` an
+   * integer of at most 15 digits.
+   */
+  decimal(scaled: number, digits: number): void {
+    const end = this.#length + 18 + digits;
+    if (end > this.#buffer.length) this.#grow(end);
+    const buffer = this.#buffer;
+    let at = this.#length;
+    let rest = scaled;
+    if (rest < 0) {
+      buffer[at++] = 45; // -
+      rest = -rest;
+    }
+    const scale = 10 ** digits;
+    let whole = Math.floor(rest / scale);
+    let fraction = rest - whole * scale;
+    // the quotient is rounded: the remainder, exact in integers, corrects it
+    if (fraction < 0) {
+      whole--;
+      fraction += scale;
+    } else if (fraction >= scale) {
+      whole++;
+      fraction -= scale;
+    }
+    let width = 1;
+    for (let w = whole; w >= 10; w = Math.floor(w / 10)) width++;
+    for (let i = at + width - 1, w = whole; i >= at; i--, w = Math.floor(w / 10)) buffer[i] = 48 + (w % 10);
+    at += width;
+    buffer[at++] = 46; // .
+    let decimals = digits;
+    if (fraction === 0) decimals = 1;
+    else {
+      while (fraction % 10 === 0) {
+        fraction /= 10;
+        decimals--;
+      }
+    }
+    for (let i = at + decimals - 1; i >= at; i--, fraction = Math.floor(fraction / 10))
+      buffer[i] = 48 + (fraction % 10);
+    this.#length = at + decimals;
+  }
+
   /** Appends a copy of bytes already written, `[start, end)`, e.g. a cell the row repeats. */
   repeat(start: number, end: number): void {
     const at = this.#length;

@@ -3,6 +3,7 @@ import { canonicalColumn } from './columns.js';
 import type { Encoder } from './encoder.js';
 import type { Manifest } from './manifest.js';
 import type { ModelOutputs } from './model.js';
+import type { FactorBytes } from './output.js';
 import { MISSING_CATEGORY } from './values.js';
 
 /**
@@ -23,7 +24,14 @@ export interface Factor {
   readonly source: 'model' | 'engagement_signal';
   /** logit units; model factors only */
   readonly contribution?: number;
+  /**
+   * One object per distinct model-factor text, shared by every row that shows it, in which the row writer keeps
+   * that text's encoded bytes (output.ts): a field read instead of a lookup by message per factor and row.
+   */
+  readonly memo?: FactorMemo;
 }
+
+export type FactorMemo = { -readonly [impact in Impact]?: FactorBytes };
 
 export interface Explanation {
   readonly risks: Factor[];
@@ -165,6 +173,7 @@ export const MAX_MODEL_FACTORS = 3;
 interface Described {
   readonly factor: string;
   readonly message: string;
+  readonly memo: FactorMemo;
 }
 
 interface ColumnPlan {
@@ -186,34 +195,42 @@ export function createExplainer(manifest: Manifest, encoder: Encoder): Explainer
   // Reused per row: the column sums, and the indices of the largest per side in descending order.
   const sums = new Float64Array(plans.length);
   const top = { risk: new Int32Array(MAX_MODEL_FACTORS), protective: new Int32Array(MAX_MODEL_FACTORS) };
+  // built once, not per row: a closure per row cost an allocation (and, under tsx, a __name call) each
+  const pick = (
+    scores: BatchScores,
+    row: number,
+    indices: Int32Array,
+    n: number,
+    risk: boolean,
+  ): Factor[] => {
+    const imputed = scores.imputed[row] as number;
+    const factors = new Array<Factor>(n);
+    for (let i = 0; i < n; i++) {
+      const p = indices[i] as number;
+      const plan = plans[p] as ColumnPlan;
+      const contribution = sums[p] as number;
+      const { factor, message, memo } = imputed & plan.bit ? plan.imputed : plan.describe(scores, row, risk);
+      const impact = impactOf(Math.abs(contribution)) as Impact;
+      factors[i] = { factor, impact, message, source: 'model', contribution, memo };
+    }
+    return factors;
+  };
   return (scores, row) => {
     const contributions = scores.outputs.contributions;
-    const imputed = scores.imputed[row] as number;
     const base = row * width;
     let risky = 0;
     let safe = 0;
     for (let p = 0; p < plans.length; p++) {
       const { features } = plans[p] as ColumnPlan;
       let sum = 0;
-      for (const j of features) sum += contributions[base + j] as number;
+      for (let f = 0; f < features.length; f++)
+        sum += contributions[base + (features[f] as number)] as number;
       sums[p] = sum;
       if (sum >= IMPACT_THRESHOLDS.low) risky = insertTop(top.risk, risky, p, sum, sums);
       else if (-sum >= IMPACT_THRESHOLDS.low) safe = insertTop(top.protective, safe, p, -sum, sums);
     }
-    const pick = (indices: Int32Array, n: number, risk: boolean): Factor[] => {
-      const factors = new Array<Factor>(n);
-      for (let i = 0; i < n; i++) {
-        const p = indices[i] as number;
-        const plan = plans[p] as ColumnPlan;
-        const contribution = sums[p] as number;
-        const { factor, message } = imputed & plan.bit ? plan.imputed : plan.describe(scores, row, risk);
-        const impact = impactOf(Math.abs(contribution)) as Impact;
-        factors[i] = { factor, impact, message, source: 'model', contribution };
-      }
-      return factors;
-    };
-    const risks = pick(top.risk, risky, true);
-    const protective = pick(top.protective, safe, false);
+    const risks = pick(scores, row, top.risk, risky, true);
+    const protective = pick(scores, row, top.protective, safe, false);
     for (const rule of engagement) rule(scores.batch, row, risks, protective);
     return { risks, protective };
   };
@@ -240,6 +257,7 @@ function columnPlan(manifest: Manifest, name: string, k: number): ColumnPlan {
   const imputed = {
     factor: `${key}_missing`,
     message: `${NUMERIC_NAMES[name] ?? name} not provided - ${numeric ? 'typical' : 'most common'} value assumed`,
+    memo: {},
   };
   if (numeric) {
     const range = feature.clip;
@@ -256,7 +274,7 @@ function columnPlan(manifest: Manifest, name: string, k: number): ColumnPlan {
         const cache = texts[(above ? 2 : 0) + (risk ? 1 : 0)] as Map<number, Described>;
         let described = cache.get(value);
         if (described === undefined) {
-          described = { factor: key, message: numericMessage(name, value, range, above, risk) };
+          described = { factor: key, message: numericMessage(name, value, range, above, risk), memo: {} };
           if (cache.size < TEXT_CACHE_LIMIT) cache.set(value, described);
         }
         return described;
@@ -267,6 +285,7 @@ function columnPlan(manifest: Manifest, name: string, k: number): ColumnPlan {
   const byCode: Described[] = labels.map((label) => ({
     factor: `${key}_${snake(label)}`,
     message: CATEGORY_MESSAGES[name]?.[label] ?? `${name}: ${label}`,
+    memo: {},
   }));
   return {
     bit: 1 << k,

@@ -1,5 +1,5 @@
 import { encode, type ByteWriter } from './byte-writer.js';
-import type { Confidence, Explanation, Factor, Impact } from './explain.js';
+import type { Confidence, Explanation, Factor, FactorMemo } from './explain.js';
 import type { Manifest } from './manifest.js';
 import { pyFixed, pyRound } from './py-format.js';
 
@@ -81,12 +81,28 @@ export function textCell(text: string): string {
  */
 const jsonInCell = (text: string): string => JSON.stringify(text).replaceAll('"', '""');
 
+/** needs CSV quoting or JSON escaping */
+const ESCAPED_ID = 0;
+const PLAIN_ID = 1;
+const PLAIN_ASCII_ID = 2;
+type IdKind = typeof ESCAPED_ID | typeof PLAIN_ID | typeof PLAIN_ASCII_ID;
+
 /**
  * An id that is its own CSV cell and its own JSON string body: no formula start, quote, comma, backslash,
- * control character or surrogate. Nearly every id is, and is then encoded once and copied.
+ * control character or surrogate. Nearly every id is, and is then written once and copied; an ASCII one (most)
+ * byte by byte, cheaper than the call into the UTF-8 encoder for a dozen characters.
  */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what must be excluded
-const PLAIN_ID = /^(?![=+\-@])[^\u0000-\u001f",\\\ud800-\udfff]*$/;
+function idKind(id: string): IdKind {
+  const first = id.charCodeAt(0);
+  if (first === 61 || first === 43 || first === 45 || first === 64) return ESCAPED_ID; // = + - @
+  let ascii = true;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x20 || c === 34 || c === 44 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return ESCAPED_ID;
+    if (c >= 0x80) ascii = false;
+  }
+  return ascii ? PLAIN_ASCII_ID : PLAIN_ID;
+}
 
 /**
  * Factor messages are the library's own texts and are written unescaped inside CSV and JSON-in-CSV cells
@@ -110,7 +126,7 @@ export function contributionText(x: number): string {
 }
 
 /** A factor's pieces of the row, encoded once per distinct factor. */
-interface FactorBytes {
+export interface FactorBytes {
   readonly factor: string;
   readonly source: Factor['source'];
   readonly message: Uint8Array;
@@ -156,46 +172,42 @@ function factorBytes(f: Factor): FactorBytes {
 }
 
 /**
- * Factor bytes by impact and message. Categorical factors are a handful of constants and numeric ones
- * repeat their values, so nearly every row finds its pieces here; the cache lives as long as the worker
- * (see rowFormatter) and starts over when full, which bounds it on files of unique values.
+ * Factor bytes by text and impact (a factor's impact varies from row to row, its text does not): in the
+ * factor's memo when the explainer gave it one, else by message. Categorical factors are a handful of
+ * constants and numeric ones repeat their values, so nearly every row finds its pieces; the cache lives as long
+ * as the worker (see rowFormatter) and starts over when full, which bounds it on files of unique values.
  */
 function factorBytesCache(): (f: Factor) => FactorBytes {
-  const byImpact: Record<Impact, Map<string, FactorBytes>> = {
-    high: new Map(),
-    medium: new Map(),
-    low: new Map(),
-  };
-  let size = 0;
+  const cache = new Map<string, FactorMemo>();
   return (f) => {
-    const cache = byImpact[f.impact];
-    let bytes = cache.get(f.message);
+    let entry = f.memo ?? cache.get(f.message);
+    if (entry === undefined) {
+      if (cache.size >= TEXTS_LIMIT) cache.clear();
+      entry = {};
+      cache.set(f.message, entry);
+    }
+    // a switch, not entry[f.impact]: a keyed load by a string costs a dictionary lookup on this path
+    let bytes: FactorBytes | undefined;
+    switch (f.impact) {
+      case 'high':
+        bytes = entry.high;
+        break;
+      case 'medium':
+        bytes = entry.medium;
+        break;
+      case 'low':
+        bytes = entry.low;
+    }
     if (bytes === undefined || bytes.factor !== f.factor || bytes.source !== f.source) {
       bytes = factorBytes(f);
-      if (++size > TEXTS_LIMIT) {
-        for (const map of Object.values(byImpact)) map.clear();
-        size = 1;
-      }
-      cache.set(f.message, bytes);
+      entry[f.impact] = bytes;
     }
     return bytes;
   };
 }
 
-/** `0.5346}`-style contribution endings by rounded value: few distinct values recur across a file. */
-function contributionCache(): (x: number) => Uint8Array {
-  const cache = new Map<number, Uint8Array>();
-  return (x) => {
-    const key = Math.round(x * CONTRIBUTION_SCALE);
-    let bytes = cache.get(key);
-    if (bytes === undefined) {
-      bytes = encode(`${contributionText(x)}}`);
-      if (cache.size >= TEXTS_LIMIT) cache.clear();
-      cache.set(key, bytes);
-    }
-    return bytes;
-  };
-}
+/** Contributions below this many units of the last digit (|x| < 1e11) are written as digits, not as text. */
+const PLAIN_CONTRIBUTION = 1e15;
 
 /**
  * Python's formatting of `x` as a table lookup: the texts of `k / scale` for every k, encoded once. A value
@@ -219,6 +231,7 @@ const fallback = (factor: string, impact: Factor['impact'], message: string): Fa
   source: 'model',
 });
 
+// Adjacent constant pieces are one piece: each copy has a fixed cost beside its bytes.
 const PIECES = {
   quote: encode('"'),
   apostrophe: encode("'"),
@@ -226,13 +239,17 @@ const PIECES = {
   quoteComma: encode('",'),
   zero: encode('0,'),
   one: encode('1,'),
-  period: encode('.'),
+  periodComma: encode('.,'),
+  periodQuoteComma: encode('.",'),
   positiveSigns: encode('. Positive signs: '),
-  listOpen: encode('"['),
-  listClose: encode(']",'),
-  explanationOpen: encode('"{""customer_id"": '),
-  idQuote: encode('""'),
+  contributionClose: encode('}'),
+  /** between the risk_factors and protective_factors lists */
+  nextList: encode(']","['),
+  /** the protective list's end, then the explanation's start up to its customer id (as a JSON string) */
+  explanationOpen: encode(']","{""customer_id"": '),
+  explanationOpenPlainId: encode(']","{""customer_id"": ""'),
   probability: encode(', ""churn_probability"": '),
+  probabilityAfterPlainId: encode('"", ""churn_probability"": '),
   riskFactors: encode('"", ""risk_factors"": ['),
   protectiveFactors: encode('], ""protective_factors"": ['),
   explanationClose: encode(']}",'),
@@ -290,10 +307,11 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
     Low: levelBytes('Low'),
   };
   const modelColumns = `${textCell(manifest.model_type)},${textCell(manifest.model_version)},`;
+  /** the confidence cell, the model columns and the start of the risk_factors list */
   const confidence: Record<Confidence, Uint8Array> = {
-    high: encode(`high,${modelColumns}`),
-    medium: encode(`medium,${modelColumns}`),
-    low: encode(`low,${modelColumns}`),
+    high: encode(`high,${modelColumns}"[`),
+    medium: encode(`medium,${modelColumns}"[`),
+    low: encode(`low,${modelColumns}"[`),
   };
   /** churn x 100 with one decimal (churn_risk_pct, the summary, the explanation's churn_probability) */
   const percent = numberTable(1001, 10, (x) => pyFixed(x, 1));
@@ -302,7 +320,14 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
   /** retention_score, the integer part (not a rounding: the table's entries are never near a tie) */
   const scores = Array.from({ length: 101 }, (_, k) => encode(`${k},`));
   const bytes = factorBytesCache();
-  const contribution = contributionCache();
+  // reused from row to row
+  const listedRisks: FactorBytes[] = [];
+  const listedProtective: FactorBytes[] = [];
+  const listed = (factors: readonly Factor[], into: FactorBytes[]): FactorBytes[] => {
+    into.length = 0;
+    for (let i = 0; i < factors.length; i++) into.push(bytes(factors[i] as Factor));
+    return into;
+  };
 
   /** csv-io §8's fallbacks when the row has no risk factor / no protective factor. */
   function shown(listed: FactorBytes[], risk: boolean, level: RiskLevel, pct: string): FactorBytes[] {
@@ -362,16 +387,18 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
     for (let i = 1; i < n; i++) out.bytes((factors[i] as FactorBytes).commaMessage);
     out.bytes(quoted ? PIECES.quoteComma : PIECES.comma);
   };
-  /** column 15/16: every factor; model factors with their contribution, engagement signals marked as such */
+  /** column 15/16's items: every factor; model factors with their contribution, engagement signals marked as such */
   const factorList = (out: ByteWriter, factors: readonly Factor[], listed: readonly FactorBytes[]): void => {
-    out.bytes(PIECES.listOpen);
     for (let i = 0; i < factors.length; i++) {
       const { contribution: x } = factors[i] as Factor;
       const b = listed[i] as FactorBytes;
       out.bytes(i === 0 ? b.item : b.nextItem);
-      if (x !== undefined) out.bytes(contribution(x));
+      if (x === undefined) continue;
+      const scaled = Math.round(x * CONTRIBUTION_SCALE);
+      if (Math.abs(scaled) < PLAIN_CONTRIBUTION) out.decimal(scaled, CONTRIBUTION_DIGITS);
+      else out.text(contributionText(x));
+      out.bytes(PIECES.contributionClose);
     }
-    out.bytes(PIECES.listClose);
   };
   /** the explanation's lists: up to 3 factors */
   const describedList = (out: ByteWriter, factors: readonly FactorBytes[]): void => {
@@ -389,17 +416,18 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
       const level = riskLevel(p);
       const l = levels[level];
       const { explanation } = row;
-      const listedRisks = explanation.risks.map(bytes);
-      const listedProtective = explanation.protective.map(bytes);
-      const needsFallback = listedRisks.length === 0 || listedProtective.length === 0;
+      const riskBytes = listed(explanation.risks, listedRisks);
+      const protectiveBytes = listed(explanation.protective, listedProtective);
+      const needsFallback = riskBytes.length === 0 || protectiveBytes.length === 0;
       const pct = needsFallback ? pyFixed(p * 100, 1) : '';
-      const risks = shown(listedRisks, true, level, pct);
-      const protective = shown(listedProtective, false, level, pct);
+      const risks = shown(riskBytes, true, level, pct);
+      const protective = shown(protectiveBytes, false, level, pct);
 
       const id = row.customerId;
-      const plainId = PLAIN_ID.test(id);
+      const kind = idKind(id);
       const idStart = out.length;
-      out.text(plainId ? id : textCell(id));
+      if (kind === PLAIN_ASCII_ID) out.ascii(id);
+      else out.text(kind === PLAIN_ID ? id : textCell(id));
       const idEnd = out.length;
       // churn x 100 appears three times: churn_risk_pct, the summary and the explanation
       const percentBytes = percent(p * 100);
@@ -415,9 +443,8 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
         out.bytes(PIECES.positiveSigns);
         summaryMessages(out, protective, 2);
       }
-      out.bytes(PIECES.period);
-      const summaryEnd = out.length;
-      out.bytes(quoteSummary ? PIECES.quoteComma : PIECES.comma);
+      out.bytes(quoteSummary ? PIECES.periodQuoteComma : PIECES.periodComma);
+      const summaryEnd = out.length - (quoteSummary ? 2 : 1);
       messagesCell(out, risks);
       messagesCell(out, protective);
 
@@ -429,18 +456,19 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
       if (score >= 0 && score <= 100) out.bytes(scores[score] as Uint8Array);
       else out.text(`${score},`);
       out.bytes(confidence[row.confidence]);
-      factorList(out, explanation.risks, listedRisks);
-      factorList(out, explanation.protective, listedProtective);
+      factorList(out, explanation.risks, riskBytes);
+      out.bytes(PIECES.nextList);
+      factorList(out, explanation.protective, protectiveBytes);
 
-      out.bytes(PIECES.explanationOpen);
-      if (plainId) {
-        out.bytes(PIECES.idQuote);
-        out.repeat(idStart, idEnd);
-        out.bytes(PIECES.idQuote);
-      } else {
+      if (kind === ESCAPED_ID) {
+        out.bytes(PIECES.explanationOpen);
         out.text(jsonInCell(id));
+        out.bytes(PIECES.probability);
+      } else {
+        out.bytes(PIECES.explanationOpenPlainId);
+        out.repeat(idStart, idEnd);
+        out.bytes(PIECES.probabilityAfterPlainId);
       }
-      out.bytes(PIECES.probability);
       out.bytes(percentBytes);
       out.bytes(l.explanation);
       out.repeat(summaryStart, summaryEnd);

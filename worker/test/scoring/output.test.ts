@@ -240,6 +240,22 @@ describe('contribution digits', () => {
     expect(contributionText(x)).toBe(text);
     expect(JSON.parse(text)).toBeCloseTo(x, 4);
   });
+
+  // The row writes the digits itself rather than building the text: it must print exactly contributionText's.
+  it('are written in the row exactly as contributionText prints them, at every magnitude', () => {
+    const steps = Array.from({ length: 20_001 }, (_, i) => (i - 10_000) * 0.00037);
+    const odd = [
+      5e-5, -5e-5, 4.9999e-5, 0.99995, 9.99995, 123456.78905, 99_999_999_999.9999, -1e11, 3e12, 1e300,
+    ];
+    const wrong = [...steps, ...odd].flatMap((x) => {
+      const out = new ByteWriter(0);
+      const explanation = { risks: [factor('tenure', x, 'm')], protective: [] };
+      formatter.write(out, { customerId: 'c', probability: 0.5, explanation, confidence: 'low' });
+      const written = /""contribution"": ([^}]*)\}/.exec(out.finish().toString('utf8'))?.[1];
+      return written === contributionText(x) ? [] : [{ x, written, expected: contributionText(x) }];
+    });
+    expect(wrong).toEqual([]);
+  });
 });
 
 describe('impact bands', () => {
