@@ -1,6 +1,7 @@
 import { CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import {
   DEMO_USER_ID,
   readPrediction,
@@ -12,6 +13,7 @@ import {
 import { startLocalStack, type LocalStack } from '../src/local/stack.js';
 import { chunksOf, csvParseRecords } from './parsers.js';
 import { median, spawnWorkerChild, waitSettled } from './processes.js';
+import { measureSmallJobCpu, type SmallJobCpu } from './small-job-cpu.js';
 
 /**
  * The big-file case through the whole job path on the local stack: S3 stream -> map -> score -> explain ->
@@ -36,11 +38,17 @@ export interface BigJobResult {
   idleRssMb: number;
   workerReadyMs: number;
   /**
-   * CPU time per row during the jobs, in microseconds: the worker process, and this process, which is almost all
-   * the emulator receiving the results (PostgreSQL runs in processes of its own).
+   * CPU time per row during the jobs, in microseconds: the worker process (median of the runs, then each run),
+   * and this process, which is almost all the emulator receiving the results (PostgreSQL runs in processes of
+   * its own).
    */
   workerCpuUsPerRow: number;
+  workerCpuUsPerRowRuns: number[];
   emulatorCpuUsPerRow: number;
+  /** the load average at the end of each run */
+  loadAverage: number[][];
+  /** the same worker process on 100-row jobs, before the big ones */
+  smallJobs: SmallJobCpu;
 }
 
 const STAGED = 'bench/big-input.csv';
@@ -65,7 +73,11 @@ async function stageInput(stack: LocalStack, bytes: Buffer): Promise<void> {
   await new Upload({ client: stack.s3, params: { Bucket: stack.bucket, Key: STAGED, Body: bytes } }).done();
 }
 
-export async function runBigJobBenchmark(file: string, runs: number): Promise<BigJobResult> {
+export async function runBigJobBenchmark(
+  file: string,
+  runs: number,
+  smallJobs: number,
+): Promise<BigJobResult> {
   const bytes = await readFile(file);
   const chunks = chunksOf(bytes);
   const stack = await startLocalStack();
@@ -75,11 +87,13 @@ export async function runBigJobBenchmark(file: string, runs: number): Promise<Bi
     const workerReadyMs = await worker.ready;
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const idleRssMb = worker.peakRssMb();
+    const small = await measureSmallJobCpu(stack, worker, smallJobs);
+    const loadAverage: number[][] = [];
     const jobMs: number[] = [];
     const parseMs: number[] = [];
     let rows = 0;
     let outputBytes = 0;
-    let workerCpu = 0;
+    const workerCpu: number[] = [];
     let emulatorCpu = 0;
     for (let run = 0; run < runs; run++) {
       const t = performance.now();
@@ -89,9 +103,10 @@ export async function runBigJobBenchmark(file: string, runs: number): Promise<Bi
       const job = await submitStaged(stack, bytes, `big-${run}.csv`);
       const cpuBefore = { worker: worker.cpuSeconds(), here: process.cpuUsage() };
       await waitSettled(stack, [job.predictionId], 200);
-      workerCpu += worker.cpuSeconds() - cpuBefore.worker;
+      workerCpu.push(worker.cpuSeconds() - cpuBefore.worker);
       const here = process.cpuUsage(cpuBefore.here);
       emulatorCpu += (here.user + here.system) / 1e6;
+      loadAverage.push(os.loadavg());
       const row = await readPrediction(stack, job.predictionId);
       if (row?.status !== 'COMPLETED')
         throw new Error(`the big job ended ${row?.status}: ${row?.error_message}`);
@@ -118,8 +133,11 @@ export async function runBigJobBenchmark(file: string, runs: number): Promise<Bi
       peakRssMb: worker.peakRssMb(),
       idleRssMb,
       workerReadyMs,
-      workerCpuUsPerRow: (workerCpu / (rows * runs)) * 1e6,
+      workerCpuUsPerRow: (median(workerCpu) / rows) * 1e6,
+      workerCpuUsPerRowRuns: workerCpu.map((seconds) => (seconds / rows) * 1e6),
       emulatorCpuUsPerRow: (emulatorCpu / (rows * runs)) * 1e6,
+      loadAverage,
+      smallJobs: small,
     };
   } finally {
     await worker.stop();

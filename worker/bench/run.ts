@@ -12,6 +12,7 @@ import { runModel } from '../src/scoring/model.js';
 import { createBatchScorer } from '../src/scoring/pipeline.js';
 import { runBigJobBenchmark } from './big-job.js';
 import { runDrainBenchmark } from './drain.js';
+import { measureFloor } from './floor.js';
 import { generateTelcoCsv } from './generate.js';
 import { runJobBenchmarks } from './jobs.js';
 import { chunksOf, csvParseRecords, papaParseRecords } from './parsers.js';
@@ -20,13 +21,16 @@ import { buildWorker, median } from './processes.js';
 /**
  * `npm run bench`: the whole suite. Every figure is a median of several runs or a ratio to a baseline measured in
  * the same run on the same data, because absolute numbers on a shared machine are noise.
- *   1. the BENCH_ROWS file (default 1,000,000) through the whole job path, worker in a child process (big-job.ts)
+ *   1. the BENCH_ROWS file (default 1,000,000) through the whole job path, worker in a child process (big-job.ts),
+ *      after BENCH_SMALL_JOB_CPU_JOBS (100) 100-row jobs through the same process for its CPU per job
+ *      (small-job-cpu.ts); then the floor for that job's CPU per row (floor.ts)
  *   2. in-process cases on BENCH_MICRO_ROWS rows: the parsers alone, scoreCsv, the batch scorer, ONNX alone
  *   3. worker ready time, 100-row job latency, small jobs/s through one in-process worker (jobs.ts)
  *   4. BENCH_DRAIN_JOBS (default 1,000) small jobs queued at once, drained by two worker processes (drain.ts)
  * Prints a table and writes worker/bench/results.json. Generated inputs are cached in worker/bench/data/.
  *
  *   BENCH_ROWS (1000000)  BENCH_MICRO_ROWS (100000)  BENCH_REPS (5)  BENCH_JOB_RUNS (3)  BENCH_DRAIN_JOBS (1000)
+ *   BENCH_SMALL_JOB_CPU_JOBS (100)
  *   BENCH_JOB_REPS / BENCH_SMALL_JOBS: see jobs.ts
  */
 
@@ -35,6 +39,7 @@ const MICRO_ROWS = Math.min(ROWS, Number(process.env.BENCH_MICRO_ROWS ?? 100_000
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const JOB_RUNS = Number(process.env.BENCH_JOB_RUNS ?? 3);
 const DRAIN_JOBS = Number(process.env.BENCH_DRAIN_JOBS ?? 1000);
+const SMALL_JOB_CPU_JOBS = Number(process.env.BENCH_SMALL_JOB_CPU_JOBS ?? 100);
 const HERE = import.meta.dirname;
 const TRAINING = join(HERE, '..', '..', '..', 'shared', 'data', 'telco-churn.csv');
 const RESULTS = process.env.BENCH_RESULTS ?? join(HERE, 'results.json');
@@ -53,19 +58,32 @@ interface Result {
   medianMs: number;
   rowsPerSecond: number;
   samplesMs: number[];
+  /** this process's CPU time per row, the best run: other processes' load only ever adds to it */
+  cpuUsPerRow: number;
 }
 
 async function measure(c: Case): Promise<Result> {
   await c.run();
   const samples: number[] = [];
   let rows = 0;
+  let cpuUs = Infinity;
   for (let i = 0; i < REPS; i++) {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     rows = await c.run();
+    const used = process.cpuUsage(cpu);
     samples.push(performance.now() - started);
+    cpuUs = Math.min(cpuUs, used.user + used.system);
   }
   const medianMs = median(samples);
-  return { ...c, rows, medianMs, rowsPerSecond: (rows / medianMs) * 1000, samplesMs: samples };
+  return {
+    ...c,
+    rows,
+    medianMs,
+    rowsPerSecond: (rows / medianMs) * 1000,
+    samplesMs: samples,
+    cpuUsPerRow: cpuUs / rows,
+  };
 }
 
 const nullSink = (): Writable => new Writable({ write: (_chunk, _encoding, callback) => callback() });
@@ -142,7 +160,7 @@ const fmt = (n: number, digits = 0): string =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 /** The in-process cases; their inputs (100k parsed records) are garbage once this returns. */
-async function runMicroCases(): Promise<Record<string, Result>> {
+async function runMicroCases(): Promise<{ micro: Record<string, Result>; resultsSample: Buffer }> {
   const model = await loadModel();
   const microBytes = await readFile(await dataFile(MICRO_ROWS));
   const micro: Record<string, Result> = {};
@@ -150,7 +168,23 @@ async function runMicroCases(): Promise<Record<string, Result>> {
     micro[c.name] = await measure(c);
     log(`${c.name.padEnd(16)} ${fmt(micro[c.name]?.rowsPerSecond ?? NaN).padStart(10)} rows/s`);
   }
-  return micro;
+  const sample = microBytes.subarray(0, microBytes.lastIndexOf('\n', FLOOR_SAMPLE_BYTES) + 1);
+  return { micro, resultsSample: await resultsOf(model, sample) };
+}
+
+/** input bytes whose results (~15x larger) the floor's checksums and copy are measured on */
+const FLOOR_SAMPLE_BYTES = 4 * 1024 * 1024;
+
+async function resultsOf(model: ChurnModel, input: Buffer): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      parts.push(Buffer.from(chunk));
+      callback();
+    },
+  });
+  await scoreCsv(model, chunksOf(input), sink);
+  return Buffer.concat(parts);
 }
 
 async function main(): Promise<void> {
@@ -159,8 +193,16 @@ async function main(): Promise<void> {
   // First, while this process (which hosts the emulator the job talks to) is fresh: with the micro cases' data
   // still in its heap, the emulator's CPU per row nearly doubled and the job slowed by a quarter.
   log(`big job: ${fmt(ROWS)} rows x ${JOB_RUNS} runs...`);
-  const big = await runBigJobBenchmark(await dataFile(ROWS), JOB_RUNS);
-  const micro = await runMicroCases();
+  const big = await runBigJobBenchmark(await dataFile(ROWS), JOB_RUNS, SMALL_JOB_CPU_JOBS);
+  const { micro, resultsSample } = await runMicroCases();
+  log('floor...');
+  const floor = measureFloor(
+    chunksOf(await readFile(await dataFile(ROWS))),
+    big.rows,
+    resultsSample,
+    big.outputBytes / big.rows,
+    REPS,
+  );
   const microRatio = (a: string, b: string): number =>
     (micro[a]?.medianMs ?? NaN) / (micro[b]?.medianMs ?? NaN);
   log('worker latency and small jobs...');
@@ -178,6 +220,10 @@ async function main(): Promise<void> {
     peak_rss_mb_1m: big.peakRssMb,
     output_bytes_per_row: big.outputBytes / big.rows,
     worker_cpu_us_per_row_1m: big.workerCpuUsPerRow,
+    floor_us_per_row_1m: floor.usPerRow,
+    worker_over_floor_ratio: big.workerCpuUsPerRow / floor.usPerRow,
+    score_csv_us_per_row: micro.score_csv?.cpuUsPerRow,
+    worker_cpu_ms_per_small_job: big.smallJobs.workerCpuMsPerJob,
     emulator_cpu_us_per_row_1m: big.emulatorCpuUsPerRow,
     job_latency_ms_p50_100_rows: jobs.jobLatency.medianMs,
     small_jobs_per_s: jobs.throughput.jobsPerSecond,
@@ -192,8 +238,10 @@ async function main(): Promise<void> {
     cpu_model: cpus[0]?.model,
     cpus: cpus.length,
     load_average: os.loadavg(),
+    load_average_during_1m_job: big.loadAverage,
     input: { rows: ROWS, bytes: big.inputBytes, micro_rows: MICRO_ROWS, batch_rows: BATCH_ROWS, reps: REPS },
     big_job: big,
+    floor,
     jobs,
     drain,
     micro,
@@ -212,9 +260,9 @@ async function main(): Promise<void> {
     ['worker CPU per row', `${fmt(big.workerCpuUsPerRow, 1)} us`, ''],
     ['emulator CPU per row', `${fmt(big.emulatorCpuUsPerRow, 1)} us`, 'not ours: caps the rate here'],
     ['scoreCsv alone / parse', `${fmt(microRatio('score_csv', 'csv_parse_bare'), 2)}x`, 'in process: no S3'],
-    ['worker peak RSS', `${fmt(big.peakRssMb)} MB`, '< 300 MB'],
+    ['worker peak RSS', `${fmt(big.peakRssMb)} MB`, '<= 200 MB'],
     ['results bytes per row', fmt(big.outputBytes / big.rows), ''],
-    ['100-row job latency p50', `${fmt(jobs.jobLatency.medianMs, 1)} ms`, '<= 50 ms'],
+    ['100-row job latency p50', `${fmt(jobs.jobLatency.medianMs, 1)} ms`, '<= 20 ms'],
     ['small jobs, one worker', `${fmt(jobs.throughput.jobsPerSecond)} jobs/s`, '>= 200 jobs/s'],
     ['worker ready (in process)', `${fmt(jobs.readyMs)} ms`, '<= 1,000 ms'],
     ['worker ready (child process)', `${fmt(big.workerReadyMs)} ms`, '<= 1,000 ms'],
@@ -225,6 +273,24 @@ async function main(): Promise<void> {
     ],
   ];
   for (const [what, value, target] of rows) log(`${what.padEnd(30)} ${value.padStart(26)}   ${target}`);
+  log('');
+  const us = (n: number | undefined): string => `${fmt(n ?? NaN, 2)} us`;
+  const perRow: [string, string, string][] = [
+    ['Papa Parse, parse only', us(floor.parseUsPerRow), ''],
+    ['SHA-256 of the results bytes', us(floor.sha256UsPerRow), 'SigV4 payload hash: skipped over TLS'],
+    ['CRC32 of the results bytes', us(floor.crc32UsPerRow), "the SDK's checksum, kept"],
+    ['memcpy of the results bytes', us(floor.memcpyUsPerRow), ''],
+    ['floor (sum of the above)', us(floor.usPerRow), 'issue #15: ~3.9 us quiet'],
+    ['scoreCsv, null sink (CPU)', us(micro.score_csv?.cpuUsPerRow), '<= 5 us'],
+    [
+      'worker CPU, 1M-row job',
+      `${us(big.workerCpuUsPerRow)} (${fmt(big.workerCpuUsPerRow / floor.usPerRow, 2)}x floor)`,
+      '<= 8 us and <= 2x floor',
+    ],
+    ['worker CPU per 100-row job', `${fmt(big.smallJobs.workerCpuMsPerJob, 2)} ms`, '<= 2 ms'],
+  ];
+  log('per row (CPU time, best or median of runs)');
+  for (const [what, value, target] of perRow) log(`${what.padEnd(30)} ${value.padStart(26)}   ${target}`);
   log(
     `load average ${os
       .loadavg()

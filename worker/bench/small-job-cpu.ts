@@ -1,0 +1,48 @@
+import os from 'node:os';
+import { submitJob } from '../src/local/backend.js';
+import type { LocalStack } from '../src/local/stack.js';
+import { median, waitSettled, type WorkerChild } from './processes.js';
+import { smallCsv } from './small-csv.js';
+
+/**
+ * What a small job costs the worker: `jobs` 100-row jobs, one at a time, through a worker in its own process,
+ * its CPU (the kernel's accounting of that process) over the whole series divided by the jobs. The series is long
+ * enough that the clock tick (10 ms) is a few per cent of the total, and it includes the receive polls between
+ * jobs, which a real worker pays too.
+ */
+
+export interface SmallJobCpu {
+  jobs: number;
+  rows: number;
+  workerCpuMsPerJob: number;
+  /** submitted -> settled, as seen by polling the row every 2 ms */
+  latencyMsP50: number;
+  loadAverage: number[];
+}
+
+export async function measureSmallJobCpu(
+  stack: LocalStack,
+  worker: WorkerChild,
+  jobs: number,
+): Promise<SmallJobCpu> {
+  const rows = 100;
+  const csv = smallCsv(rows);
+  // the first jobs warm the path up (JIT, connections), as any long-lived worker is warm
+  for (let i = 0; i < 5; i++)
+    await waitSettled(stack, [(await submitJob(stack, { csv, filename: `warm-${i}.csv` })).predictionId], 2);
+  const latencies: number[] = [];
+  const before = worker.cpuSeconds();
+  for (let i = 0; i < jobs; i++) {
+    const started = performance.now();
+    const job = await submitJob(stack, { csv, filename: `small-${i}.csv` });
+    await waitSettled(stack, [job.predictionId], 2);
+    latencies.push(performance.now() - started);
+  }
+  return {
+    jobs,
+    rows,
+    workerCpuMsPerJob: ((worker.cpuSeconds() - before) / jobs) * 1000,
+    latencyMsP50: median(latencies),
+    loadAverage: os.loadavg(),
+  };
+}
