@@ -56,17 +56,22 @@ const STAGED = 'bench/big-input.csv';
 /**
  * Submits the staged input as the backend would. The file is uploaded once (stageInput) rather than per run, and
  * copied, server-side, to the key the backend derives from the current second; starting just after a second
- * begins leaves the whole second for the copy and the submit.
+ * begins leaves the whole second for the copy and the submit. On a loaded machine they can take longer: the job
+ * then names a key that was never written, fails at once (NoSuchKey), and the submit is tried again.
  */
 async function submitStaged(stack: LocalStack, bytes: Buffer, filename: string): Promise<SubmittedJob> {
-  await new Promise((resolve) => setTimeout(resolve, 1010 - (Date.now() % 1000)));
-  const key = `uploads/${DEMO_USER_ID}/${uploadStamp(new Date())}-${sanitiseFilename(filename)}`;
-  await stack.s3.send(
-    new CopyObjectCommand({ Bucket: stack.bucket, Key: key, CopySource: `${stack.bucket}/${STAGED}` }),
-  );
-  const job = await submitJob(stack, { csv: bytes, filename, skipUpload: true });
-  if (job.key !== key) throw new Error(`the input was staged at ${key} but submitted as ${job.key}`);
-  return job;
+  for (let attempt = 1; ; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 1010 - (Date.now() % 1000)));
+    const key = `uploads/${DEMO_USER_ID}/${uploadStamp(new Date())}-${sanitiseFilename(filename)}`;
+    await stack.s3.send(
+      new CopyObjectCommand({ Bucket: stack.bucket, Key: key, CopySource: `${stack.bucket}/${STAGED}` }),
+    );
+    const job = await submitJob(stack, { csv: bytes, filename, skipUpload: true });
+    if (job.key === key) return job;
+    await waitSettled(stack, [job.predictionId], 50);
+    await stack.s3.send(new DeleteObjectCommand({ Bucket: stack.bucket, Key: key }));
+    if (attempt === 5) throw new Error(`the input was staged at ${key} but submitted as ${job.key}`);
+  }
 }
 
 async function stageInput(stack: LocalStack, bytes: Buffer): Promise<void> {
