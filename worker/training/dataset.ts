@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { cleanHeaders, normaliseName } from '../src/scoring/columns.js';
 import { openCsv } from '../src/scoring/csv-reader.js';
-import { readCanonicalTable } from '../src/scoring/canonical.js';
+import { readCanonicalTable } from '../src/scoring/training-table.js';
 import { isMissingCell, MISSING_CATEGORY, yesNo } from '../src/scoring/values.js';
 
 /**

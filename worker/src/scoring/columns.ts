@@ -1,6 +1,6 @@
-import { InputError } from './errors.js';
+import { inputErrors } from './errors.js';
 import { sequenceRatio } from './sequence-matcher.js';
-import { contract, categoryParsers, isMissingCell, yesNo, yesNoOr, type CategoryParser } from './values.js';
+import { contract, categoryParsers, isMissingCell, yesNo, yesNoOr, type CategoryParsers } from './values.js';
 
 /**
  * The column mapper (spec/csv-io.md §2-§4): which canonical column each input header feeds, with the
@@ -15,7 +15,7 @@ export type ColumnRole = 'required' | 'telco' | 'engagement';
 export type ColumnValue =
   | { readonly kind: 'id' }
   | { readonly kind: 'number' }
-  | { readonly kind: 'category'; readonly parser: () => CategoryParser }
+  | { readonly kind: 'category'; readonly parser: CategoryParsers }
   /** recognised so it is not reported as unmapped, but no part of scoring reads it */
   | { readonly kind: 'text' };
 
@@ -30,7 +30,7 @@ export interface CanonicalColumn {
 const id = { kind: 'id' } as const;
 const number = { kind: 'number' } as const;
 const text = { kind: 'text' } as const;
-const category = (parser: () => CategoryParser): ColumnValue => ({ kind: 'category', parser });
+const category = (parser: CategoryParsers): ColumnValue => ({ kind: 'category', parser });
 const internetAddOn = category(yesNoOr('No internet service'));
 
 const col = (name: string, role: ColumnRole, value: ColumnValue, aliases: readonly string[] = []) => ({
@@ -264,18 +264,12 @@ export function mapColumns(
   sample: readonly (readonly string[])[],
 ): ColumnMapping {
   if (rawHeader.length > MAX_COLUMNS) {
-    throw new InputError(
-      'too_many_columns',
-      `The CSV has ${rawHeader.length} columns; at most ${MAX_COLUMNS} are supported. Remove unused columns and upload again.`,
-    );
+    throw inputErrors.tooManyColumns(rawHeader.length, MAX_COLUMNS);
   }
   const headers = cleanHeaders(rawHeader);
   const tooLong = headers.findIndex((h) => h.length > MAX_HEADER_LENGTH);
   if (tooLong >= 0) {
-    throw new InputError(
-      'header_too_long',
-      `The name of column ${tooLong + 1} is longer than ${MAX_HEADER_LENGTH} characters. Shorten the header and upload again.`,
-    );
+    throw inputErrors.headerTooLong(tooLong + 1, MAX_HEADER_LENGTH);
   }
   const filled = headers.map((_, index) =>
     sample.reduce((n, record) => n + (isFilled(record[index]) ? 1 : 0), 0),
@@ -296,7 +290,7 @@ export function mapColumns(
   });
   const columns = CANONICAL_COLUMNS.flatMap((c) => winners.get(c) ?? []);
   const missing = REQUIRED_COLUMNS.filter((name) => !columns.some((m) => m.column.name === name));
-  if (missing.length > 0) throw new InputError('missing_columns', missingColumnsMessage(missing));
+  if (missing.length > 0) throw missingColumnsError(missing);
   return { columns, ignored: ignored.sort((a, b) => a.index - b.index), headers };
 }
 
@@ -309,8 +303,8 @@ function beats(candidate: MappedColumn, incumbent: MappedColumn, filled: readonl
 
 const SUGGESTED_ALIASES = 4;
 
-/** spec/csv-io.md §2's message, with the accepted names of each missing column as the suggestions. */
-export function missingColumnsMessage(missing: readonly string[]): string {
+/** spec/csv-io.md §2's error, with the accepted names of each missing column as the suggestions. */
+function missingColumnsError(missing: readonly string[]) {
   const suggestions = missing.map((name) => {
     const column = canonicalColumn(name);
     const own = normaliseName(name);
@@ -323,12 +317,7 @@ export function missingColumnsMessage(missing: readonly string[]): string {
         continue;
       spellings.set(key, alias);
     }
-    const shown = [...spellings.values()].slice(0, SUGGESTED_ALIASES);
-    return shown.length > 0 ? `${name} may also be named ${shown.join(', ')}` : name;
+    return { name, alsoNamed: [...spellings.values()].slice(0, SUGGESTED_ALIASES) };
   });
-  return (
-    `Missing required columns: ${missing.join(', ')}. ` +
-    `Please ensure your CSV has columns for: ${REQUIRED_COLUMNS.join(', ')}. ` +
-    `Suggestions: ${suggestions.join('; ')} (case, spaces, '_' and '-' are ignored).`
-  );
+  return inputErrors.missingColumns(suggestions, REQUIRED_COLUMNS);
 }

@@ -1,5 +1,5 @@
 import Papa from 'papaparse';
-import { InputError } from './errors.js';
+import { inputErrors } from './errors.js';
 import { refuseNonCsv } from './file-type.js';
 import { textDecoding, type InputEncoding, type TextDecoding } from './text-decoder.js';
 import { isMissingCell, type DecimalSeparator } from './values.js';
@@ -51,11 +51,7 @@ export async function openCsv(source: ByteSource): Promise<CsvRecords> {
   let header: string[] | undefined;
   while (header === undefined) {
     const next = await chunks.next();
-    if (next.done)
-      throw new InputError(
-        'empty_file',
-        'The CSV file is empty. Upload a file with a header row and at least one customer row.',
-      );
+    if (next.done) throw inputErrors.emptyFile();
     pending = next.value;
     header = pending.shift();
   }
@@ -99,13 +95,6 @@ function isBlank(record: readonly string[]): boolean {
   return true;
 }
 
-const DELIMITER_NAMES: Record<string, string> = {
-  ',': 'commas',
-  ';': 'semicolons',
-  '\t': 'tabs',
-  '|': 'vertical bars',
-};
-
 function checkExtraCells(
   record: readonly string[],
   width: number,
@@ -114,11 +103,7 @@ function checkExtraCells(
 ): void {
   for (let i = width; i < record.length; i++) {
     if ((record[i] as string).trim() !== '') {
-      throw new InputError(
-        'malformed_csv',
-        `Record ${recordNumber} has ${record.length} fields but the header has ${width}. ` +
-          `Enclose values that contain ${DELIMITER_NAMES[delimiter] ?? 'delimiters'} in double quotes and upload again.`,
-      );
+      throw inputErrors.malformedCsv({ record: recordNumber, fields: record.length, width, delimiter });
     }
   }
 }
@@ -170,7 +155,10 @@ async function* recordChunks(
     const records = result.data;
     for (const error of result.errors) {
       // An error in the record left for the next call is judged again once that record is complete.
-      if (error.row < records.length || last) throw malformed(carryLine + countLineBreaks(text, error.index));
+      if (error.row < records.length || last)
+        throw inputErrors.malformedCsv({
+          unclosedQuoteNearLine: carryLine + countLineBreaks(text, error.index),
+        });
     }
     if (text.length > MAX_RECORD_BYTES && recordLength(records[0]) > MAX_RECORD_BYTES)
       throw tooLong(carryLine);
@@ -276,19 +264,7 @@ function withoutEmptyLines(records: string[][]): string[][] {
   return empty === 0 ? records : records.filter((r) => !(r.length === 1 && r[0] === ''));
 }
 
-function malformed(line: number): InputError {
-  return new InputError(
-    'malformed_csv',
-    `The CSV could not be parsed near line ${line}: a double quote is not closed. Enclose values in double quotes, double any quote inside them, and upload again.`,
-  );
-}
-
-function tooLong(line: number): InputError {
-  return new InputError(
-    'line_too_long',
-    `A record near line ${line} is larger than ${MAX_RECORD_BYTES / 1024 / 1024} MiB; usually a double quote is not closed. Check the quoting and upload again.`,
-  );
-}
+const tooLong = (line: number) => inputErrors.lineTooLong(line, MAX_RECORD_BYTES / 1024 / 1024);
 
 function countLineBreaks(text: string, end: number): number {
   let n = 0;

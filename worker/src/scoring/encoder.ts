@@ -23,6 +23,19 @@ export interface Encoder {
 
 type Plan = (batch: CanonicalBatch, out: Float64Array, imputed: Uint32Array) => void;
 
+/** The `imputed` mask's bit for model column `k` (Encoder.columns[k]): the mask's one definition. */
+export const imputedBit = (k: number): number => 1 << k;
+
+/** Whether model column `k` was filled in, in a row's `imputed` mask. */
+export const isImputed = (mask: number, k: number): boolean => (mask & imputedBit(k)) !== 0;
+
+/** How many model columns a row's `imputed` mask says were filled in. */
+export function imputedCount(mask: number): number {
+  let n = 0;
+  for (let m = mask; m !== 0; m &= m - 1) n++;
+  return n;
+}
+
 export function modelColumns(manifest: Manifest): string[] {
   return [...new Set(manifest.features.map((f) => f.column))];
 }
@@ -33,7 +46,7 @@ export function checkManifestColumns(manifest: Manifest): void {
     const column = canonicalColumn(name);
     if (!column || column.role === 'engagement')
       throw new Error(`manifest column ${name} is not a model column of the mapper`);
-    const labels = column.value.kind === 'category' ? column.value.parser().labels : undefined;
+    const labels = column.value.kind === 'category' ? column.value.parser.labels : undefined;
     for (const category of [
       ...(spec.categories ?? []),
       ...(spec.impute === undefined ? [] : [spec.impute]),
@@ -64,7 +77,7 @@ export function createEncoder(manifest: Manifest, present: ReadonlySet<string>):
   const columns = modelColumns(manifest);
   const width = manifest.features.length;
   const plans = manifest.features.map((feature, j) => {
-    const bit = 1 << columns.indexOf(feature.column);
+    const bit = imputedBit(columns.indexOf(feature.column));
     return present.has(feature.column)
       ? featurePlan(manifest, feature, j, width, bit)
       : constant(feature.mean, j, width);
@@ -118,9 +131,9 @@ function featurePlan(manifest: Manifest, feature: Feature, j: number, width: num
   if (column?.kind !== 'category') throw new Error(`column ${feature.column} is not categorical`);
   // A label the model was not trained on is no evidence either way, like a missing cell.
   const missing = spec?.impute === undefined ? mean : spec.impute === category ? 1 : 0;
-  const byCode = column
-    .parser()
-    .labels.map((label) => (known.has(label) ? (label === category ? 1 : 0) : undefined));
+  const byCode = column.parser.labels.map((label) =>
+    known.has(label) ? (label === category ? 1 : 0) : undefined,
+  );
   return (batch, out, imputed) => {
     const values = columnOf(batch, feature.column);
     if (values.kind !== 'category') throw new Error(`column ${feature.column} is not categorical`);

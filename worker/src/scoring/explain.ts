@@ -1,9 +1,10 @@
 import type { CanonicalBatch } from './canonical.js';
 import { canonicalColumn } from './columns.js';
-import type { Encoder } from './encoder.js';
+import { engagementRules } from './engagement.js';
+import { isImputed, type Encoder } from './encoder.js';
 import type { Manifest } from './manifest.js';
 import type { ModelOutputs } from './model.js';
-import type { FactorBytes } from './output.js';
+import type { FactorBytes } from './row-bytes.js';
 import { MISSING_CATEGORY } from './values.js';
 
 /**
@@ -11,7 +12,7 @@ import { MISSING_CATEGORY } from './values.js';
  * source column's features summed (for a one-hot column, its indicators), positive = raises the churn
  * logit (risk), negative = lowers it (protective), ranked by magnitude; contributions + intercept = logit.
  * SaaS engagement columns are not model inputs (the model is trained on Telco data): they become clearly
- * labelled `engagement_signal` factors from the existing rules (spec/csv-io.md §7) with no contribution,
+ * labelled `engagement_signal` factors from the existing rules (spec/csv-io.md §7, engagement.ts) with no contribution,
  * listed after the model factors, and never change the probability.
  */
 
@@ -177,7 +178,8 @@ interface Described {
 }
 
 interface ColumnPlan {
-  readonly bit: number;
+  /** the column's index in the encoder's columns, as the imputed mask counts them */
+  readonly k: number;
   /** feature indices of the column */
   readonly features: readonly number[];
   readonly imputed: Described;
@@ -209,7 +211,9 @@ export function createExplainer(manifest: Manifest, encoder: Encoder): Explainer
       const p = indices[i] as number;
       const plan = plans[p] as ColumnPlan;
       const contribution = sums[p] as number;
-      const { factor, message, memo } = imputed & plan.bit ? plan.imputed : plan.describe(scores, row, risk);
+      const { factor, message, memo } = isImputed(imputed, plan.k)
+        ? plan.imputed
+        : plan.describe(scores, row, risk);
       const impact = impactOf(Math.abs(contribution)) as Impact;
       factors[i] = { factor, impact, message, source: 'model', contribution, memo };
     }
@@ -264,7 +268,7 @@ function columnPlan(manifest: Manifest, name: string, k: number): ColumnPlan {
     // Few distinct values recur (months, price points): each text is built once per value and side.
     const texts = [0, 1, 2, 3].map(() => new Map<number, Described>());
     return {
-      bit: 1 << k,
+      k,
       features,
       imputed,
       describe(scores, row, risk) {
@@ -288,7 +292,7 @@ function columnPlan(manifest: Manifest, name: string, k: number): ColumnPlan {
     memo: {},
   }));
   return {
-    bit: 1 << k,
+    k,
     features,
     imputed,
     describe(scores, row) {
@@ -301,173 +305,5 @@ function columnPlan(manifest: Manifest, name: string, k: number): ColumnPlan {
 
 function canonicalLabels(name: string): readonly string[] {
   const value = canonicalColumn(name)?.value;
-  return value?.kind === 'category' ? value.parser().labels : [];
-}
-
-// ---------------------------------------------------------------------------------- engagement signals
-
-const SIGNAL_SUFFIX = ' (engagement signal, not part of the churn score)';
-
-type Rule = (batch: CanonicalBatch, row: number, risks: Factor[], protective: Factor[]) => void;
-
-/** A rule with the columns it reads: rules whose columns the file lacks are dropped once per file. */
-interface EngagementRule {
-  readonly columns: readonly string[];
-  readonly rule: Rule;
-}
-
-const signal = (factor: string, impact: Impact, message: string): Factor => ({
-  factor,
-  impact,
-  message: message + SIGNAL_SUFFIX,
-  source: 'engagement_signal',
-});
-
-function numberAt(batch: CanonicalBatch, column: string, row: number): number {
-  const values = batch.columns.get(column);
-  return values?.kind === 'number' ? (values.values[row] as number) : NaN;
-}
-
-function labelAt(batch: CanonicalBatch, column: string, row: number): string | undefined {
-  const values = batch.columns.get(column);
-  if (values?.kind !== 'category') return undefined;
-  const code = values.codes[row] as number;
-  return code === MISSING_CATEGORY ? undefined : values.labels[code];
-}
-
-/** Python's round-half-even to an integer, as the existing rule texts print usage. */
-const roundHalfEven = (x: number): number => {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-};
-const plain = (x: number): string => String(x);
-
-/**
- * spec/csv-io.md §7's rules for the SaaS columns, without its defects (lessons #19): a rule fires only
- * on a present, readable value; absent columns add nothing; "No" is no.
- */
-function engagementRules(): EngagementRule[] {
-  return [
-    {
-      columns: ['feature_usage_score'],
-      rule: (batch, row, risks, protective) => {
-        const usage = numberAt(batch, 'feature_usage_score', row);
-        if (Number.isNaN(usage)) return;
-        const u = `${roundHalfEven(usage)}%`;
-        if (usage < 30)
-          risks.push(
-            signal('low_product_usage', 'high', `Low usage (${u}) indicates customer not getting value`),
-          );
-        else if (usage < 50)
-          risks.push(signal('moderate_usage', 'medium', `Moderate usage (${u}) - room for improvement`));
-        else if (usage >= 70)
-          protective.push(
-            signal('high_product_usage', 'high', `High usage (${u}) shows strong product-market fit`),
-          );
-      },
-    },
-    {
-      columns: ['seats_purchased', 'seats_used'],
-      rule: (batch, row, risks, protective) => {
-        const purchased = numberAt(batch, 'seats_purchased', row);
-        const used = numberAt(batch, 'seats_used', row);
-        if (!(purchased > 0) || Number.isNaN(used)) return;
-        const ratio = used / purchased;
-        const p = `${roundHalfEven(ratio * 100)}%`;
-        if (ratio < 0.5)
-          risks.push(
-            signal('low_seat_utilization', 'high', `Only ${p} of seats used - paying for unused licenses`),
-          );
-        else if (ratio < 0.7)
-          risks.push(signal('moderate_utilization', 'low', `${p} seat utilization - some unused capacity`));
-        else if (ratio >= 0.8)
-          protective.push(signal('high_seat_utilization', 'medium', `${p} seats used - getting full value`));
-      },
-    },
-    {
-      columns: ['support_tickets'],
-      rule: (batch, row, risks) => {
-        const tickets = numberAt(batch, 'support_tickets', row);
-        if (tickets > 5)
-          risks.push(
-            signal(
-              'high_support_needs',
-              'medium',
-              `${plain(tickets)} support tickets - possible product issues`,
-            ),
-          );
-      },
-    },
-    {
-      columns: ['last_activity_days_ago'],
-      rule: (batch, row, risks) => {
-        const days = numberAt(batch, 'last_activity_days_ago', row);
-        if (days > 14)
-          risks.push(
-            signal('inactive_user', 'high', `${plain(days)} days since last activity - abandonment signal`),
-          );
-      },
-    },
-    {
-      columns: ['has_integration'],
-      rule: (batch, row, risks, protective) => {
-        const integration = labelAt(batch, 'has_integration', row);
-        if (integration === 'No')
-          risks.push(signal('no_integrations', 'medium', 'No integrations - low switching cost'));
-        else if (integration === 'Yes')
-          protective.push(signal('has_integrations', 'medium', 'Has integrations - higher switching cost'));
-      },
-    },
-    {
-      columns: ['trial_converted'],
-      rule: (batch, row, risks) => {
-        if (labelAt(batch, 'trial_converted', row) === 'No') {
-          risks.push(
-            signal('trial_not_converted', 'low', 'Did not convert from free trial - less committed'),
-          );
-        }
-      },
-    },
-  ];
-}
-
-// ---------------------------------------------------------------------------------- confidence
-
-export type Confidence = 'high' | 'medium' | 'low';
-
-/**
- * Confidence = the share of the variant's model weight (Σ|coefficient| over a column's features) that
- * rests on cells the file actually provided: columns absent from the file and cells imputed in this row
- * do not count. ≥ 0.8 high, ≥ 0.5 medium, else low (the existing bands).
- */
-export function createConfidence(
-  manifest: Manifest,
-  encoder: Encoder,
-  variant: number,
-): (imputed: number) => Confidence {
-  const coefficients = manifest.variants[variant]?.coefficients ?? [];
-  const weights = encoder.columns.map((column) =>
-    manifest.features.reduce(
-      (sum, f, j) => sum + (f.column === column ? Math.abs(coefficients[j] ?? 0) : 0),
-      0,
-    ),
-  );
-  const total = weights.reduce((a, b) => a + b, 0);
-  const presentShare =
-    encoder.columns.reduce((sum, c, k) => sum + (encoder.present.has(c) ? (weights[k] as number) : 0), 0) /
-    total;
-  const shares = weights.map((w) => w / total);
-  const cache = new Map<number, Confidence>();
-  return (imputed) => {
-    let rating = cache.get(imputed);
-    if (rating === undefined) {
-      let share = presentShare;
-      shares.forEach((s, k) => {
-        if (imputed & (1 << k)) share -= s;
-      });
-      rating = share >= 0.8 ? 'high' : share >= 0.5 ? 'medium' : 'low';
-      cache.set(imputed, rating);
-    }
-    return rating;
-  };
+  return value?.kind === 'category' ? value.parser.labels : [];
 }

@@ -1,4 +1,4 @@
-import { InputError } from './errors.js';
+import { inputErrors, type InputError, type NotCsvKind } from './errors.js';
 
 /**
  * Recognises the files people upload instead of a CSV from their first bytes, so the message says what
@@ -7,9 +7,6 @@ import { InputError } from './errors.js';
 
 /** How much of the file's start is looked at: a workbook's `xl/` entries follow its small first entries. */
 export const FILE_TYPE_BYTES = 64 * 1024;
-
-const SAVE_AS_CSV = 'Open it in Excel, save it as "CSV UTF-8" and upload that.';
-const EXTRACT = 'Extract the CSV from it and upload that.';
 
 /** The source's chunks, after checking its first FILE_TYPE_BYTES (or all of it, if shorter) are no known non-CSV file. */
 export async function* refuseNonCsv(
@@ -42,24 +39,19 @@ function checkedStart(chunks: Uint8Array[]): Uint8Array {
 /** An InputError naming what the file is, or undefined when it may be text. */
 export function notCsvError(start: Uint8Array): InputError | undefined {
   const bytes = Buffer.from(start.buffer, start.byteOffset, start.byteLength);
-  const what = fileType(bytes);
-  return what === undefined ? undefined : new InputError('not_csv', `The file is ${what}`);
+  const kind = fileType(bytes);
+  return kind === undefined ? undefined : inputErrors.notCsv(kind);
 }
 
-function fileType(bytes: Buffer): string | undefined {
+function fileType(bytes: Buffer): NotCsvKind | undefined {
   // RFC 1952 §2.3.1: ID1 ID2
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return `a gzip archive, not a CSV file. ${EXTRACT}`;
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return 'gzip';
   // PKWARE APPNOTE 4.3.7: a local file header; an .xlsx (ECMA-376 Part 2) keeps its parts under xl/
-  if (bytes.length >= 4 && bytes.readUInt32LE(0) === 0x04034b50) {
-    return bytes.includes('xl/')
-      ? `an Excel workbook, not a CSV file. ${SAVE_AS_CSV}`
-      : `a ZIP archive, not a CSV file. ${EXTRACT}`;
-  }
+  if (bytes.length >= 4 && bytes.readUInt32LE(0) === 0x04034b50)
+    return bytes.includes('xl/') ? 'xlsx' : 'zip';
   // [MS-CFB] 2.2: the compound file signature of .xls (and other Office 97-2003 documents)
-  if (bytes.subarray(0, 8).equals(CFB_SIGNATURE))
-    return `an Excel 97-2003 workbook, not a CSV file. ${SAVE_AS_CSV}`;
-  if (JSON_START.test(bytes.subarray(0, 64).toString('latin1')))
-    return 'JSON, not CSV. Export the data as CSV and upload that.';
+  if (bytes.subarray(0, 8).equals(CFB_SIGNATURE)) return 'xls';
+  if (JSON_START.test(bytes.subarray(0, 64).toString('latin1'))) return 'json';
   return undefined;
 }
 

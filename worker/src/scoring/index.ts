@@ -3,7 +3,7 @@ export { loadModel, defaultModelDir, type ChurnModel } from './model.js';
 export { scoreCsv, BATCH_ROWS, type ScoreOptions, type ScoreSummary } from './pipeline.js';
 export type { ByteSource } from './csv-reader.js';
 export { InputError, isInputError, type InputErrorCode } from './errors.js';
-export { readCanonicalTable, type CanonicalTable } from './canonical.js';
+export { readCanonicalTable, type CanonicalTable } from './training-table.js';
 export {
   mapColumns,
   matchHeader,

@@ -1,14 +1,17 @@
 import type { Writable } from 'node:stream';
 import { ByteWriter } from './byte-writer.js';
-import { batchReader, noDataRows } from './canonical.js';
+import { batchReader } from './canonical.js';
+import { inputErrors } from './errors.js';
 import { mapColumns, type ColumnMapping } from './columns.js';
 import { openCsv, type ByteSource, type Dialect } from './csv-reader.js';
-import { chooseVariant, createEncoder } from './encoder.js';
-import { createConfidence, createExplainer } from './explain.js';
+import { chooseVariant, createEncoder, imputedCount } from './encoder.js';
+import { createConfidence } from './confidence.js';
+import { createExplainer } from './explain.js';
 import { runModel, type ChurnModel } from './model.js';
 import type { InputEncoding } from './text-decoder.js';
 import type { DecimalSeparator } from './values.js';
-import { rowFormatter, type RiskLevel } from './output.js';
+import type { RiskLevel } from './output.js';
+import { rowFormatter } from './row-writer.js';
 
 /**
  * bytes → text (UTF-8, UTF-16 or Windows-1252) → CSV records → column mapping → batches → encode → ONNX → explain → CSV lines →
@@ -68,7 +71,7 @@ export async function scoreCsv(
   const csv = await openCsv(source);
   const batches = csv.batches(BATCH_ROWS);
   const first = await batches.next();
-  if (first.done) throw noDataRows();
+  if (first.done) throw inputErrors.noDataRows();
   const mapping = mapColumns(csv.header, first.value);
   // a file that fits in its first batch needs buffers no larger than that batch
   const score = createBatchScorer(model, mapping, csv.dialect, first.value.length);
@@ -145,7 +148,7 @@ export function createBatchScorer(
         });
         summary.riskCounts[formatter.riskLevel(probability)]++;
         if (1 - probability >= manifest.thresholds.retention) retained++;
-        summary.imputedCells += bitCount(mask);
+        summary.imputedCells += imputedCount(mask);
       }
       summary.rowsProcessed += batch.size;
       summary.positiveRate = retained / summary.rowsProcessed;
@@ -153,12 +156,6 @@ export function createBatchScorer(
       return out.finish();
     },
   };
-}
-
-function bitCount(mask: number): number {
-  let n = 0;
-  for (let m = mask; m !== 0; m &= m - 1) n++;
-  return n;
 }
 
 /** Writes respecting backpressure; fails instead of hanging if the sink errors or closes meanwhile. */

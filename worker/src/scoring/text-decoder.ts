@@ -1,5 +1,5 @@
 import { isAscii, isUtf8 } from 'node:buffer';
-import { InputError } from './errors.js';
+import { inputErrors, type InputError } from './errors.js';
 
 /**
  * Bytes → text, one chunk at a time, in the encodings customers' spreadsheets save: UTF-8 (BOM optional),
@@ -60,10 +60,7 @@ function utf16(encoding: 'utf-16le' | 'utf-16be'): TextDecoding {
       return decode();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ERR_ENCODING_INVALID_ENCODED_DATA') throw error;
-      throw new InputError(
-        'encoding',
-        'The file is not valid UTF-16 text. Save it as "CSV UTF-8" and upload again.',
-      );
+      throw inputErrors.encoding();
     }
   };
   return {
@@ -156,12 +153,8 @@ function firstBinaryByte(bytes: Uint8Array): number {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1').search(BINARY);
 }
 
-function encodingError(line: number, byte: number): InputError {
-  return new InputError(
-    'encoding',
-    `The file is not valid UTF-8 text (line ${line}, byte ${byte + 1}). Save it as "CSV UTF-8" and upload again.`,
-  );
-}
+const encodingError = (line: number, byte: number): InputError =>
+  inputErrors.encoding({ line, byte: byte + 1 });
 
 /** Physical lines, as an editor counts them, so the error points where the user will look. */
 function countByteLineBreaks(bytes: Uint8Array): number {

@@ -143,20 +143,26 @@ const CACHE_LIMIT = 1024;
 const FIRST_SPELLINGS = 6;
 
 /**
- * Parsers of one categorical vocabulary: the spelling table is built once, each parser (one per column of a
- * file) gets its own cell cache.
+ * One categorical vocabulary: its labels, which the encoder and explainer read without building a parser, and
+ * its parsers (one per column of a file, each with its own cell cache).
  */
+export interface CategoryParsers {
+  readonly labels: readonly string[];
+  (): CategoryParser;
+}
+
+/** The spelling table is built once per vocabulary, not per parser. */
 export function categoryParsers(
   labels: readonly string[],
   synonyms: Record<string, string> = {},
-): () => CategoryParser {
+): CategoryParsers {
   const byKey = new Map<string, number>(labels.map((label, index) => [categoryKey(label), index]));
   for (const [spelling, label] of Object.entries(synonyms)) {
     const index = labels.indexOf(label);
     if (index < 0) throw new Error(`synonym ${spelling} names unknown label ${label}`);
     byKey.set(categoryKey(spelling), index);
   }
-  return () => {
+  const parser = (): CategoryParser => {
     const cache = new Map<string, number>();
     const spellings: string[] = [];
     const codes: number[] = [];
@@ -175,6 +181,7 @@ export function categoryParsers(
       },
     };
   };
+  return Object.assign(parser, { labels });
 }
 
 const BOOLEAN_SPELLINGS = {
@@ -192,7 +199,7 @@ const BOOLEAN_SPELLINGS = {
 export const yesNo = categoryParsers(['Yes', 'No'], BOOLEAN_SPELLINGS);
 
 /** A Telco Yes/No column with a third "not applicable" label, e.g. `No internet service`. */
-export const yesNoOr = (notApplicable: string): (() => CategoryParser) =>
+export const yesNoOr = (notApplicable: string): CategoryParsers =>
   categoryParsers(['Yes', 'No', notApplicable], BOOLEAN_SPELLINGS);
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readCanonicalTable } from '../../src/scoring/canonical.js';
+import { readCanonicalTable } from '../../src/scoring/training-table.js';
 import { InputError } from '../../src/scoring/errors.js';
 import { chunked } from './helpers.js';
 

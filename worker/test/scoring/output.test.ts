@@ -6,14 +6,8 @@ import { IMPACT_THRESHOLDS, impactOf, type Factor } from '../../src/scoring/expl
 import { readManifest, type Manifest } from '../../src/scoring/manifest.js';
 import { defaultModelDir } from '../../src/scoring/model.js';
 import { pyFixed, pyRound } from '../../src/scoring/py-format.js';
-import {
-  contributionText,
-  createRowFormatter,
-  csvCell,
-  OUTPUT_COLUMNS,
-  textCell,
-  type RowFormatter,
-} from '../../src/scoring/output.js';
+import { contributionText, csvCell, OUTPUT_COLUMNS, textCell } from '../../src/scoring/output.js';
+import { createRowFormatter, type RowFormatter } from '../../src/scoring/row-writer.js';
 
 let manifest: Manifest;
 let formatter: RowFormatter;
