@@ -45,7 +45,9 @@ function scoreOnTerminal(...args: string[]) {
   return run('script', '-qec', command, '/dev/null');
 }
 
-const PROGRESS = /\r\x1b\[K[\d,]+ rows, [\d,]+ rows\/s, [\d.]+ s elapsed/;
+// ESC [ K: erase to the end of the line, after the carriage return that goes back to its start
+const ERASE = String.raw`\r\u001b\[K`;
+const PROGRESS = new RegExp(`${ERASE}[\\d,]+ rows, [\\d,]+ rows/s, [\\d.]+ s elapsed`);
 
 describe('npm run score', () => {
   it.each([
@@ -116,14 +118,14 @@ describe('npm run score', () => {
       expect(stdout).toMatch(PROGRESS);
       expect(stdout).not.toMatch(/rows\/s, [\d.]+ s elapsed\r?\n/);
       expect(stdout).toMatch(
-        /\r\x1b\[KScored 10,400 of 10,400 rows .*\r\nColumns: all 20 by their own names\r\n$/,
+        new RegExp(`${ERASE}Scored 10,400 of 10,400 rows .*\\r\\nColumns: all 20 by their own names\\r\\n$`),
       );
     });
 
     it('is silent when stderr is not a terminal', () => {
       const { code, stderr } = score(big, '-o', join(dir, 'big.scored.csv'));
       expect(code).toBe(0);
-      expect(stderr).not.toMatch(/\r|\x1b/);
+      expect(stderr).not.toMatch(new RegExp(ERASE));
       expect(stderr.split('\n')).toHaveLength(3);
     });
   });
