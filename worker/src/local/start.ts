@@ -1,6 +1,5 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,6 +8,7 @@ import { BadInput, EXIT, EXIT_CODES, parsing, reportFailure } from '../cli/comma
 import { createLogger } from '../logger.js';
 import { startWorker } from '../worker.js';
 import { readPrediction, submitJob, type PredictionRow } from './backend.js';
+import { saveResults, type ObjectBody } from './results.js';
 import { onStopSignal } from './signals.js';
 import { startLocalStack, type LocalStack } from './stack.js';
 
@@ -62,17 +62,13 @@ async function follow(stack: LocalStack, predictionId: string): Promise<Predicti
   }
 }
 
-async function saveResults(stack: LocalStack, row: PredictionRow): Promise<string> {
+async function downloadResults(stack: LocalStack, row: PredictionRow): Promise<string> {
   const object = await stack.s3.send(
     new GetObjectCommand({ Bucket: stack.bucket, Key: row.s3_output_key ?? '' }),
   );
   const target = resolve(cwd, '.local', 'results', `prediction_results_${row.id}.csv`);
   mkdirSync(resolve(target, '..'), { recursive: true });
-  // under its final name only once complete: an interrupted save leaves no file that looks finished
-  const partial = `${target}.partial`;
-  undo.push(() => rm(partial, { force: true }));
-  writeFileSync(partial, await object.Body!.transformToByteArray());
-  renameSync(partial, target);
+  await saveResults(object.Body as ObjectBody, target, (step) => undo.push(step));
   return target;
 }
 
@@ -161,7 +157,7 @@ async function run(): Promise<number> {
       2,
     )}\n`,
   );
-  if (row.status === 'COMPLETED') process.stdout.write(`Results: ${await saveResults(stack, row)}\n`);
+  if (row.status === 'COMPLETED') process.stdout.write(`Results: ${await downloadResults(stack, row)}\n`);
   return row.status === 'COMPLETED' ? EXIT.ok : EXIT.failed;
 }
 
