@@ -2,13 +2,14 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { BadInput, EXIT, EXIT_CODES, parsing, reportFailure } from '../cli/command.js';
 import { createLogger } from '../logger.js';
 import { startWorker } from '../worker.js';
 import { readPrediction, submitJob, type PredictionRow } from './backend.js';
-import { saveResults, type ObjectBody } from './results.js';
+import { saveResults } from './results.js';
 import { onStopSignal } from './signals.js';
 import { startLocalStack, type LocalStack } from './stack.js';
 
@@ -68,7 +69,7 @@ async function downloadResults(stack: LocalStack, row: PredictionRow): Promise<s
   );
   const target = resolve(cwd, '.local', 'results', `prediction_results_${row.id}.csv`);
   mkdirSync(resolve(target, '..'), { recursive: true });
-  await saveResults(object.Body as ObjectBody, target, (step) => undo.push(step));
+  await saveResults(object.Body as Readable, target, (step) => undo.push(step));
   return target;
 }
 
