@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,6 +57,27 @@ function start(...args: string[]) {
   };
 }
 
+/** The same on a terminal (stdin, stdout and stderr one pseudo-terminal), returning what it showed. */
+function startOnTerminal(...args: string[]) {
+  const command = [process.execPath, '--import', 'tsx', START, ...args].map((a) => `'${a}'`).join(' ');
+  const result = spawnSync('script', ['-qec', command, '/dev/null'], {
+    cwd: REPO,
+    env: { ...process.env, TMPDIR: tmp, INIT_CWD: home },
+    encoding: 'utf8',
+  });
+  return { code: result.status, shown: result.stdout };
+}
+
+// ESC [ K: erase to the end of the line, after the carriage return that goes back to its start
+const ERASE = String.raw`\r\u001b\[K`;
+
+async function bigFile(name: string, copies: number): Promise<void> {
+  const [header, ...rows] = (await readFile(join(FIXTURES, 'telco-sample.csv'), 'utf8'))
+    .trimEnd()
+    .split('\n');
+  await writeFile(join(home, name), [header, ...Array<string[]>(copies).fill(rows).flat()].join('\n'));
+}
+
 const leftInTmp = async () => (await readdir(tmp)).filter((name) => name.startsWith('retainwise-pg-'));
 
 describe('npm start: usage', () => {
@@ -76,6 +97,33 @@ describe('npm start: usage', () => {
   });
 });
 
+describe('npm start -- --file', () => {
+  it('says which input column fed which field and saves every row', async () => {
+    await cp(join(FIXTURES, 'saas-aliases.csv'), join(home, 'saas.csv'));
+    const run = start('--file', 'saas.csv');
+    expect(await run.exited).toBe(0);
+    const { stdout } = run.output();
+    expect(stdout).toContain(
+      '\nColumns: user_id → customerID, months_subscribed → tenure, mrr → MonthlyCharges, ' +
+        'total_revenue → TotalCharges, plan_type → Contract, payment_type → PaymentMethod; ' +
+        '7 more by their own names\nResults: ',
+    );
+    expect(stdout).not.toMatch(new RegExp(ERASE));
+    const [results] = await readdir(join(home, '.local', 'results'));
+    const saved = await readFile(join(home, '.local', 'results', results ?? ''), 'utf8');
+    expect(saved.trimEnd().split('\n')).toHaveLength(1 + 8);
+  });
+
+  it('keeps one updating progress line on a terminal, erased before the next status line', async () => {
+    await bigFile('big.csv', 400);
+    const { code, shown } = startOnTerminal('--file', 'big.csv');
+    expect(code).toBe(0);
+    expect(shown).toMatch(new RegExp(`${ERASE}[\\d,]+ rows, [\\d,]+ rows/s, [\\d.]+ s elapsed`));
+    expect(shown).toMatch(new RegExp(`${ERASE} +\\d+ ms  COMPLETED`));
+    expect(shown).toContain('"rows_processed": 10400');
+  });
+});
+
 describe('npm start: every way it stops cleans up', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'removes the PostgreSQL folder and logs no lost connection when --serve gets %s',
@@ -90,9 +138,7 @@ describe('npm start: every way it stops cleans up', () => {
   );
 
   it('leaves neither the PostgreSQL folder nor a results file when a --file job is interrupted', async () => {
-    const sample = await readFile(join(FIXTURES, 'telco-sample.csv'), 'utf8');
-    const [header, ...rows] = sample.trimEnd().split('\n');
-    await writeFile(join(home, 'big.csv'), [header, ...Array<string[]>(4000).fill(rows).flat()].join('\n'));
+    await bigFile('big.csv', 4000);
     const run = start('--file', 'big.csv');
     await run.waitFor('Submitted prediction');
     run.child.kill('SIGINT');
