@@ -6,6 +6,8 @@ import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { BadInput, EXIT, EXIT_CODES, parsing, reportFailure } from '../cli/command.js';
+import { describeMapping, progressLine } from '../cli/progress.js';
+import type { JobObserver } from '../job.js';
 import { createLogger } from '../logger.js';
 import { startWorker } from '../worker.js';
 import { readPrediction, submitJob, type PredictionRow } from './backend.js';
@@ -41,11 +43,19 @@ const HELP = `${USAGE}
 Runs the whole pipeline on this machine: an SQS/S3 emulator, PostgreSQL with the backend's tables and a worker.
   (no flags)     submits the bundled 100-customer sample, follows it to the end, prints the predictions row
                  and saves the results CSV under .local/results/
-  --file <csv>   the same with your file; - reads it from stdin
+  --file <csv>   the same with your file; - reads it from stdin (on a terminal, a progress line while it runs)
   --serve        keeps the stack up and prints the backend's environment as NAME=value lines on stdout
                  (logs on stderr); Ctrl-C stops it
   -h, --help     this help
 ${EXIT_CODES} (1: the job FAILED or the stack could not start)`;
+
+/** The one job's scoring as the worker reports it: a progress line on a terminal, its column mapping after. */
+const progress = progressLine(process.stdout);
+let columns: string | undefined;
+const observer: JobObserver = {
+  progress: (_id, rows) => progress.update(rows),
+  scored: (_id, summary) => (columns = describeMapping(summary.mappedColumns)),
+};
 
 async function follow(stack: LocalStack, predictionId: string): Promise<PredictionRow> {
   const started = Date.now();
@@ -54,6 +64,7 @@ async function follow(stack: LocalStack, predictionId: string): Promise<Predicti
     const row = await readPrediction(stack, predictionId);
     const status = row?.status ?? 'MISSING';
     if (status !== last) {
+      progress.clear();
       process.stdout.write(`  ${String(Date.now() - started).padStart(5)} ms  ${status}\n`);
       last = status;
     }
@@ -114,7 +125,10 @@ async function run(): Promise<number> {
     environment: 'local',
     fd: args.serve ? 2 : 1,
   });
-  const worker = await startWorker(loadConfig(stack.workerEnv({ SQS_WAIT_TIME_SECONDS: '1' })), { logger });
+  const worker = await startWorker(loadConfig(stack.workerEnv({ SQS_WAIT_TIME_SECONDS: '1' })), {
+    logger,
+    ...(args.serve ? {} : { observer }),
+  });
   undo.push(() => worker.stop());
 
   if (args.serve) {
@@ -158,6 +172,7 @@ async function run(): Promise<number> {
       2,
     )}\n`,
   );
+  if (columns !== undefined) process.stdout.write(`${columns}\n`);
   if (row.status === 'COMPLETED') process.stdout.write(`Results: ${await downloadResults(stack, row)}\n`);
   return row.status === 'COMPLETED' ? EXIT.ok : EXIT.failed;
 }
