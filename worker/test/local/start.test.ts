@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -21,7 +20,7 @@ beforeEach(async () => {
 });
 const children = new Set<ChildProcess>();
 afterEach(async () => {
-  // a test that failed half-way must not leave a stack holding the fixed --serve ports
+  // a test that failed half-way must not leave a stack running
   for (const child of children)
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   children.clear();
@@ -124,6 +123,72 @@ describe('npm start -- --file', () => {
   });
 });
 
+/** The ports this machine listens on over TCP, each with the address it is bound to (Linux's /proc/net). */
+async function listening(): Promise<Map<number, string[]>> {
+  const bound = new Map<number, string[]>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of (await readFile(table, 'utf8')).split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state !== '0A' || local === undefined) continue;
+      const [address = '', port = ''] = local.split(':');
+      const ip =
+        address.length === 8
+          ? (address.match(/../g) ?? [])
+              .reverse()
+              .map((b) => parseInt(b, 16))
+              .join('.')
+          : address;
+      bound.set(parseInt(port, 16), [...(bound.get(parseInt(port, 16)) ?? []), ip]);
+    }
+  }
+  return bound;
+}
+
+/** `NAME=value` lines as a map */
+function envLines(text: string): Record<string, string> {
+  const lines = text.trimEnd().split('\n');
+  return Object.fromEntries(
+    lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
+describe('npm start -- --serve', () => {
+  it('runs beside another --serve on free ports, loopback only, and writes its environment to .local/serve.env', async () => {
+    const first = start('--serve');
+    const second = start('--serve');
+    await Promise.all([first.waitFor('Ctrl-C stops'), second.waitFor('Ctrl-C stops')]);
+    const [a, b] = [envLines(first.output().stdout), envLines(second.output().stdout)];
+    expect(Object.keys(a)).toEqual([
+      'PREDICTIONS_QUEUE_URL',
+      'S3_BUCKET',
+      'AWS_REGION',
+      'AWS_DEFAULT_REGION',
+      'AWS_ENDPOINT_URL',
+      'DATABASE_URL',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+    ]);
+    expect(a.AWS_DEFAULT_REGION).toBe(a.AWS_REGION);
+    expect(a.AWS_ENDPOINT_URL).not.toBe(b.AWS_ENDPOINT_URL);
+    expect(a.DATABASE_URL).not.toBe(b.DATABASE_URL);
+    const bound = await listening();
+    for (const url of [a.AWS_ENDPOINT_URL, a.DATABASE_URL]) {
+      expect(bound.get(Number(new URL(url ?? 'missing:').port))).toEqual(['127.0.0.1']);
+    }
+    // both wrote the same file: it holds whichever started last, in the form an env file takes
+    const written = await readFile(join(home, '.local', 'serve.env'), 'utf8');
+    expect([first.output().stdout, second.output().stdout]).toContain(written);
+    expect(first.output().stderr).toContain(join(home, '.local', 'serve.env'));
+  });
+
+  it('refuses --serve with --file: a usage error, exit 2, nothing started', async () => {
+    const run = start('--serve', '--file', 'x.csv');
+    expect(await run.exited).toBe(2);
+    expect(run.output().stderr).toMatch(/^start: .*--serve.*--file.*\nusage: npm start/);
+    expect(await leftInTmp()).toEqual([]);
+  });
+});
+
 describe('npm start: every way it stops cleans up', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'removes the PostgreSQL folder and logs no lost connection when --serve gets %s',
@@ -148,21 +213,13 @@ describe('npm start: every way it stops cleans up', () => {
     expect(await readdir(join(home, '.local', 'results'))).toEqual([]);
   });
 
-  describe('when the database port is taken', () => {
-    let server: Server;
-    beforeEach(async () => {
-      server = createServer();
-      await new Promise<void>((resolve) => server.listen(54320, '127.0.0.1', resolve));
-    });
-    afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-    it('fails in one line and removes the PostgreSQL folder', async () => {
-      const run = start('--serve');
-      expect(await run.exited).toBe(1);
-      const { stderr } = run.output();
-      expect(stderr).toMatch(/^Starting the local stack.*\nnpm start failed: .*54320.*\n$/);
-      expect(await leftInTmp()).toEqual([]);
-    });
+  it('fails in one line and removes the PostgreSQL folder when it cannot listen where asked', async () => {
+    // TEST-NET-1: an address no machine has, so nothing can listen on it
+    const run = start('--serve', '--host', '192.0.2.1');
+    expect(await run.exited).toBe(1);
+    const { stderr } = run.output();
+    expect(stderr).toMatch(/^Starting the local stack.*\nnpm start failed: .*192\.0\.2\.1.*\n$/);
+    expect(await leftInTmp()).toEqual([]);
   });
 });
 
