@@ -31,7 +31,7 @@ afterEach(async () => {
 function start(...args: string[]) {
   const child = spawn(process.execPath, ['--import', 'tsx', START, ...args], {
     cwd: REPO,
-    env: { ...process.env, TMPDIR: tmp, INIT_CWD: home },
+    env: { ...process.env, TMPDIR: tmp, INIT_CWD: home, HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -93,6 +93,17 @@ describe('npm start: usage', () => {
     expect(await run.exited).toBe(2);
     expect(run.output().stdout).toBe('');
     expect(run.output().stderr).toMatch(/^start: .*\nusage: npm start/);
+  });
+});
+
+describe('npm start', () => {
+  it('runs quietly: no warning from its dependencies, nothing written under the home folder', async () => {
+    const run = start();
+    expect(await run.exited).toBe(0);
+    const { stdout, stderr } = run.output();
+    expect(stdout + stderr).not.toMatch(/warn/i);
+    expect(stderr).toBe('');
+    expect(await readdir(home)).toEqual(['.local']);
   });
 });
 

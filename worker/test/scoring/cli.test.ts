@@ -33,7 +33,7 @@ function scorePiped(input: string, ...args: string[]) {
 function run(command: string, ...args: string[]) {
   const result = spawnSync(command, args, {
     cwd: join(import.meta.dirname, '..', '..'),
-    env: { ...process.env, INIT_CWD: dir },
+    env: { ...process.env, INIT_CWD: dir, HOME: join(dir, 'home') },
     encoding: 'utf8',
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -76,6 +76,12 @@ describe('npm run score', () => {
     const records = parse<Record<string, string>>(await readFile(output), { columns: true });
     expect(records).toHaveLength(rows);
     expect(Object.keys(records[0] ?? {})).toEqual([...OUTPUT_COLUMNS]);
+  });
+
+  it('writes nothing under the home folder (onnxruntime telemetry is off)', async () => {
+    await mkdir(join(dir, 'home'), { recursive: true });
+    expect(score('telco-sample.csv', '-o', 'quiet.csv').code).toBe(0);
+    expect(await readdir(join(dir, 'home'))).toEqual([]);
   });
 
   it('writes to stdout with -o - and to a chosen file with -o, byte for byte the same', async () => {
