@@ -1,3 +1,4 @@
+import '../cli/quiet.js';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
