@@ -33,6 +33,14 @@ export interface JobDependencies {
   logger: Logger;
   settings: JobSettings;
   now?: () => Date;
+  /** told of each job's scoring (npm start shows it to the person waiting) */
+  observer?: JobObserver;
+}
+
+export interface JobObserver {
+  /** rows scored so far, after each batch */
+  progress(predictionId: string, rows: number): void;
+  scored(predictionId: string, summary: ScoreSummary): void;
 }
 
 /** `reason` is the JobsFailed metric's reason when the failure is final */
@@ -134,7 +142,11 @@ export function createJobHandler(deps: JobDependencies): Handler {
     const stop = () => void output.abort();
     signal.addEventListener('abort', stop, { once: true });
     try {
-      const summary = await scoreCsv(model, input, output.sink, { signal });
+      const summary = await scoreCsv(model, input, output.sink, {
+        signal,
+        onProgress: deps.observer && ((rows) => deps.observer?.progress(job.predictionId, rows)),
+      });
+      deps.observer?.scored(job.predictionId, summary);
       if (!output.sink.writableEnded) output.sink.end();
       await output.done();
       return summary;

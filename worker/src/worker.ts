@@ -7,7 +7,7 @@ import { s3Deadline, sqsDeadline, type CallDeadline } from './deadlines.js';
 import { createDlqSweeper } from './dlq.js';
 import { describeError } from './errors.js';
 import { createLiveness } from './health.js';
-import { createJobHandler } from './job.js';
+import { createJobHandler, type JobObserver } from './job.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createTaskProtection } from './protection.js';
@@ -48,7 +48,10 @@ export function awsClientConfig(config: Config, deadline: CallDeadline) {
   };
 }
 
-export async function startWorker(config: Config, options: { logger?: Logger } = {}): Promise<RunningWorker> {
+export async function startWorker(
+  config: Config,
+  options: { logger?: Logger; observer?: JobObserver } = {},
+): Promise<RunningWorker> {
   const startedAt = performance.now();
   const logger = options.logger ?? createLogger({ level: config.logLevel, environment: config.environment });
   const sqs = new SQSClient(awsClientConfig(config, sqsDeadline(config)));
@@ -95,6 +98,7 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
       model,
       metrics,
       logger,
+      observer: options.observer,
       settings: {
         bucket: config.bucket,
         messageMaxAgeSeconds: config.messageMaxAgeSeconds,

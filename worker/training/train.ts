@@ -16,7 +16,7 @@ import { sha256File, verifyModel } from './verify.js';
  */
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DEFAULT_DATA = resolve(REPO_ROOT, '../shared/data/telco-churn.csv');
+const DEFAULT_DATA = resolve(REPO_ROOT, 'worker/training/data/telco-churn.csv');
 const DEFAULT_OUT = resolve(REPO_ROOT, 'worker/model');
 const FIT_SCRIPT = fileURLToPath(new URL('fit.py', import.meta.url));
 /** Debian's interpreter, where apt installs scikit-learn and onnx (not a pyenv `python3` on PATH). */

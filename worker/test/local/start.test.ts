@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -21,7 +20,7 @@ beforeEach(async () => {
 });
 const children = new Set<ChildProcess>();
 afterEach(async () => {
-  // a test that failed half-way must not leave a stack holding the fixed --serve ports
+  // a test that failed half-way must not leave a stack running
   for (const child of children)
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   children.clear();
@@ -32,7 +31,7 @@ afterEach(async () => {
 function start(...args: string[]) {
   const child = spawn(process.execPath, ['--import', 'tsx', START, ...args], {
     cwd: REPO,
-    env: { ...process.env, TMPDIR: tmp, INIT_CWD: home },
+    env: { ...process.env, TMPDIR: tmp, INIT_CWD: home, HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -57,6 +56,27 @@ function start(...args: string[]) {
   };
 }
 
+/** The same on a terminal (stdin, stdout and stderr one pseudo-terminal), returning what it showed. */
+function startOnTerminal(...args: string[]) {
+  const command = [process.execPath, '--import', 'tsx', START, ...args].map((a) => `'${a}'`).join(' ');
+  const result = spawnSync('script', ['-qec', command, '/dev/null'], {
+    cwd: REPO,
+    env: { ...process.env, TMPDIR: tmp, INIT_CWD: home },
+    encoding: 'utf8',
+  });
+  return { code: result.status, shown: result.stdout };
+}
+
+// ESC [ K: erase to the end of the line, after the carriage return that goes back to its start
+const ERASE = String.raw`\r\u001b\[K`;
+
+async function bigFile(name: string, copies: number): Promise<void> {
+  const [header, ...rows] = (await readFile(join(FIXTURES, 'telco-sample.csv'), 'utf8'))
+    .trimEnd()
+    .split('\n');
+  await writeFile(join(home, name), [header, ...Array<string[]>(copies).fill(rows).flat()].join('\n'));
+}
+
 const leftInTmp = async () => (await readdir(tmp)).filter((name) => name.startsWith('retainwise-pg-'));
 
 describe('npm start: usage', () => {
@@ -76,6 +96,110 @@ describe('npm start: usage', () => {
   });
 });
 
+describe('npm start', () => {
+  it('runs quietly: no warning from its dependencies, nothing written under the home folder', async () => {
+    const run = start();
+    expect(await run.exited).toBe(0);
+    const { stdout, stderr } = run.output();
+    expect(stdout + stderr).not.toMatch(/warn/i);
+    expect(stderr).toBe('');
+    expect(await readdir(home)).toEqual(['.local']);
+  });
+});
+
+describe('npm start -- --file', () => {
+  it('says which input column fed which field and saves every row', async () => {
+    await cp(join(FIXTURES, 'saas-aliases.csv'), join(home, 'saas.csv'));
+    const run = start('--file', 'saas.csv');
+    expect(await run.exited).toBe(0);
+    const { stdout } = run.output();
+    expect(stdout).toContain(
+      '\nColumns: user_id → customerID, months_subscribed → tenure, mrr → MonthlyCharges, ' +
+        'total_revenue → TotalCharges, plan_type → Contract, payment_type → PaymentMethod; ' +
+        '7 more by their own names\nResults: ',
+    );
+    expect(stdout).not.toMatch(new RegExp(ERASE));
+    const [results] = await readdir(join(home, '.local', 'results'));
+    const saved = await readFile(join(home, '.local', 'results', results ?? ''), 'utf8');
+    expect(saved.trimEnd().split('\n')).toHaveLength(1 + 8);
+  });
+
+  it('keeps one updating progress line on a terminal, erased before the next status line', async () => {
+    await bigFile('big.csv', 400);
+    const { code, shown } = startOnTerminal('--file', 'big.csv');
+    expect(code).toBe(0);
+    expect(shown).toMatch(new RegExp(`${ERASE}[\\d,]+ rows, [\\d,]+ rows/s, [\\d.]+ s elapsed`));
+    expect(shown).toMatch(new RegExp(`${ERASE} +\\d+ ms  COMPLETED`));
+    expect(shown).toContain('"rows_processed": 10400');
+  });
+});
+
+/** The ports this machine listens on over TCP, each with the address it is bound to (Linux's /proc/net). */
+async function listening(): Promise<Map<number, string[]>> {
+  const bound = new Map<number, string[]>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of (await readFile(table, 'utf8')).split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state !== '0A' || local === undefined) continue;
+      const [address = '', port = ''] = local.split(':');
+      const ip =
+        address.length === 8
+          ? (address.match(/../g) ?? [])
+              .reverse()
+              .map((b) => parseInt(b, 16))
+              .join('.')
+          : address;
+      bound.set(parseInt(port, 16), [...(bound.get(parseInt(port, 16)) ?? []), ip]);
+    }
+  }
+  return bound;
+}
+
+/** `NAME=value` lines as a map */
+function envLines(text: string): Record<string, string> {
+  const lines = text.trimEnd().split('\n');
+  return Object.fromEntries(
+    lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
+describe('npm start -- --serve', () => {
+  it('runs beside another --serve on free ports, loopback only, and writes its environment to .local/serve.env', async () => {
+    const first = start('--serve');
+    const second = start('--serve');
+    await Promise.all([first.waitFor('Ctrl-C stops'), second.waitFor('Ctrl-C stops')]);
+    const [a, b] = [envLines(first.output().stdout), envLines(second.output().stdout)];
+    expect(Object.keys(a)).toEqual([
+      'PREDICTIONS_QUEUE_URL',
+      'S3_BUCKET',
+      'AWS_REGION',
+      'AWS_DEFAULT_REGION',
+      'AWS_ENDPOINT_URL',
+      'DATABASE_URL',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+    ]);
+    expect(a.AWS_DEFAULT_REGION).toBe(a.AWS_REGION);
+    expect(a.AWS_ENDPOINT_URL).not.toBe(b.AWS_ENDPOINT_URL);
+    expect(a.DATABASE_URL).not.toBe(b.DATABASE_URL);
+    const bound = await listening();
+    for (const url of [a.AWS_ENDPOINT_URL, a.DATABASE_URL]) {
+      expect(bound.get(Number(new URL(url ?? 'missing:').port))).toEqual(['127.0.0.1']);
+    }
+    // both wrote the same file: it holds whichever started last, in the form an env file takes
+    const written = await readFile(join(home, '.local', 'serve.env'), 'utf8');
+    expect([first.output().stdout, second.output().stdout]).toContain(written);
+    expect(first.output().stderr).toContain(join(home, '.local', 'serve.env'));
+  });
+
+  it('refuses --serve with --file: a usage error, exit 2, nothing started', async () => {
+    const run = start('--serve', '--file', 'x.csv');
+    expect(await run.exited).toBe(2);
+    expect(run.output().stderr).toMatch(/^start: .*--serve.*--file.*\nusage: npm start/);
+    expect(await leftInTmp()).toEqual([]);
+  });
+});
+
 describe('npm start: every way it stops cleans up', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'removes the PostgreSQL folder and logs no lost connection when --serve gets %s',
@@ -90,9 +214,7 @@ describe('npm start: every way it stops cleans up', () => {
   );
 
   it('leaves neither the PostgreSQL folder nor a results file when a --file job is interrupted', async () => {
-    const sample = await readFile(join(FIXTURES, 'telco-sample.csv'), 'utf8');
-    const [header, ...rows] = sample.trimEnd().split('\n');
-    await writeFile(join(home, 'big.csv'), [header, ...Array<string[]>(4000).fill(rows).flat()].join('\n'));
+    await bigFile('big.csv', 4000);
     const run = start('--file', 'big.csv');
     await run.waitFor('Submitted prediction');
     run.child.kill('SIGINT');
@@ -102,21 +224,13 @@ describe('npm start: every way it stops cleans up', () => {
     expect(await readdir(join(home, '.local', 'results'))).toEqual([]);
   });
 
-  describe('when the database port is taken', () => {
-    let server: Server;
-    beforeEach(async () => {
-      server = createServer();
-      await new Promise<void>((resolve) => server.listen(54320, '127.0.0.1', resolve));
-    });
-    afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-    it('fails in one line and removes the PostgreSQL folder', async () => {
-      const run = start('--serve');
-      expect(await run.exited).toBe(1);
-      const { stderr } = run.output();
-      expect(stderr).toMatch(/^Starting the local stack.*\nnpm start failed: .*54320.*\n$/);
-      expect(await leftInTmp()).toEqual([]);
-    });
+  it('fails in one line and removes the PostgreSQL folder when it cannot listen where asked', async () => {
+    // TEST-NET-1: an address no machine has, so nothing can listen on it
+    const run = start('--serve', '--host', '192.0.2.1');
+    expect(await run.exited).toBe(1);
+    const { stderr } = run.output();
+    expect(stderr).toMatch(/^Starting the local stack.*\nnpm start failed: .*192\.0\.2\.1.*\n$/);
+    expect(await leftInTmp()).toEqual([]);
   });
 });
 

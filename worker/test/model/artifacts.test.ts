@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +18,9 @@ import {
 // The committed model in worker/model, checked against the contracts (brief contracts.md §A): the
 // artifacts the worker ships, not a freshly trained copy.
 const MODEL_DIR = fileURLToPath(new URL('../../model/', import.meta.url));
-const TRAINING_DATA = fileURLToPath(new URL('../../../../shared/data/telco-churn.csv', import.meta.url));
+// shipped with the repository, so a clone alone can retrain; ../shared/data holds the copy it was taken from
+const TRAINING_DATA = fileURLToPath(new URL('../../training/data/telco-churn.csv', import.meta.url));
+const SHARED_COPY = fileURLToPath(new URL('../../../../shared/data/telco-churn.csv', import.meta.url));
 
 let model: ChurnModel;
 let manifest: Manifest;
@@ -37,7 +41,7 @@ const variantIndex = (name: string): number => manifest.variants.findIndex((v) =
 const casesOf = (name: string) => parity.cases.filter((c) => c.variant === name);
 
 describe('model manifest', () => {
-  it('names churn.onnx by its sha256 and the training data by the shared Telco file', async () => {
+  it('names churn.onnx by its sha256 and the training data by the Telco file shipped with it', async () => {
     expect(manifest.onnx.file).toBe('churn.onnx');
     expect(await sha256File(join(MODEL_DIR, 'churn.onnx'))).toBe(manifest.onnx.sha256);
     expect(manifest.training_data).toMatchObject({
@@ -47,6 +51,20 @@ describe('model manifest', () => {
     });
     expect(await sha256File(TRAINING_DATA)).toBe(manifest.training_data.sha256);
   });
+
+  it('ships the training data with its source, licence and sha256 written down beside it', async () => {
+    const provenance = await readFile(join(TRAINING_DATA, '..', 'README.md'), 'utf8');
+    expect(provenance).toContain(manifest.training_data.sha256);
+    expect(provenance).toMatch(/^## Source$/m);
+    expect(provenance).toMatch(/^## Licence$/m);
+  });
+
+  it.skipIf(!existsSync(SHARED_COPY))(
+    'ships the same bytes as the shared copy it was taken from',
+    async () => {
+      expect(await sha256File(TRAINING_DATA)).toBe(await sha256File(SHARED_COPY));
+    },
+  );
 
   it('lists variants richest first, ending with one that needs only the required columns', () => {
     expect(manifest.variants.map((v) => v.name)).toEqual(['full', 'saas', 'core']);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLabelColumn, parseLabel, TrainingDataError, writeTrainingCsv } from '../../training/dataset.js';
 
-const TELCO = fileURLToPath(new URL('../../../../shared/data/telco-churn.csv', import.meta.url));
+const TELCO = fileURLToPath(new URL('../../training/data/telco-churn.csv', import.meta.url));
 
 let dir: string;
 beforeAll(async () => {

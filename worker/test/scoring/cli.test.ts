@@ -33,30 +33,55 @@ function scorePiped(input: string, ...args: string[]) {
 function run(command: string, ...args: string[]) {
   const result = spawnSync(command, args, {
     cwd: join(import.meta.dirname, '..', '..'),
-    env: { ...process.env, INIT_CWD: dir },
+    env: { ...process.env, INIT_CWD: dir, HOME: join(dir, 'home') },
     encoding: 'utf8',
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** The same on a terminal: stdin, stdout and stderr are one pseudo-terminal, whose output is returned. */
+function scoreOnTerminal(...args: string[]) {
+  const command = [process.execPath, '--import', 'tsx', CLI, ...args].map((a) => `'${a}'`).join(' ');
+  return run('script', '-qec', command, '/dev/null');
+}
+
+// ESC [ K: erase to the end of the line, after the carriage return that goes back to its start
+const ERASE = String.raw`\r\u001b\[K`;
+const PROGRESS = new RegExp(`${ERASE}[\\d,]+ rows, [\\d,]+ rows/s, [\\d.]+ s elapsed`);
+
 describe('npm run score', () => {
   it.each([
-    ['telco-sample.csv', 26, 'full'],
-    ['saas-aliases.csv', 8, 'saas'],
-    ['required-only.csv', 6, 'core'],
-  ])('scores %s into <name>.scored.csv beside it', async (name, rows, variant) => {
+    ['telco-sample.csv', 26, 'full', 'all 20 by their own names'],
+    [
+      'saas-aliases.csv',
+      8,
+      'saas',
+      'user_id → customerID, months_subscribed → tenure, mrr → MonthlyCharges, total_revenue → TotalCharges, ' +
+        'plan_type → Contract, payment_type → PaymentMethod; 7 more by their own names',
+    ],
+    ['required-only.csv', 6, 'core', 'all 5 by their own names'],
+  ])('scores %s into <name>.scored.csv beside it', async (name, rows, variant, columns) => {
     const { code, stderr, stdout } = score(name);
     expect(code).toBe(0);
     expect(stdout).toBe('');
     const output = join(dir, name.replace('.csv', '.scored.csv'));
-    expect(stderr).toMatch(
+    const [scored, mapped, end] = stderr.split('\n');
+    expect(scored).toMatch(
       new RegExp(
-        `^Scored ${rows} of ${rows} rows \\(High \\d+, Medium \\d+, Low \\d+\\) with model \\S+ variant ${variant} in [\\d.]+ s \\([\\d,]+ rows/s\\) -> ${output}\\n$`,
+        `^Scored ${rows} of ${rows} rows \\(High \\d+, Medium \\d+, Low \\d+\\) with model \\S+ variant ${variant} in [\\d.]+ s \\([\\d,]+ rows/s\\) -> ${output}$`,
       ),
     );
+    expect(mapped).toBe(`Columns: ${columns}`);
+    expect(end).toBe('');
     const records = parse<Record<string, string>>(await readFile(output), { columns: true });
     expect(records).toHaveLength(rows);
     expect(Object.keys(records[0] ?? {})).toEqual([...OUTPUT_COLUMNS]);
+  });
+
+  it('writes nothing under the home folder (onnxruntime telemetry is off)', async () => {
+    await mkdir(join(dir, 'home'), { recursive: true });
+    expect(score('telco-sample.csv', '-o', 'quiet.csv').code).toBe(0);
+    expect(await readdir(join(dir, 'home'))).toEqual([]);
   });
 
   it('writes to stdout with -o - and to a chosen file with -o, byte for byte the same', async () => {
@@ -81,6 +106,34 @@ describe('npm run score', () => {
     expect(stderr).toContain(message);
     expect(stderr).not.toMatch(/\n\s+at /);
     expect((await readdir(dir)).filter((f) => f.startsWith(name.replace('.csv', '.scored')))).toEqual([]);
+  });
+
+  describe('progress', () => {
+    let big: string;
+    beforeAll(async () => {
+      const [header, ...rows] = (await readFile(join(FIXTURES, 'telco-sample.csv'), 'utf8'))
+        .trimEnd()
+        .split('\n');
+      big = join(dir, 'big.csv');
+      await writeFile(big, [header, ...Array<string[]>(400).fill(rows).flat()].join('\n'));
+    });
+
+    it('keeps one updating line (rows, rows/s, elapsed) on a terminal and clears it before the summary', () => {
+      const { code, stdout } = scoreOnTerminal(big, '-o', join(dir, 'big.scored.csv'));
+      expect(code).toBe(0);
+      expect(stdout).toMatch(PROGRESS);
+      expect(stdout).not.toMatch(/rows\/s, [\d.]+ s elapsed\r?\n/);
+      expect(stdout).toMatch(
+        new RegExp(`${ERASE}Scored 10,400 of 10,400 rows .*\\r\\nColumns: all 20 by their own names\\r\\n$`),
+      );
+    });
+
+    it('is silent when stderr is not a terminal', () => {
+      const { code, stderr } = score(big, '-o', join(dir, 'big.scored.csv'));
+      expect(code).toBe(0);
+      expect(stderr).not.toMatch(new RegExp(ERASE));
+      expect(stderr.split('\n')).toHaveLength(3);
+    });
   });
 
   it('names the accepted aliases of missing columns', () => {
