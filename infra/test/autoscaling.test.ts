@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backlogPerTaskTarget, scaleOutSteps } from '../autoscaling.js';
-import { ALARM, type MetricQuery as Query } from './support/cloudwatch.js';
+import { ALARM, type MetricQuery as Query } from '../simulate/cloudwatch.js';
 import { deployStack, type Stack } from './support/program.js';
-import { runWorld, type WorldMinute } from './support/worker-world.js';
+import { runWorld, type WorldMinute } from '../simulate/worker-world.js';
 
 const POLICY = 'aws:appautoscaling/policy:Policy';
 const BACKEND_IMAGE = `123456789012.dkr.ecr.us-east-1.amazonaws.com/retainwise-backend@sha256:${'c'.repeat(64)}`;
