@@ -459,10 +459,19 @@ export class StepScalingTarget {
 
   constructor(
     public capacity: number,
-    readonly minCapacity: number,
-    readonly maxCapacity: number,
+    public minCapacity: number,
+    public maxCapacity: number,
     private readonly policies: Record<string, StepScalingConfiguration>,
   ) {}
+
+  /** A scheduled action's new bounds: a capacity below the new minimum scales out to it, one above the new
+   *  maximum scales in to it (Application Auto Scaling, "Scheduled scaling",
+   *  https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-scheduled-scaling.html). */
+  schedule(minCapacity: number, maxCapacity: number): void {
+    this.minCapacity = minCapacity;
+    this.maxCapacity = maxCapacity;
+    this.capacity = Math.min(maxCapacity, Math.max(minCapacity, this.capacity));
+  }
 
   /** Runs the policies invoked this minute (name → the alarm's threshold and evaluated datapoints); when several
    *  would act, the largest resulting capacity wins. Returns the new capacity. */
