@@ -26,11 +26,18 @@ export interface MetricRef {
   dimensions: Record<string, string>;
 }
 
+// An alarm looks its metrics up every minute of a simulated day: the key of each metric object is built once.
+const keys = new WeakMap<MetricRef, string>();
+
 function metricKey(m: MetricRef): string {
+  const cached = keys.get(m);
+  if (cached !== undefined) return cached;
   const dims = Object.entries(m.dimensions)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${v}`);
-  return [m.namespace, m.metricName, ...dims].join('|');
+  const key = [m.namespace, m.metricName, ...dims].join('|');
+  keys.set(m, key);
+  return key;
 }
 
 /** One sample per metric and minute (what the source published in that minute, already aggregated). */

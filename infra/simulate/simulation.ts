@@ -47,8 +47,8 @@ export interface Scenario {
   uploads: Upload[];
   /** Seconds simulated from midnight. */
   until: number;
-  /** Seconds since the queue last held a message or was accessed, at midnight (Infinity: long inactive). */
-  idleBefore: number;
+  /** When the queue last held a message or was accessed, in seconds since midnight (negative: the day before). */
+  lastActiveAt: number;
   /** Day of the week of the simulated day, 0 = Sunday (for scheduled actions). */
   weekday: number;
   names: { queue: string; cluster: string; service: string };
@@ -177,8 +177,8 @@ export function simulate(
   const desired: number[] = [];
 
   // SQS activity: the queue sleeps once idle for sqsInactiveAfter, and its metrics resume late after it wakes.
-  let lastActive = -scenario.idleBefore;
-  let asleep = scenario.idleBefore >= draw('sqsInactiveAfter');
+  let lastActive = scenario.lastActiveAt;
+  let asleep = -lastActive >= draw('sqsInactiveAfter');
   let publishFrom = asleep ? Infinity : -Infinity;
   const touchQueue = (now: number) => {
     if (asleep) {
@@ -281,6 +281,13 @@ export function simulate(
     dimensions: { ClusterName: scenario.names.cluster, ServiceName: scenario.names.service },
   });
 
+  const metrics = {
+    visible: sqs('ApproximateNumberOfMessagesVisible'),
+    inFlight: sqs('ApproximateNumberOfMessagesNotVisible'),
+    desired: insights('DesiredTaskCount'),
+    running: insights('RunningTaskCount'),
+  };
+
   // What each minute showed, for its datapoints: the largest counts seen and whether a worker polled.
   let peak = { visible: 0, inFlight: 0, polled: false };
   const observe = (now: number) => {
@@ -302,12 +309,12 @@ export function simulate(
     if (peak.visible + peak.inFlight > 0 || peak.polled) touchQueue(end);
     if (!asleep && end - lastActive >= draw('sqsInactiveAfter')) asleep = true;
     if (!asleep && end >= publishFrom) {
-      timeline.record(sqs('ApproximateNumberOfMessagesVisible'), minute, peak.visible);
-      timeline.record(sqs('ApproximateNumberOfMessagesNotVisible'), minute, peak.inFlight);
+      timeline.record(metrics.visible, minute, peak.visible);
+      timeline.record(metrics.inFlight, minute, peak.inFlight);
     }
     if (peak.polled) {
-      timeline.record(insights('DesiredTaskCount'), minute, target.capacity);
-      timeline.record(insights('RunningTaskCount'), minute, ready(end).length);
+      timeline.record(metrics.desired, minute, target.capacity);
+      timeline.record(metrics.running, minute, ready(end).length);
     }
     const before = target.capacity;
     if (scaling.tick(minute) !== before) {

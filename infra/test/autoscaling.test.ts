@@ -147,7 +147,7 @@ describe('QueueDepthScaling', () => {
       {
         uploads: [{ at: 10 * 3600 + 30, rows: 1000 }],
         until: 24 * 3600,
-        idleBefore: 7 * 3600,
+        lastActiveAt: -7 * 3600,
         weekday: 2,
         names: {
           queue: 'prod-retainwise-predictions-queue',

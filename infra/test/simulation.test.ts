@@ -25,10 +25,10 @@ describe('simulate', () => {
   beforeAll(async () => {
     stack = await deployStack({ workerMaxTasks: '4' });
   });
-  const run = (uploads: Upload[], idleBefore: number, draw: Draw, design: Design = {}, until = 3600) =>
+  const run = (uploads: Upload[], lastActiveAt: number, draw: Draw, design: Design = {}, until = 3600) =>
     simulate(
       stack,
-      { uploads, until, idleBefore, weekday: 2, names: NAMES } satisfies Scenario,
+      { uploads, until, lastActiveAt, weekday: 2, names: NAMES } satisfies Scenario,
       WORKER,
       design,
       draw,
@@ -49,21 +49,21 @@ describe('simulate', () => {
 
   it('after 7 idle hours waits for the queue to wake: up to 15 minutes before any datapoint', () => {
     // Asleep at 00:00:30; the first datapoint published is minute 15's (the delay runs to 15:30).
-    const late = run([{ at: 30, rows: 1000 }], 7 * 3600, end('max'));
+    const late = run([{ at: 30, rows: 1000 }], -7 * 3600, end('max'));
     expect(firstResult(late)).toBeCloseTo(16 * 60 - 30 + STARTUP.max + 1, 6);
     // With no delay after waking it is the active queue's case again.
-    const early = run([{ at: 30, rows: 1000 }], 7 * 3600, end('min'));
+    const early = run([{ at: 30, rows: 1000 }], -7 * 3600, end('min'));
     expect(firstResult(early)).toBeCloseTo(30 + STARTUP.min + 1, 6);
   });
 
   it('with a wake on upload starts the task at once, asleep or not', () => {
-    const outcome = run([{ at: 30, rows: 1000 }], 7 * 3600, end('max'), { wakeOnUpload: true });
+    const outcome = run([{ at: 30, rows: 1000 }], -7 * 3600, end('max'), { wakeOnUpload: true });
     expect(firstResult(outcome)).toBeCloseTo(STARTUP.max + 1, 6);
   });
 
   it('with a queue poll starts the task at the next poll, and a smaller image shortens the pull', () => {
     // Polls at 0, 60, … (phase drawn at its low end); the upload at 30 s is seen at 60 s.
-    const outcome = run([{ at: 30, rows: 1000 }], 7 * 3600, end('min'), {
+    const outcome = run([{ at: 30, rows: 1000 }], -7 * 3600, end('min'), {
       pollQueue: true,
       imageSizeRatio: 0.5,
     });
@@ -90,7 +90,7 @@ describe('simulate', () => {
   });
 
   it('never starts a task for an idle day, and bills nothing', () => {
-    const outcome = run([], 7 * 3600, end('max'), {}, 24 * 3600);
+    const outcome = run([], -7 * 3600, end('max'), {}, 24 * 3600);
     expect(outcome.desired.every((d) => d === 0)).toBe(true);
     expect(outcome.billedTaskSeconds).toBe(0);
   });
