@@ -13,6 +13,7 @@ import { fargateTaskHour } from '../pricing.js';
 import { AWS_ASSUMPTIONS } from './assumptions.js';
 import {
   drawer,
+  firstResultsFromIdle,
   random,
   simulate,
   type Design,
@@ -167,7 +168,7 @@ export interface TraceResult {
   trace: string;
   candidate: string;
   runs: number;
-  /** Upload to result of the jobs that found no task ready (s). */
+  /** Each start from zero: its first upload to its first result (s). */
   firstResultFromIdle: { p50: number; p95: number; count: number };
   /** Upload to result, every job (s). */
   result: { p50: number; p95: number };
@@ -179,7 +180,7 @@ export interface TraceResult {
 
 function summarize(trace: Trace, candidate: Candidate, outcomes: RunOutcome[], hourUsd: number): TraceResult {
   const jobs = outcomes.flatMap((o) => o.jobs);
-  const cold = jobs.filter((j) => j.cold).map((j) => j.doneAt - j.arrivedAt);
+  const idle = outcomes.flatMap((o) => firstResultsFromIdle(o.jobs));
   const waits = jobs.map((j) => j.takenAt - j.arrivedAt);
   const results = jobs.map((j) => j.doneAt - j.arrivedAt);
   const taskHours = outcomes.reduce((n, o) => n + o.billedTaskSeconds, 0) / outcomes.length / HOUR;
@@ -187,7 +188,7 @@ function summarize(trace: Trace, candidate: Candidate, outcomes: RunOutcome[], h
     trace: trace.name,
     candidate: candidate.name,
     runs: outcomes.length,
-    firstResultFromIdle: { p50: percentile(cold, 50), p95: percentile(cold, 95), count: cold.length },
+    firstResultFromIdle: { p50: percentile(idle, 50), p95: percentile(idle, 95), count: idle.length },
     result: { p50: percentile(results, 50), p95: percentile(results, 95) },
     queueWait: { p50: percentile(waits, 50), p95: percentile(waits, 95), max: Math.max(...waits) },
     taskHoursPerDay: taskHours,

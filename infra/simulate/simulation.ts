@@ -58,8 +58,8 @@ export interface JobOutcome {
   arrivedAt: number;
   takenAt: number;
   doneAt: number;
-  /** No task was ready to take it when it arrived. */
-  cold: boolean;
+  /** The service ran no task, ready or starting, when it arrived: it waits for a start from zero. */
+  idle: boolean;
 }
 
 export interface RunOutcome {
@@ -123,7 +123,7 @@ export function scheduledMinimums(stack: Registered, weekday: number): Scheduled
 
 interface Job {
   upload: Upload;
-  cold: boolean;
+  idle: boolean;
   takenAt?: number;
   doneAt?: number;
 }
@@ -239,7 +239,7 @@ export function simulate(
 
   for (const upload of scenario.uploads) {
     agenda.at(upload.at, () => {
-      const job: Job = { upload, cold: ready(upload.at).length === 0 };
+      const job: Job = { upload, idle: live().length === 0 };
       jobs.push(job);
       visible.push(job);
       touchQueue(upload.at);
@@ -334,9 +334,26 @@ export function simulate(
     jobs: jobs.flatMap((j) =>
       j.takenAt === undefined || j.doneAt === undefined
         ? []
-        : [{ arrivedAt: j.upload.at, takenAt: j.takenAt, doneAt: j.doneAt, cold: j.cold }],
+        : [{ arrivedAt: j.upload.at, takenAt: j.takenAt, doneAt: j.doneAt, idle: j.idle }],
     ),
     billedTaskSeconds,
     desired,
   };
+}
+
+/**
+ * Time to first result from idle, once per start from zero: from the first upload that finds the service at zero
+ * to the first result after it. Uploads that arrive before that result (a burst) wait for the same start.
+ */
+export function firstResultsFromIdle(jobs: JobOutcome[]): number[] {
+  const byArrival = [...jobs].sort((a, b) => a.arrivedAt - b.arrivedAt);
+  const completions = jobs.map((j) => j.doneAt).sort((a, b) => a - b);
+  const waits: number[] = [];
+  let firstResult = -Infinity;
+  for (const job of byArrival) {
+    if (!job.idle || job.arrivedAt < firstResult) continue;
+    firstResult = completions.find((t) => t > job.arrivedAt) ?? Infinity;
+    waits.push(firstResult - job.arrivedAt);
+  }
+  return waits;
 }

@@ -2,7 +2,14 @@
 // at its low or its high end, a worker that is ready 0.5 s after its image is pulled and scores 1,000 rows/s.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AWS_ASSUMPTIONS, type AssumptionName } from '../simulate/assumptions.js';
-import { simulate, type Design, type Draw, type Scenario, type Upload } from '../simulate/simulation.js';
+import {
+  firstResultsFromIdle,
+  simulate,
+  type Design,
+  type Draw,
+  type Scenario,
+  type Upload,
+} from '../simulate/simulation.js';
 import { deployStack, type Stack } from './support/program.js';
 
 const end = (pick: 'min' | 'max'): Draw => {
@@ -43,7 +50,7 @@ describe('simulate', () => {
     // Upload at 10:30 into the minute; SQS publishes minute 10 at 11:00, the alarm fires, the task starts.
     const outcome = run([{ at: 630, rows: 1000 }], 0, end('min'));
     expect(firstResult(outcome)).toBeCloseTo(30 + STARTUP.min + 1, 6);
-    expect(outcome.jobs[0]?.cold).toBe(true);
+    expect(outcome.jobs[0]?.idle).toBe(true);
     expect(outcome.desired.slice(9, 11)).toEqual([0, 1]);
   });
 
@@ -78,6 +85,8 @@ describe('simulate', () => {
     // 4 tasks × 2 jobs at a time × 1 s a job: 500 jobs take 62.5 s once all four run.
     const last = Math.max(...outcome.jobs.map((j) => j.doneAt));
     expect(last).toBeCloseTo(660 + STARTUP.min + 63, 0);
+    // One start from zero for the whole burst: its first result comes one job after the first task is ready.
+    expect(firstResultsFromIdle(outcome.jobs)).toEqual([660 + STARTUP.min + 1 - 600]);
   });
 
   it('bills a task from its image pull until the spare-task alarm has seen it idle for 15 minutes', () => {
@@ -87,6 +96,18 @@ describe('simulate', () => {
     expect(outcome.desired.lastIndexOf(1)).toBe(25);
     expect(outcome.desired[26]).toBe(0);
     expect(outcome.billedTaskSeconds).toBeCloseTo(27 * 60 - (660 + 11), 6);
+  });
+
+  it('counts one first result per start from zero, however many uploads wait for it', () => {
+    const job = (arrivedAt: number, doneAt: number, idle: boolean) => ({
+      arrivedAt,
+      takenAt: doneAt,
+      doneAt,
+      idle,
+    });
+    // 0 s and 10 s wait for one start (first result at 50 s); 60 s finds a task; 1,000 s finds zero again.
+    const jobs = [job(10, 51, true), job(0, 50, true), job(60, 61, false), job(1000, 1040, true)];
+    expect(firstResultsFromIdle(jobs)).toEqual([50, 40]);
   });
 
   it('never starts a task for an idle day, and bills nothing', () => {
