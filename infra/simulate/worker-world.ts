@@ -7,7 +7,9 @@
 //   and ECS does not terminate protected tasks on scale-in ("Protect your Amazon ECS tasks from being terminated
 //   by scale-in events", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-scale-in-protection.html).
 // - SQS publishes its queue metrics every minute while the queue is active, and nothing once it has seen no
-//   message and no consumer for six hours; metrics appear in the minute they describe (no publication delay).
+//   message and no consumer for six hours; metrics appear in the minute they describe (no publication delay),
+//   except after such an idle spell: they resume only after the documented delay of up to 15 minutes
+//   (assumptions.ts, sqsReactivationDelay), here its bound unless the options say otherwise.
 // - Container Insights publishes service metrics only while at least one task runs.
 import {
   AlarmEvaluator,
@@ -18,11 +20,12 @@ import {
   type StepScalingConfiguration,
 } from './alarm-timeline.js';
 import type { RecordedResource } from '../offline.js';
+import { AWS_ASSUMPTIONS } from './assumptions.js';
 import { ALARM } from './cloudwatch.js';
 
 const POLICY = 'aws:appautoscaling/policy:Policy';
 const TARGET = 'aws:appautoscaling/target:Target';
-const INACTIVE_AFTER_MINUTES = 6 * 60;
+const INACTIVE_AFTER_MINUTES = AWS_ASSUMPTIONS.sqsInactiveAfter.seconds / 60;
 
 export interface WorldOptions {
   queueName: string;
@@ -35,6 +38,8 @@ export interface WorldOptions {
   minutes: number;
   /** Minutes from ECS starting a task to the task taking jobs (placement, image pull, model load). @default 2 */
   startupMinutes?: number;
+  /** Minutes SQS metrics stay away once an inactive queue is active again. @default 15 (the documented bound) */
+  reactivationDelayMinutes?: number;
 }
 
 export interface WorldMinute {
@@ -124,6 +129,8 @@ export function tasksToStop<T>(
 
 export function runWorld(stack: Registered, o: WorldOptions): WorldMinute[] {
   const startup = o.startupMinutes ?? 2;
+  const reactivationDelay =
+    o.reactivationDelayMinutes ?? AWS_ASSUMPTIONS.sqsReactivationDelay.seconds.max / 60;
   const timeline = new MetricTimeline();
   const scaling = scalingLoop(stack, timeline);
 
@@ -140,7 +147,9 @@ export function runWorld(stack: Registered, o: WorldOptions): WorldMinute[] {
 
   let queue: Message[] = [];
   let tasks: Task[] = [];
-  let lastActive = -Infinity;
+  // The queue was in use until minute 0.
+  let lastActive = 0;
+  let publishFrom = -Infinity;
   const history: WorldMinute[] = [];
   for (let minute = 0; minute < o.minutes; minute++) {
     for (const duration of o.arrivals(minute)) queue.push({ sentAt: minute, duration });
@@ -172,8 +181,11 @@ export function runWorld(stack: Registered, o: WorldOptions): WorldMinute[] {
 
     const visible = queue.filter((m) => m.endsAt === undefined).length;
     const inFlight = queue.length - visible;
-    if (queue.length > 0 || ready.length > 0) lastActive = minute;
-    if (minute - lastActive < INACTIVE_AFTER_MINUTES) {
+    if (queue.length > 0 || ready.length > 0) {
+      if (minute - lastActive >= INACTIVE_AFTER_MINUTES) publishFrom = minute + reactivationDelay;
+      lastActive = minute;
+    }
+    if (minute - lastActive < INACTIVE_AFTER_MINUTES && minute >= publishFrom) {
       timeline.record(sqs('ApproximateNumberOfMessagesVisible'), minute, visible);
       timeline.record(sqs('ApproximateNumberOfMessagesNotVisible'), minute, inFlight);
       const oldest = Math.min(minute, ...queue.map((m) => m.sentAt));
