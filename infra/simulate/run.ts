@@ -270,7 +270,7 @@ async function main(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-const s = (n: number) => (Number.isFinite(n) ? `${Math.round(n)} s` : '—');
+const s = (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(1) : Math.round(n)} s` : '—');
 
 function report(results: TraceResult[], worker: WorkerFigures, hourUsd: number, runs: number): string {
   const lines: string[] = [
