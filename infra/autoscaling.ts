@@ -9,6 +9,9 @@
 //   protects its task while a job runs (worker/src/protection.ts), so no scale-in stops a job.
 // CloudWatch invokes an Auto Scaling action once a minute while its alarm stays in ALARM, and each policy's
 // cooldown paces the steps (Application Auto Scaling user guide, "Step scaling policies", cooldown period).
+// Optionally, business hours: two scheduled actions raise the minimum at their start and put it back at their
+// end, because from zero the first upload waits for SQS metrics, an alarm and a Fargate start (`npm run
+// simulate`); at the end the spare-task alarm takes the service back down as usual.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { CONTAINER_INSIGHTS, metric, SQS } from './metrics.js';
@@ -20,7 +23,32 @@ export const SCALING_DEFAULTS = {
   acceptableLatencySeconds: 300,
   averageJobSeconds: 60,
   scaleInIdleMinutes: 15,
+  businessHours: undefined as BusinessHours | undefined,
 };
+
+/** Days of the week in a cron day-of-week field: names, ranges and lists (MON-FRI, SAT,SUN). */
+const CRON_DAYS =
+  /^(SUN|MON|TUE|WED|THU|FRI|SAT)(-(SUN|MON|TUE|WED|THU|FRI|SAT))?(,(SUN|MON|TUE|WED|THU|FRI|SAT)(-(SUN|MON|TUE|WED|THU|FRI|SAT))?)*$/;
+const CLOCK = /^([01]\d|2[0-3]):([0-5]\d)$/;
+
+export interface BusinessHours {
+  /** Tasks kept running from `start` to `end`. */
+  minTasks: number;
+  /** "HH:MM" in `timezone`, when the minimum rises. */
+  start: string;
+  /** "HH:MM" in `timezone`, after `start` on the same day, when it falls back to minTasks. */
+  end: string;
+  /** A cron day-of-week field. @default 'MON-FRI' */
+  days?: string | undefined;
+  /** An IANA time zone; scheduled actions follow its daylight saving time. @default 'UTC' */
+  timezone?: string | undefined;
+}
+
+/** The schedule of a scheduled action at `clock` ("HH:MM") on `days`. */
+export function businessHoursCron(clock: string, days: string): string {
+  const [hour, minute] = clock.split(':').map(Number);
+  return `cron(${minute} ${hour} ? * ${days} *)`;
+}
 
 export interface ScalingSettings {
   /** Tasks kept running when the queue is idle; 0 lets the service scale to zero. @default 0 */
@@ -34,6 +62,8 @@ export interface ScalingSettings {
   /** Minutes a whole task must have been spare (not needed by waiting or running jobs) before the service gives
    *  one up; it then gives up one more per scale-in cooldown while that lasts. @default 15 */
   scaleInIdleMinutes?: number;
+  /** A higher minimum during business hours. @default undefined (none) */
+  businessHours?: BusinessHours | undefined;
 }
 
 /**
@@ -50,7 +80,8 @@ export function backlogPerTaskTarget(s: {
 }
 
 export function validateScalingSettings(
-  s: Required<ScalingSettings> & { workerConcurrency: number },
+  s: Required<Omit<ScalingSettings, 'businessHours'>> &
+    Pick<ScalingSettings, 'businessHours'> & { workerConcurrency: number },
 ): Issue[] {
   return check(
     [inRange(s.minTasks, 0, 100), 'minTasks', 'must be 0-100'],
@@ -65,7 +96,32 @@ export function validateScalingSettings(
     ],
     // An alarm may look back at most one day of one-minute periods.
     [inRange(s.scaleInIdleMinutes, 1, 1440), 'scaleInIdleMinutes', 'must be 1-1440'],
+    ...businessHoursChecks(s.businessHours, s),
   );
+}
+
+function businessHoursChecks(
+  b: BusinessHours | undefined,
+  s: { minTasks: number; maxTasks: number },
+): [boolean, string, string][] {
+  if (!b) return [];
+  const start = CLOCK.test(b.start);
+  const end = CLOCK.test(b.end);
+  return [
+    [
+      inRange(b.minTasks, s.minTasks + 1, s.maxTasks),
+      'businessHours',
+      `minTasks must be more than minTasks (${s.minTasks}) and at most maxTasks (${s.maxTasks})`,
+    ],
+    [start, 'businessHours', `start must be "HH:MM", e.g. "08:00"; it is "${b.start}"`],
+    [end, 'businessHours', `end must be "HH:MM", e.g. "18:00"; it is "${b.end}"`],
+    [!start || !end || b.start < b.end, 'businessHours', 'end must come after start on the same day'],
+    [
+      b.days === undefined || CRON_DAYS.test(b.days),
+      'businessHours',
+      'days must be a cron day-of-week field of names, e.g. "MON-FRI"',
+    ],
+  ];
 }
 
 /** Long enough for a started task to take jobs (placement, image pull, model load) before another is added. */
@@ -220,6 +276,26 @@ export class QueueDepthScaling extends pulumi.ComponentResource {
       },
       parent,
     );
+    if (s.businessHours) {
+      const { minTasks, start, end, days = 'MON-FRI', timezone = 'UTC' } = s.businessHours;
+      const edges = [
+        ['start', start, minTasks],
+        ['end', end, s.minTasks],
+      ] as const;
+      for (const [edge, clock, min] of edges) {
+        new aws.appautoscaling.ScheduledAction(
+          `${name}-business-hours-${edge}`,
+          {
+            name: pulumi.interpolate`${args.serviceName}-business-hours-${edge}`,
+            ...scalable,
+            schedule: businessHoursCron(clock, days),
+            timezone,
+            scalableTargetAction: { minCapacity: min, maxCapacity: s.maxTasks },
+          },
+          parent,
+        );
+      }
+    }
     this.registerOutputs({ resourceId: this.target.resourceId });
   }
 }

@@ -4,7 +4,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 import { ALARM_DEFAULTS } from './alarms.js';
-import { SCALING_DEFAULTS, validateScalingSettings } from './autoscaling.js';
+import { SCALING_DEFAULTS, validateScalingSettings, type BusinessHours } from './autoscaling.js';
 import { BACKEND_DEFAULTS, validateBackendSettings } from './backend-service.js';
 import { CI_DEFAULTS, type DeployTrust, type StateBackend } from './github-oidc.js';
 import { validateNetworkSettings, type NetworkSettings } from './network.js';
@@ -180,6 +180,18 @@ const schema = z.strictObject({
   acceptableLatencySeconds: num().optional(),
   averageJobSeconds: num().optional(),
   scaleInIdleMinutes: num().optional(),
+  workerBusinessHours: z
+    .preprocess(
+      parseJson,
+      z.strictObject({
+        minTasks: num(),
+        start: z.string(),
+        end: z.string(),
+        days: z.string().optional(),
+        timezone: z.string().optional(),
+      }),
+    )
+    .optional(),
 
   alarmTopicName: text(formats.resourceName, 'an SNS topic name').optional(),
   alarmEmail: z.email('must be an e-mail address').optional(),
@@ -291,6 +303,7 @@ export interface InfraConfig {
     acceptableLatencySeconds: number;
     averageJobSeconds: number;
     scaleInIdleMinutes: number;
+    businessHours: BusinessHours | undefined;
   };
   alarms: {
     topicName: string;
@@ -370,6 +383,7 @@ export function parseConfig(
       {
         minTasks: 'workerMinTasks',
         maxTasks: 'workerMaxTasks',
+        businessHours: 'workerBusinessHours',
       },
     ),
     ...(config.backend
@@ -574,6 +588,7 @@ function resolve(raw: RawConfig, ctx: { project: string; stack: string }, region
       acceptableLatencySeconds: raw.acceptableLatencySeconds ?? SCALING_DEFAULTS.acceptableLatencySeconds,
       averageJobSeconds: raw.averageJobSeconds ?? SCALING_DEFAULTS.averageJobSeconds,
       scaleInIdleMinutes: raw.scaleInIdleMinutes ?? SCALING_DEFAULTS.scaleInIdleMinutes,
+      businessHours: raw.workerBusinessHours ?? SCALING_DEFAULTS.businessHours,
     },
     alarms: {
       topicName: raw.alarmTopicName ?? named(ALARM_DEFAULTS.topicName),

@@ -1,5 +1,5 @@
 // The alarm and step-scaling model the timeline tests rely on, held to the examples in AWS's own documentation
-// (see the sources in support/alarm-timeline.ts).
+// (see the sources in simulate/alarm-timeline.ts).
 import { describe, expect, it } from 'vitest';
 import {
   alarmStates,
@@ -9,7 +9,7 @@ import {
   StepScalingTarget,
   type AlarmState,
   type StepScalingConfiguration,
-} from './support/alarm-timeline.js';
+} from '../simulate/alarm-timeline.js';
 
 /** "0" non-breaching, "X" breaching, "-" missing, oldest first (the notation of the documented tables). */
 const points = (row: string) => row.split(' ').map((c) => (c === '-' ? undefined : c === 'X' ? 10 : 0));

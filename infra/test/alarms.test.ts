@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { alarmStates, MetricTimeline, type AlarmInputs } from './support/alarm-timeline.js';
-import { ALARM, type MetricQuery as Query } from './support/cloudwatch.js';
+import { alarmStates, MetricTimeline, type AlarmInputs } from '../simulate/alarm-timeline.js';
+import { ALARM, type MetricQuery as Query } from '../simulate/cloudwatch.js';
 import { deployStack, type Stack } from './support/program.js';
 
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:retainwise-cloudwatch-alerts';

@@ -1,8 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backlogPerTaskTarget, scaleOutSteps } from '../autoscaling.js';
-import { ALARM, type MetricQuery as Query } from './support/cloudwatch.js';
+import { AWS_ASSUMPTIONS } from '../simulate/assumptions.js';
+import { ALARM, type MetricQuery as Query } from '../simulate/cloudwatch.js';
+import { simulate, type Draw } from '../simulate/simulation.js';
 import { deployStack, type Stack } from './support/program.js';
-import { runWorld, type WorldMinute } from './support/worker-world.js';
+import { runWorld, type WorldMinute } from '../simulate/worker-world.js';
 
 const POLICY = 'aws:appautoscaling/policy:Policy';
 const BACKEND_IMAGE = `123456789012.dkr.ecr.us-east-1.amazonaws.com/retainwise-backend@sha256:${'c'.repeat(64)}`;
@@ -101,6 +103,69 @@ describe('QueueDepthScaling', () => {
     expect(history.at(-1)?.desired).toBe(1);
   });
 
+  it('schedules nothing by default', () => {
+    expect(stack.has('aws:appautoscaling/scheduledAction:ScheduledAction')).toBe(false);
+  });
+
+  it('raises the minimum for business hours with two scheduled actions, and puts it back after', async () => {
+    const warm = await deployStack({
+      workerBusinessHours: JSON.stringify({
+        minTasks: 2,
+        start: '08:30',
+        end: '18:00',
+        timezone: 'Europe/Berlin',
+      }),
+    });
+    const action = (edge: string) =>
+      warm.one('aws:appautoscaling/scheduledAction:ScheduledAction', `worker-scaling-business-hours-${edge}`)
+        .inputs;
+    expect(action('start')).toMatchObject({
+      name: 'retainwise-worker-business-hours-start',
+      serviceNamespace: 'ecs',
+      scalableDimension: 'ecs:service:DesiredCount',
+      resourceId: 'service/retainwise-cluster/retainwise-worker',
+      schedule: 'cron(30 8 ? * MON-FRI *)',
+      timezone: 'Europe/Berlin',
+      scalableTargetAction: { minCapacity: 2, maxCapacity: 4 },
+    });
+    expect(action('end')).toMatchObject({
+      schedule: 'cron(0 18 ? * MON-FRI *)',
+      scalableTargetAction: { minCapacity: 0, maxCapacity: 4 },
+    });
+  });
+
+  it('answers an upload in business hours at once, and is back at zero a minute after they end', async () => {
+    const warm = await deployStack({
+      workerBusinessHours: JSON.stringify({ minTasks: 1, start: '08:00', end: '18:00' }),
+    });
+    const lowest: Draw = (name) => {
+      const s = AWS_ASSUMPTIONS[name].seconds;
+      return typeof s === 'number' ? s : s.min;
+    };
+    const outcome = simulate(
+      warm,
+      {
+        uploads: [{ at: 10 * 3600 + 30, rows: 1000 }],
+        until: 24 * 3600,
+        lastActiveAt: -7 * 3600,
+        weekday: 2,
+        names: {
+          queue: 'prod-retainwise-predictions-queue',
+          cluster: 'retainwise-cluster',
+          service: 'retainwise-worker',
+        },
+      },
+      { readySeconds: 0.5, rowsPerSecond: 1000, jobOverheadSeconds: 0, concurrency: 2 },
+      {},
+      lowest,
+    );
+    expect(outcome.jobs.map((j) => j.doneAt - j.arrivedAt)).toEqual([1]);
+    // The spare-task alarm has been in ALARM all day, held back by the minimum: at 18:01 it removes the task.
+    expect(outcome.desired.indexOf(1)).toBe(8 * 60);
+    expect(outcome.desired.lastIndexOf(1)).toBe(18 * 60 - 1);
+    expect(outcome.billedTaskSeconds).toBeCloseTo(10 * 3600 + 60 - 11, 6);
+  });
+
   it('derives the target from acceptable latency and job time (AWS acceptable backlog per task)', () => {
     expect(
       backlogPerTaskTarget({ acceptableLatencySeconds: 600, averageJobSeconds: 120, workerConcurrency: 1 }),
@@ -140,12 +205,14 @@ describe('QueueDepthScaling over time', () => {
     stack = await deployStack({ workerMaxTasks: '6' });
   });
 
-  it('starts a task within 3 minutes of the first message after 7 idle hours without any datapoint', () => {
+  it('after 7 idle hours starts a task only once SQS publishes again: up to 15 minutes, then within 3', () => {
+    // "A delay of up to 15 minutes occurs in CloudWatch metrics when a queue is activated from an inactive
+    // state" (SQS Developer Guide): the world takes the bound.
     const idle = 7 * 60;
-    const history = world((m) => (m === idle ? [5] : []), idle + 30);
-    expect(history.slice(0, idle).every((h) => h.desired === 0)).toBe(true);
+    const history = world((m) => (m === idle ? [5] : []), idle + 45);
+    expect(history.slice(0, idle + 15).every((h) => h.desired === 0)).toBe(true);
     const started = history.find((h) => h.minute >= idle && h.desired >= 1);
-    expect(started?.minute ?? Infinity).toBeLessThanOrEqual(idle + 3);
+    expect(started?.minute ?? Infinity).toBeLessThanOrEqual(idle + 15 + 3);
     expect(history.at(-1)).toMatchObject({ visible: 0, inFlight: 0 });
     neverBelowInFlight(history);
   });

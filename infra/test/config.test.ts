@@ -199,6 +199,21 @@ describe('stack configuration', () => {
       'must not exceed maxTasks',
     ],
     [
+      'business hours that end before they start',
+      { workerBusinessHours: JSON.stringify({ minTasks: 1, start: '18:00', end: '08:00' }) },
+      'retainwise:workerBusinessHours',
+      'end must come after start',
+    ],
+    [
+      'a business-hours minimum no higher than the minimum',
+      {
+        workerMinTasks: '1',
+        workerBusinessHours: JSON.stringify({ minTasks: 1, start: '08:00', end: '18:00' }),
+      },
+      'retainwise:workerBusinessHours',
+      'must be more than minTasks (1)',
+    ],
+    [
       'a latency target below one job',
       { acceptableLatencySeconds: '10', averageJobSeconds: '60' },
       'retainwise:acceptableLatencySeconds',

@@ -7,7 +7,9 @@
 //   and ECS does not terminate protected tasks on scale-in ("Protect your Amazon ECS tasks from being terminated
 //   by scale-in events", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-scale-in-protection.html).
 // - SQS publishes its queue metrics every minute while the queue is active, and nothing once it has seen no
-//   message and no consumer for six hours; metrics appear in the minute they describe (no publication delay).
+//   message and no consumer for six hours; metrics appear in the minute they describe (no publication delay),
+//   except after such an idle spell: they resume only after the documented delay of up to 15 minutes
+//   (assumptions.ts, sqsReactivationDelay), here its bound unless the options say otherwise.
 // - Container Insights publishes service metrics only while at least one task runs.
 import {
   AlarmEvaluator,
@@ -17,12 +19,13 @@ import {
   type MetricRef,
   type StepScalingConfiguration,
 } from './alarm-timeline.js';
+import type { RecordedResource } from '../offline.js';
+import { AWS_ASSUMPTIONS } from './assumptions.js';
 import { ALARM } from './cloudwatch.js';
-import type { Stack } from './program.js';
 
 const POLICY = 'aws:appautoscaling/policy:Policy';
 const TARGET = 'aws:appautoscaling/target:Target';
-const INACTIVE_AFTER_MINUTES = 6 * 60;
+const INACTIVE_AFTER_MINUTES = AWS_ASSUMPTIONS.sqsInactiveAfter.seconds / 60;
 
 export interface WorldOptions {
   queueName: string;
@@ -35,6 +38,8 @@ export interface WorldOptions {
   minutes: number;
   /** Minutes from ECS starting a task to the task taking jobs (placement, image pull, model load). @default 2 */
   startupMinutes?: number;
+  /** Minutes SQS metrics stay away once an inactive queue is active again. @default 15 (the documented bound) */
+  reactivationDelayMinutes?: number;
 }
 
 export interface WorldMinute {
@@ -58,29 +63,76 @@ interface Task {
   jobs: Message[];
 }
 
-export function runWorld(stack: Stack, o: WorldOptions): WorldMinute[] {
-  const startup = o.startupMinutes ?? 2;
-  const timeline = new MetricTimeline();
-  const target = stack.one(TARGET).inputs as { minCapacity: number; maxCapacity: number };
-  const policies = stack
-    .all(POLICY)
+/** What the program registered (a test's deployed stack, or the offline plan). */
+export interface Registered {
+  resources: RecordedResource[];
+}
+
+const ofType = (stack: Registered, type: string) => stack.resources.filter((r) => r.type === type);
+
+/** The stack's scalable target and step policies, closed over its scaling alarms on `timeline`. */
+export interface ScalingLoop {
+  target: StepScalingTarget;
+  /** Evaluates every alarm that invokes a step policy at the end of `minute`, runs the policies of those in
+   *  ALARM (CloudWatch invokes Auto Scaling actions once a minute while the alarm stays in ALARM) and returns
+   *  the desired count. */
+  tick(minute: number): number;
+}
+
+export function scalingLoop(stack: Registered, timeline: MetricTimeline): ScalingLoop {
+  const [targetResource, ...others] = ofType(stack, TARGET);
+  if (!targetResource || others.length > 0) throw new Error(`expected one ${TARGET}`);
+  const bounds = targetResource.inputs as { minCapacity: number; maxCapacity: number };
+  const policies = ofType(stack, POLICY)
     .filter((p) => p.inputs['policyType'] === 'StepScaling')
     .map((p) => ({
       name: p.name,
       config: p.inputs['stepScalingPolicyConfiguration'] as StepScalingConfiguration,
     }));
-  const scaling = new StepScalingTarget(
-    target.minCapacity,
-    target.minCapacity,
-    target.maxCapacity,
+  const target = new StepScalingTarget(
+    bounds.minCapacity,
+    bounds.minCapacity,
+    bounds.maxCapacity,
     Object.fromEntries(policies.map((p) => [p.name, p.config])),
   );
   // The mocks give a policy the ARN `arn:aws:appautoscaling:<region>:<account>:<name>`.
-  const alarms = stack.all(ALARM).flatMap((a) => {
+  const alarms = ofType(stack, ALARM).flatMap((a) => {
     const inputs = a.inputs as unknown as AlarmInputs;
     const invoked = policies.filter((p) => inputs.alarmActions?.some((arn) => arn.endsWith(`:${p.name}`)));
     return invoked.length > 0 ? [{ evaluator: new AlarmEvaluator(inputs, timeline), inputs, invoked }] : [];
   });
+  return {
+    target,
+    tick(minute) {
+      const invocations = alarms.flatMap(({ evaluator, inputs, invoked }) => {
+        const { state, datapoints } = evaluator.evaluate(minute);
+        return state === 'ALARM'
+          ? invoked.map((p) => ({ policy: p.name, threshold: inputs.threshold, datapoints }))
+          : [];
+      });
+      return target.invoke(minute, invocations);
+    },
+  };
+}
+
+/** The tasks ECS stops when the desired count falls `excess` below the running ones: those still starting
+ *  first, then idle ones; a task running a job is protected. */
+export function tasksToStop<T>(
+  tasks: T[],
+  excess: number,
+  starting: (t: T) => boolean,
+  idle: (t: T) => boolean,
+): Set<T> {
+  const stoppable = [...tasks.filter(starting), ...tasks.filter((t) => !starting(t) && idle(t))];
+  return new Set(stoppable.slice(0, Math.max(0, excess)));
+}
+
+export function runWorld(stack: Registered, o: WorldOptions): WorldMinute[] {
+  const startup = o.startupMinutes ?? 2;
+  const reactivationDelay =
+    o.reactivationDelayMinutes ?? AWS_ASSUMPTIONS.sqsReactivationDelay.seconds.max / 60;
+  const timeline = new MetricTimeline();
+  const scaling = scalingLoop(stack, timeline);
 
   const sqs = (metricName: string): MetricRef => ({
     namespace: 'AWS/SQS',
@@ -95,23 +147,23 @@ export function runWorld(stack: Stack, o: WorldOptions): WorldMinute[] {
 
   let queue: Message[] = [];
   let tasks: Task[] = [];
-  let lastActive = -Infinity;
+  // The queue was in use until minute 0.
+  let lastActive = 0;
+  let publishFrom = -Infinity;
   const history: WorldMinute[] = [];
   for (let minute = 0; minute < o.minutes; minute++) {
     for (const duration of o.arrivals(minute)) queue.push({ sentAt: minute, duration });
 
     // ECS moves towards the desired count; on scale-in it stops tasks still starting, then idle ones.
-    const desired = scaling.capacity;
+    const desired = scaling.target.capacity;
     while (tasks.length < desired) tasks.push({ readyAt: minute + startup, jobs: [] });
-    const excess = tasks.length - desired;
-    if (excess > 0) {
-      const stoppable = [
-        ...tasks.filter((t) => t.readyAt > minute),
-        ...tasks.filter((t) => t.readyAt <= minute && t.jobs.length === 0),
-      ];
-      const stopped = new Set(stoppable.slice(0, excess));
-      tasks = tasks.filter((t) => !stopped.has(t));
-    }
+    const stopped = tasksToStop(
+      tasks,
+      tasks.length - desired,
+      (t) => t.readyAt > minute,
+      (t) => t.jobs.length === 0,
+    );
+    tasks = tasks.filter((t) => !stopped.has(t));
 
     for (const task of tasks) {
       const done = task.jobs.filter((j) => (j.endsAt ?? Infinity) <= minute);
@@ -129,8 +181,11 @@ export function runWorld(stack: Stack, o: WorldOptions): WorldMinute[] {
 
     const visible = queue.filter((m) => m.endsAt === undefined).length;
     const inFlight = queue.length - visible;
-    if (queue.length > 0 || ready.length > 0) lastActive = minute;
-    if (minute - lastActive < INACTIVE_AFTER_MINUTES) {
+    if (queue.length > 0 || ready.length > 0) {
+      if (minute - lastActive >= INACTIVE_AFTER_MINUTES) publishFrom = minute + reactivationDelay;
+      lastActive = minute;
+    }
+    if (minute - lastActive < INACTIVE_AFTER_MINUTES && minute >= publishFrom) {
       timeline.record(sqs('ApproximateNumberOfMessagesVisible'), minute, visible);
       timeline.record(sqs('ApproximateNumberOfMessagesNotVisible'), minute, inFlight);
       const oldest = Math.min(minute, ...queue.map((m) => m.sentAt));
@@ -141,15 +196,9 @@ export function runWorld(stack: Stack, o: WorldOptions): WorldMinute[] {
       timeline.record(insights('RunningTaskCount'), minute, ready.length);
     }
 
-    const invocations = alarms.flatMap(({ evaluator, inputs, invoked }) => {
-      const { state, datapoints } = evaluator.evaluate(minute);
-      return state === 'ALARM'
-        ? invoked.map((p) => ({ policy: p.name, threshold: inputs.threshold, datapoints }))
-        : [];
-    });
     history.push({
       minute,
-      desired: scaling.invoke(minute, invocations),
+      desired: scaling.tick(minute),
       running: ready.length,
       visible,
       inFlight,

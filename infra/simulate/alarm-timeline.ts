@@ -26,11 +26,18 @@ export interface MetricRef {
   dimensions: Record<string, string>;
 }
 
+// An alarm looks its metrics up every minute of a simulated day: the key of each metric object is built once.
+const keys = new WeakMap<MetricRef, string>();
+
 function metricKey(m: MetricRef): string {
+  const cached = keys.get(m);
+  if (cached !== undefined) return cached;
   const dims = Object.entries(m.dimensions)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${v}`);
-  return [m.namespace, m.metricName, ...dims].join('|');
+  const key = [m.namespace, m.metricName, ...dims].join('|');
+  keys.set(m, key);
+  return key;
 }
 
 /** One sample per metric and minute (what the source published in that minute, already aggregated). */
@@ -459,10 +466,19 @@ export class StepScalingTarget {
 
   constructor(
     public capacity: number,
-    readonly minCapacity: number,
-    readonly maxCapacity: number,
+    public minCapacity: number,
+    public maxCapacity: number,
     private readonly policies: Record<string, StepScalingConfiguration>,
   ) {}
+
+  /** A scheduled action's new bounds: a capacity below the new minimum scales out to it, one above the new
+   *  maximum scales in to it (Application Auto Scaling, "Scheduled scaling",
+   *  https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-scheduled-scaling.html). */
+  schedule(minCapacity: number, maxCapacity: number): void {
+    this.minCapacity = minCapacity;
+    this.maxCapacity = maxCapacity;
+    this.capacity = Math.min(maxCapacity, Math.max(minCapacity, this.capacity));
+  }
 
   /** Runs the policies invoked this minute (name → the alarm's threshold and evaluated datapoints); when several
    *  would act, the largest resulting capacity wins. Returns the new capacity. */
