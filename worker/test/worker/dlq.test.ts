@@ -1,4 +1,10 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createDlqSweeper, DLQ_FAILURE_MESSAGE } from '../../src/dlq.js';
@@ -40,7 +46,7 @@ function sweeper() {
     store,
     metrics: createMetrics({ namespace: 'RetainWise/Worker', environment: 'test', enabled: false }),
     logger: createLogger({ level: 'silent', environment: 'test', pretty: false }),
-    hideSeconds: 0,
+    hideSeconds: 300,
   });
 }
 
@@ -86,4 +92,46 @@ it('leaves rows alone for messages the worker rejected itself, and never touches
   expect(await sweeper().sweep()).toBe(0);
   expect((await readPrediction(context.stack, rejected.predictionId))?.status).toBe('QUEUED');
   expect((await readPrediction(context.stack, done.predictionId))?.status).toBe('COMPLETED');
+});
+
+async function dlqCounts() {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: context.stack.dlqUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(Attributes?.ApproximateNumberOfMessages),
+    hidden: Number(Attributes?.ApproximateNumberOfMessagesNotVisible),
+  };
+}
+
+it('fails the row of a job that died on its last attempt in one sweep however full the DLQ is, hiding none of it', async () => {
+  const crashed = await submitJob(context.stack, { csv: telcoCsv(2), skipUpload: true });
+  await context.stack.db.query(
+    `UPDATE predictions SET status = 'RUNNING', updated_at = now() - interval '1 day' WHERE id = $1`,
+    [crashed.predictionId],
+  );
+  for (let batch = 0; batch < 12; batch += 1) {
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: context.stack.dlqUrl,
+        Entries: Array.from({ length: 10 }, (_, i) => ({
+          Id: String(i),
+          MessageBody: JSON.stringify({ prediction_id: randomUUID() }),
+        })),
+      }),
+    );
+  }
+  await deadLetter(crashed.body);
+  const before = await dlqCounts();
+
+  await sweeper().sweep();
+
+  expect(await readPrediction(context.stack, crashed.predictionId)).toMatchObject({
+    status: 'FAILED',
+    error_message: DLQ_FAILURE_MESSAGE,
+  });
+  expect(await dlqCounts()).toEqual(before);
 });
