@@ -54,6 +54,8 @@ export interface Store {
   ): Promise<boolean>;
   /** sets FAILED only from QUEUED or RUNNING; false when the row is missing or already final */
   fail(predictionId: string, errorMessage: string): Promise<boolean>;
+  /** sets FAILED on every row RUNNING since its last claim more than `olderThanSeconds` ago; resolves to their ids */
+  failAbandoned(olderThanSeconds: number, errorMessage: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -192,6 +194,19 @@ export function createStore(pool: pg.Pool): Store {
           [predictionId, errorMessage],
         );
         return updated.rowCount === 1;
+      }),
+
+    failAbandoned: (olderThanSeconds, errorMessage) =>
+      transient('fail abandoned', async () => {
+        // Conditional on the age being re-checked under the row lock: a claim that commits first makes the row
+        // young again, and PostgreSQL re-evaluates the WHERE clause on the row it waited for.
+        const updated = await pool.query<{ id: string }>(
+          `UPDATE predictions SET status = 'FAILED', error_message = $2, updated_at = now()
+            WHERE status = 'RUNNING' AND updated_at < now() - make_interval(secs => $1::int)
+            RETURNING id`,
+          [olderThanSeconds, errorMessage],
+        );
+        return updated.rows.map((row) => row.id);
       }),
 
     close: () => pool.end(),
