@@ -8,7 +8,7 @@ import { loadConfig } from '../config.js';
 import { BadInput, EXIT, EXIT_CODES, parsing, reportFailure } from '../cli/command.js';
 import { createLogger } from '../logger.js';
 import { startWorker } from '../worker.js';
-import { readPrediction, submitJob, type PredictionRow } from './backend.js';
+import { submitJob, waitForPrediction, type PredictionRow } from './backend.js';
 import { onStopSignal } from './signals.js';
 import { startLocalStack, type LocalStack } from './stack.js';
 
@@ -46,20 +46,13 @@ Runs the whole pipeline on this machine: an SQS/S3 emulator, PostgreSQL with the
   -h, --help     this help
 ${EXIT_CODES} (1: the job FAILED or the stack could not start)`;
 
-async function follow(stack: LocalStack, predictionId: string): Promise<PredictionRow> {
-  const started = Date.now();
-  let last = '';
-  for (;;) {
-    const row = await readPrediction(stack, predictionId);
-    const status = row?.status ?? 'MISSING';
-    if (status !== last) {
-      process.stdout.write(`  ${String(Date.now() - started).padStart(5)} ms  ${status}\n`);
-      last = status;
-    }
-    if (row && (row.status === 'COMPLETED' || row.status === 'FAILED')) return row;
-    if (Date.now() - started > 600_000) throw new Error('the job did not finish within 10 minutes');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+function follow(stack: LocalStack, predictionId: string): Promise<PredictionRow> {
+  return waitForPrediction(stack, predictionId, {
+    timeoutMs: 600_000,
+    intervalMs: 25,
+    onStatus: (status, elapsedMs) =>
+      process.stdout.write(`  ${String(elapsedMs).padStart(5)} ms  ${status}\n`),
+  });
 }
 
 async function saveResults(stack: LocalStack, row: PredictionRow): Promise<string> {
