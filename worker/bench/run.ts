@@ -16,6 +16,7 @@ import { generateTelcoCsv } from './generate.js';
 import { runJobBenchmarks } from './jobs.js';
 import { chunksOf, csvParseRecords, papaParseRecords } from './parsers.js';
 import { buildWorker, median } from './processes.js';
+import { runSoakBench } from './soak.js';
 
 /**
  * `npm run bench`: the whole suite. Every figure is a median of several runs or a ratio to a baseline measured in
@@ -25,6 +26,7 @@ import { buildWorker, median } from './processes.js';
  *   3. worker ready time, 100-row job latency, small jobs/s through one in-process worker (jobs.ts)
  *   4. BENCH_DRAIN_JOBS (default 1,000) small jobs queued at once, drained by two worker processes (drain.ts)
  * Prints a table and writes worker/bench/results.json. Generated inputs are cached in worker/bench/data/.
+ * `npm run bench -- --soak` runs only the soak (soak.ts) instead, and adds its figures to results.json.
  *
  *   BENCH_ROWS (1000000)  BENCH_MICRO_ROWS (100000)  BENCH_REPS (5)  BENCH_JOB_RUNS (3)  BENCH_DRAIN_JOBS (1000)
  *   BENCH_JOB_REPS / BENCH_SMALL_JOBS: see jobs.ts
@@ -234,4 +236,5 @@ async function main(): Promise<void> {
   log(`wrote ${RESULTS}`);
 }
 
-await main();
+if (process.argv.includes('--soak')) await runSoakBench(RESULTS);
+else await main();
