@@ -56,6 +56,7 @@ const WORKER_ENV = {
   SHUTDOWN_TIMEOUT_SECONDS: '5',
 };
 const POSTGRES_DOWN_MS = 3000;
+const MAX_SUBMITTING = 8;
 
 export interface SoakOptions {
   jobs: number;
@@ -182,7 +183,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const submissions = gate();
     const submitFailures: string[] = [];
     let inFlightSubmissions = 0;
-    let submitting = true;
+    let soaking = true;
     const submitter = (async () => {
       for (let i = 0; i < options.jobs; i++) {
         await submissions.wait();
@@ -190,6 +191,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         const due = started + (i * 1000) / options.submitPerSecond;
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
         await submissions.wait();
+        // as a backend's few request handlers would: a machine that cannot keep up falls behind the pace
+        while (inFlightSubmissions >= MAX_SUBMITTING) await new Promise((resolve) => setTimeout(resolve, 5));
         inFlightSubmissions += 1;
         const kind = kindOf(i);
         void submit(stack, kind, i)
@@ -200,15 +203,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           .finally(() => (inFlightSubmissions -= 1));
       }
       while (inFlightSubmissions > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-      submitting = false;
     })();
 
     let kills = 0;
     const killer = (async () => {
-      while (submitting) {
+      while (soaking) {
         await new Promise((resolve) => setTimeout(resolve, options.killEverySeconds * 1000));
         const victim = workers[0];
-        if (!victim || !submitting) break;
+        if (!victim || !soaking) break;
         victim.child.kill('SIGKILL');
         await new Promise((resolve) => victim.child.once('exit', resolve));
         kills += 1;
@@ -216,6 +218,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         await workers[0].ready;
       }
     })();
+    killer.catch(() => undefined); // observed here, rethrown where it is awaited
 
     const restartAfterMs = ((options.jobs / options.submitPerSecond) * 1000) / 2;
     await new Promise((resolve) => setTimeout(resolve, restartAfterMs));
@@ -228,9 +231,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     submissions.open();
 
     await submitter;
+    // the kills go on until every row has settled, so the backlog's last jobs are interrupted too
+    await waitSettled(stack, [...jobs.keys()], 100, 600_000).finally(() => (soaking = false));
     await killer;
-    const ids = [...jobs.keys()];
-    await waitSettled(stack, ids, 100, 600_000);
     const queueLeft = () => {
       const queue = stack.fauxqs.inspectQueue(stack.queueName);
       return (
