@@ -168,8 +168,24 @@ interface Row {
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const stack = await startLocalStack(STACK);
   const children: WorkerChild[] = [];
+  const killed = new Set<WorkerChild>();
+  // A worker that exits by itself (not our SIGKILL) ends the soak at once, with what it said last.
+  let onCrash: (error: Error) => void = () => undefined;
+  const crashed = new Promise<never>((_resolve, reject) => (onCrash = reject));
+  crashed.catch(() => undefined);
   const spawn = () => {
     const child = spawnWorkerChild(stack, WORKER_ENV);
+    let stderr = '';
+    child.child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    child.child.once('exit', (code, signal) => {
+      if (killed.has(child)) return;
+      const last = child
+        .logs()
+        .slice(-5)
+        .map((line) => JSON.stringify(line))
+        .join('\n');
+      onCrash(new Error(`a worker exited by itself (${signal ?? code}):\n${last}\n${stderr}`));
+    });
     children.push(child);
     return child;
   };
@@ -211,6 +227,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         await new Promise((resolve) => setTimeout(resolve, options.killEverySeconds * 1000));
         const victim = workers[0];
         if (!victim || !soaking) break;
+        killed.add(victim);
         victim.child.kill('SIGKILL');
         await new Promise((resolve) => victim.child.once('exit', resolve));
         kills += 1;
@@ -232,7 +249,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
     await submitter;
     // the kills go on until every row has settled, so the backlog's last jobs are interrupted too
-    await waitSettled(stack, [...jobs.keys()], 100, 600_000).finally(() => (soaking = false));
+    await Promise.race([waitSettled(stack, [...jobs.keys()], 100, 600_000), crashed]).finally(
+      () => (soaking = false),
+    );
     await killer;
     const queueLeft = () => {
       const queue = stack.fauxqs.inspectQueue(stack.queueName);
@@ -259,7 +278,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       options,
     });
   } finally {
-    await Promise.all(children.filter((c) => c.child.exitCode === null).map((c) => c.stop()));
+    const running = children.filter((c) => c.child.exitCode === null && c.child.signalCode === null);
+    for (const child of running) killed.add(child);
+    await Promise.all(running.map((c) => c.stop()));
     await stack.stop();
   }
 }
