@@ -158,6 +158,10 @@ export function createStore(pool: pg.Pool): Store {
       transient('complete', async () => {
         const client = await pool.connect();
         let broken: Error | undefined;
+        // pg emits 'error' on a checked-out client whose server ends the connection between two statements (a
+        // restart, a failover); unheard, that event would crash the process. The next statement then fails.
+        const lost = (error: Error) => (broken ??= error);
+        client.on('error', lost);
         try {
           await client.query('BEGIN');
           const updated = await client.query(
@@ -177,11 +181,12 @@ export function createStore(pool: pg.Pool): Store {
           await client.query('COMMIT');
           return true;
         } catch (error) {
-          broken = error instanceof Error ? error : new Error(String(error));
+          broken ??= error instanceof Error ? error : new Error(String(error));
           await client.query('ROLLBACK').catch(() => undefined);
           throw error;
         } finally {
           // A client whose transaction failed is discarded rather than handed to the next job in an unknown state.
+          client.off('error', lost);
           client.release(broken);
         }
       }),
