@@ -66,9 +66,9 @@ export function backendTaskPolicy(p: TaskPolicyInputs): PolicyDocument {
 }
 
 /**
- * The worker consumes jobs, dead-letters invalid messages itself and reads the DLQ, streams uploads
- * in and results out (multipart), and protects its task from scale-in while a job runs. Metrics go out as
- * embedded-metric-format log lines, so no CloudWatch permission.
+ * The worker consumes jobs, dead-letters invalid messages itself, streams uploads in and results out
+ * (multipart), and protects its task from scale-in while a job runs. Metrics go out as embedded-metric-format
+ * log lines, so no CloudWatch permission.
  */
 export function workerTaskPolicy(p: TaskPolicyInputs): PolicyDocument {
   const bucket = bucketArn(p.bucketName);
@@ -85,11 +85,11 @@ export function workerTaskPolicy(p: TaskPolicyInputs): PolicyDocument {
       Resource: p.queueArn,
     },
     {
-      // Invalid messages are copied to the DLQ (message-contract.md §8); a sweeper reads it to mark their
-      // predictions FAILED (lessons #6).
+      // Invalid messages are copied to the DLQ (message-contract.md §8); the worker never reads it: rows of
+      // dead-lettered jobs are failed from the database (worker/src/dlq.ts). GetQueueAttributes is for --self-check.
       Sid: 'UseDeadLetterQueue',
       Effect: 'Allow',
-      Action: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:GetQueueAttributes'],
+      Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
       Resource: p.dlqArn,
     },
     queueKeyStatement(p, ['kms:Decrypt', 'kms:GenerateDataKey']),

@@ -62,7 +62,7 @@ const INTENDED: Record<
       'sqs:ChangeMessageVisibility',
       'sqs:GetQueueAttributes',
     ],
-    dlq: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:GetQueueAttributes'],
+    dlq: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
     outsideVpc: 'nothing',
   },
   deployer: { queue: ALL, dlq: ALL, outsideVpc: 'no messages' },

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import Papa from 'papaparse';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ import { generateTelcoCsv } from './generate.js';
 import { runJobBenchmarks } from './jobs.js';
 import { chunksOf, csvParseRecords, papaParseRecords } from './parsers.js';
 import { buildWorker, median } from './processes.js';
+import { updateResults } from './results-file.js';
+import { runSoakBench } from './soak.js';
 
 /**
  * `npm run bench`: the whole suite. Every figure is a median of several runs or a ratio to a baseline measured in
@@ -28,6 +30,7 @@ import { buildWorker, median } from './processes.js';
  *   3. worker ready time, 100-row job latency, small jobs/s through one in-process worker (jobs.ts)
  *   4. BENCH_DRAIN_JOBS (default 1,000) small jobs queued at once, drained by two worker processes (drain.ts)
  * Prints a table and writes worker/bench/results.json. Generated inputs are cached in worker/bench/data/.
+ * `npm run bench -- --soak` runs only the soak (soak.ts) instead, and adds its figures to results.json.
  *
  *   BENCH_ROWS (1000000)  BENCH_MICRO_ROWS (100000)  BENCH_REPS (5)  BENCH_JOB_RUNS (3)  BENCH_DRAIN_JOBS (1000)
  *   BENCH_SMALL_JOB_CPU_JOBS (100)
@@ -251,7 +254,7 @@ async function main(): Promise<void> {
       score_preparsed_over_ort: microRatio('score_preparsed', 'ort_bare'),
     },
   };
-  await writeFile(RESULTS, JSON.stringify(report, null, 2) + '\n');
+  await updateResults(RESULTS, report);
 
   const rows: [string, string, string][] = [
     [`${fmt(ROWS)}-row job, whole path`, `${fmt(big.rowsPerSecond)} rows/s`, '>= 100,000 rows/s'],
@@ -300,4 +303,5 @@ async function main(): Promise<void> {
   log(`wrote ${RESULTS}`);
 }
 
-await main();
+if (process.argv.includes('--soak')) await runSoakBench(RESULTS);
+else await main();

@@ -112,54 +112,56 @@ function hours(seconds: number): string {
 }
 
 /**
- * Built once: constructing a zod schema costs more than validating with it (a tenth of a small job's CPU when it
- * was built per message). The rules (bucket, clock) differ per call, so the schema reads them from `active`,
- * which parseJobMessage sets around its synchronous safeParse.
+ * The message's shape, built once: constructing a zod schema costs more than validating with it (a tenth of a
+ * small job's CPU when it was built per message). What depends on the call (our bucket, the clock) is checked
+ * afterwards by `ruleIssues`, on the fields the schema accepted.
  */
-let active: MessageRules | undefined;
+const BODY = z.object({
+  prediction_id: z.string().regex(UUID_V4, 'must be a version 4 UUID'),
+  upload_id: z
+    .string()
+    .regex(/^[1-9]\d{0,9}$/, 'must be a positive integer in a string')
+    .transform(Number)
+    .refine((n) => n <= MAX_INT4, 'must be a positive integer in a string'),
+  user_id: z.string().min(5).max(50).regex(USER_ID, 'must match user_<20-40 letters, digits or _>'),
+  // the length rule speaks before the path rules, as in pydantic
+  s3_file_path: z.string().min(10).max(500),
+  timestamp: z.string().transform((value, ctx) => {
+    const at = parseTimestamp(value);
+    if (!at) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 date-time' });
+      return z.NEVER;
+    }
+    return at;
+  }),
+  priority: z.enum(['normal', 'high'], 'must be normal or high').default('normal'),
+});
 
-function activeRules(): MessageRules {
-  if (active === undefined) throw new Error('message rules read outside parseJobMessage');
-  return active;
-}
+const FIELD_ORDER: readonly string[] = Object.keys(BODY.shape);
 
-const BODY = bodySchema(activeRules);
-
-function bodySchema(rulesOf: () => MessageRules) {
-  return z.object({
-    prediction_id: z.string().regex(UUID_V4, 'must be a version 4 UUID'),
-    upload_id: z
-      .string()
-      .regex(/^[1-9]\d{0,9}$/, 'must be a positive integer in a string')
-      .transform(Number)
-      .refine((n) => n <= MAX_INT4, 'must be a positive integer in a string'),
-    user_id: z.string().min(5).max(50).regex(USER_ID, 'must match user_<20-40 letters, digits or _>'),
-    s3_file_path: z
-      .string()
-      .min(10)
-      .max(500)
-      .superRefine((path, ctx) => {
-        if (path.length < 10 || path.length > 500) return; // the length rule speaks first, as in pydantic
-        const reason = s3PathRule(path, rulesOf().bucket);
-        if (reason) ctx.addIssue({ code: 'custom', message: reason });
-      }),
-    timestamp: z.string().transform((value, ctx) => {
-      const at = parseTimestamp(value);
-      if (!at) {
-        ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 date-time' });
-        return z.NEVER;
-      }
-      const rules = rulesOf();
-      const ageSeconds = (rules.now.getTime() - at.getTime()) / 1000;
-      if (ageSeconds > rules.maxAgeSeconds) {
-        ctx.addIssue({ code: 'custom', message: `older than ${hours(rules.maxAgeSeconds)}` });
-      } else if (ageSeconds < -FUTURE_SKEW_SECONDS) {
-        ctx.addIssue({ code: 'custom', message: 'more than 1h in the future' });
-      }
-      return at;
-    }),
-    priority: z.enum(['normal', 'high'], 'must be normal or high').default('normal'),
-  });
+/** The rules that depend on the call, for the fields whose shape `accepted` says is right. */
+function ruleIssues(
+  body: Record<string, unknown>,
+  rules: MessageRules,
+  accepted: (field: string) => boolean,
+): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const path = body.s3_file_path;
+  if (accepted('s3_file_path') && typeof path === 'string') {
+    const reason = s3PathRule(path, rules.bucket);
+    if (reason) issues.push({ field: 's3_file_path', reason });
+  }
+  const at =
+    accepted('timestamp') && typeof body.timestamp === 'string' ? parseTimestamp(body.timestamp) : undefined;
+  if (at) {
+    const ageSeconds = (rules.now.getTime() - at.getTime()) / 1000;
+    if (ageSeconds > rules.maxAgeSeconds) {
+      issues.push({ field: 'timestamp', reason: `older than ${hours(rules.maxAgeSeconds)}` });
+    } else if (ageSeconds < -FUTURE_SKEW_SECONDS) {
+      issues.push({ field: 'timestamp', reason: 'more than 1h in the future' });
+    }
+  }
+  return issues;
 }
 
 function reasonFor(issue: z.core.$ZodIssue, body: Record<string, unknown>): string {
@@ -196,7 +198,8 @@ export function parseJobMessage(
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return rejection([{ field: 'body', reason: 'is not a JSON object' }], undefined);
   }
-  const named = (body as Record<string, unknown>).prediction_id;
+  const fields = body as Record<string, unknown>;
+  const named = fields.prediction_id;
   const predictionId = typeof named === 'string' && ANY_UUID.test(named) ? named.toLowerCase() : undefined;
 
   const issues: FieldIssue[] = [];
@@ -204,23 +207,20 @@ export function parseJobMessage(
   if (taskType !== undefined && taskType.StringValue !== TASK_TYPE) {
     issues.push({ field: 'task_type attribute', reason: `must be ${TASK_TYPE}` });
   }
-  active = rules;
-  let parsed: ReturnType<typeof BODY.safeParse>;
-  try {
-    parsed = BODY.safeParse(body);
-  } finally {
-    active = undefined;
+  const parsed = BODY.safeParse(fields);
+  // One reason per field: the first rule it breaks.
+  const byField = new Map<string, string>();
+  for (const issue of parsed.success ? [] : parsed.error.issues) {
+    const field = issue.path.join('.') || 'body';
+    if (!byField.has(field)) byField.set(field, reasonFor(issue, fields));
   }
-  if (!parsed.success) {
-    // One reason per field: the first rule it breaks.
-    const seen = new Set<string>();
-    for (const issue of parsed.error.issues) {
-      const field = issue.path.join('.') || 'body';
-      if (seen.has(field)) continue;
-      seen.add(field);
-      issues.push({ field, reason: reasonFor(issue, body as Record<string, unknown>) });
-    }
+  for (const issue of ruleIssues(fields, rules, (field) => !byField.has(field))) {
+    byField.set(issue.field, issue.reason);
   }
+  const order = (field: string) => FIELD_ORDER.indexOf(field);
+  issues.push(
+    ...[...byField].sort(([a], [b]) => order(a) - order(b)).map(([field, reason]) => ({ field, reason })),
+  );
   if (issues.length > 0 || !parsed.success) return rejection(issues, predictionId);
 
   const data = parsed.data;

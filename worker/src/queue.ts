@@ -13,7 +13,7 @@ import {
  * loop and the job logic never build SDK commands themselves.
  */
 
-export const REJECTION_REASON_ATTRIBUTE = 'rejection_reason';
+const REJECTION_REASON_ATTRIBUTE = 'rejection_reason';
 const MAX_ATTRIBUTES = 10;
 
 export interface Queue {
@@ -22,8 +22,6 @@ export interface Queue {
   changeVisibility(message: Message, seconds: number, signal?: AbortSignal): Promise<void>;
   /** copies the message (body and attributes) to the DLQ with the reason it was rejected */
   sendToDlq(message: Message, reason: string): Promise<void>;
-  /** looks at up to 10 DLQ messages without removing them; they stay hidden for `hideSeconds` */
-  peekDlq(hideSeconds: number): Promise<Message[]>;
 }
 
 export interface QueueOptions {
@@ -114,19 +112,6 @@ export function createQueue(sqs: SQSClient, options: QueueOptions): Queue {
           }),
         }),
       );
-    },
-
-    async peekDlq(hideSeconds) {
-      const result = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: dlqUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-          VisibilityTimeout: hideSeconds,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      return result.Messages ?? [];
     },
   };
 }

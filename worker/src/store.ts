@@ -54,6 +54,8 @@ export interface Store {
   ): Promise<boolean>;
   /** sets FAILED only from QUEUED or RUNNING; false when the row is missing or already final */
   fail(predictionId: string, errorMessage: string): Promise<boolean>;
+  /** sets FAILED on every row RUNNING since its last claim more than `olderThanSeconds` ago; resolves to their ids */
+  failAbandoned(olderThanSeconds: number, errorMessage: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -156,6 +158,10 @@ export function createStore(pool: pg.Pool): Store {
       transient('complete', async () => {
         const client = await pool.connect();
         let broken: Error | undefined;
+        // pg emits 'error' on a checked-out client whose server ends the connection between two statements (a
+        // restart, a failover); unheard, that event would crash the process. The next statement then fails.
+        const lost = (error: Error) => (broken ??= error);
+        client.on('error', lost);
         try {
           await client.query('BEGIN');
           const updated = await client.query(
@@ -175,11 +181,12 @@ export function createStore(pool: pg.Pool): Store {
           await client.query('COMMIT');
           return true;
         } catch (error) {
-          broken = error instanceof Error ? error : new Error(String(error));
+          broken ??= error instanceof Error ? error : new Error(String(error));
           await client.query('ROLLBACK').catch(() => undefined);
           throw error;
         } finally {
           // A client whose transaction failed is discarded rather than handed to the next job in an unknown state.
+          client.off('error', lost);
           client.release(broken);
         }
       }),
@@ -192,6 +199,19 @@ export function createStore(pool: pg.Pool): Store {
           [predictionId, errorMessage],
         );
         return updated.rowCount === 1;
+      }),
+
+    failAbandoned: (olderThanSeconds, errorMessage) =>
+      transient('fail abandoned', async () => {
+        // Conditional on the age being re-checked under the row lock: a claim that commits first makes the row
+        // young again, and PostgreSQL re-evaluates the WHERE clause on the row it waited for.
+        const updated = await pool.query<{ id: string }>(
+          `UPDATE predictions SET status = 'FAILED', error_message = $2, updated_at = now()
+            WHERE status = 'RUNNING' AND updated_at < now() - make_interval(secs => $1::int)
+            RETURNING id`,
+          [olderThanSeconds, errorMessage],
+        );
+        return updated.rows.map((row) => row.id);
       }),
 
     close: () => pool.end(),

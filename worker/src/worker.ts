@@ -4,7 +4,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from './config.js';
 import { createConsumer, type Consumer } from './consumer.js';
 import { s3Deadline, sqsDeadline, type CallDeadline } from './deadlines.js';
-import { createDlqSweeper } from './dlq.js';
+import { abandonedAfterSeconds, createDeadLetterSweeper } from './dlq.js';
 import { describeError } from './errors.js';
 import { createLiveness } from './health.js';
 import { createJobHandler, type JobObserver } from './job.js';
@@ -26,9 +26,8 @@ export interface RunningWorker {
   hurry(): void;
 }
 
-/** how often the DLQ is checked for jobs whose rows were left RUNNING (see dlq.ts), and how long one stays hidden */
-const DLQ_SWEEP_INTERVAL_MS = 60_000;
-const DLQ_HIDE_SECONDS = 300;
+/** how often the database is checked for rows left RUNNING by jobs no attempt will finish (see dlq.ts) */
+const DEAD_LETTER_SWEEP_INTERVAL_MS = 60_000;
 
 export function awsClientConfig(config: Config, deadline: CallDeadline) {
   return {
@@ -109,8 +108,13 @@ export async function startWorker(
     }),
   });
   consumer.start();
-  const dlqSweeper = createDlqSweeper({ queue, store, metrics, logger, hideSeconds: DLQ_HIDE_SECONDS });
-  dlqSweeper.start(DLQ_SWEEP_INTERVAL_MS);
+  const deadLetterSweeper = createDeadLetterSweeper({
+    store,
+    metrics,
+    logger,
+    abandonedAfterSeconds: abandonedAfterSeconds(config),
+  });
+  deadLetterSweeper.start(DEAD_LETTER_SWEEP_INTERVAL_MS);
   // Not awaited: a database that is down at start is a transient condition every job already handles; this only
   // makes a wrong password or host visible in the first second rather than at the first job.
   pool.query('SELECT 1').then(
@@ -134,7 +138,7 @@ export async function startWorker(
     stop() {
       stopping ??= (async () => {
         logger.info({ in_flight: consumer.inFlight }, 'worker stopping');
-        dlqSweeper.stop();
+        deadLetterSweeper.stop();
         const { handedBack } = await consumer.stop(config.shutdownTimeoutSeconds * 1000);
         await protection.settle();
         await store.close().catch(() => undefined);

@@ -151,21 +151,32 @@ export async function readPrediction(
   return result.rows[0];
 }
 
-/** Polls the row until `done` holds (default: COMPLETED or FAILED); rejects after `timeoutMs`. */
+/**
+ * Polls the row until `done` holds (default: COMPLETED or FAILED); rejects after `timeoutMs`. `onStatus` hears each
+ * status the row is seen in (MISSING before it exists), with the time since polling began.
+ */
 export async function waitForPrediction(
   stack: LocalStack,
   predictionId: string,
-  options: { timeoutMs?: number; intervalMs?: number; done?: (row: PredictionRow) => boolean } = {},
+  options: {
+    timeoutMs?: number;
+    intervalMs?: number;
+    done?: (row: PredictionRow) => boolean;
+    onStatus?: (status: string, elapsedMs: number) => void;
+  } = {},
 ): Promise<PredictionRow> {
   const done = options.done ?? ((row) => row.status === 'COMPLETED' || row.status === 'FAILED');
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const started = Date.now();
+  let last: string | undefined;
   for (;;) {
     const row = await readPrediction(stack, predictionId);
+    const status = row?.status ?? 'MISSING';
+    if (status !== last) options.onStatus?.(status, Date.now() - started);
+    last = status;
     if (row && done(row)) return row;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `prediction ${predictionId} still ${row?.status ?? 'missing'} after ${options.timeoutMs ?? 30_000} ms`,
-      );
+    if (Date.now() - started > timeoutMs) {
+      throw new Error(`prediction ${predictionId} still ${status} after ${timeoutMs} ms`);
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
   }

@@ -11,7 +11,7 @@ import { describeMapping, progressLine } from '../cli/progress.js';
 import type { JobObserver } from '../job.js';
 import { createLogger } from '../logger.js';
 import { startWorker } from '../worker.js';
-import { readPrediction, submitJob, type PredictionRow } from './backend.js';
+import { submitJob, waitForPrediction, type PredictionRow } from './backend.js';
 import { saveResults } from './results.js';
 import { onStopSignal } from './signals.js';
 import { startLocalStack, type LocalStack } from './stack.js';
@@ -61,21 +61,15 @@ const observer: JobObserver = {
   scored: (_id, summary) => (columns = describeMapping(summary.mappedColumns)),
 };
 
-async function follow(stack: LocalStack, predictionId: string): Promise<PredictionRow> {
-  const started = Date.now();
-  let last = '';
-  for (;;) {
-    const row = await readPrediction(stack, predictionId);
-    const status = row?.status ?? 'MISSING';
-    if (status !== last) {
+function follow(stack: LocalStack, predictionId: string): Promise<PredictionRow> {
+  return waitForPrediction(stack, predictionId, {
+    timeoutMs: 600_000,
+    intervalMs: 25,
+    onStatus: (status, elapsedMs) => {
       progress.clear();
-      process.stdout.write(`  ${String(Date.now() - started).padStart(5)} ms  ${status}\n`);
-      last = status;
-    }
-    if (row && (row.status === 'COMPLETED' || row.status === 'FAILED')) return row;
-    if (Date.now() - started > 600_000) throw new Error('the job did not finish within 10 minutes');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+      process.stdout.write(`  ${String(elapsedMs).padStart(5)} ms  ${status}\n`);
+    },
+  });
 }
 
 async function downloadResults(stack: LocalStack, row: PredictionRow): Promise<string> {

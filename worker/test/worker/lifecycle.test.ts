@@ -132,42 +132,6 @@ describe('a second SIGTERM or SIGINT', () => {
   );
 });
 
-it('keeps a long job invisible with heartbeats instead of letting it run twice', async () => {
-  const job = await submitJob(context.stack, { csv: telcoCsv(15_000) });
-  const worker = spawnWorker(childEnv());
-  // Holding the row's lock makes the job last as long as the test needs, however fast scoring is: the worker
-  // cannot write its result (or its progress) until the lock is released.
-  const lock = await context.stack.db.connect();
-  try {
-    await waitFor(isRunning(job.predictionId));
-    await lock.query('BEGIN');
-    const locked = await lock.query<{ status: string }>(
-      'SELECT status FROM predictions WHERE id = $1 FOR UPDATE',
-      [job.predictionId],
-    );
-    expect(locked.rows[0]?.status).toBe('RUNNING');
-    // past the 3 s visibility timeout, the message is still in flight with a deadline pushed into the future
-    await new Promise((resolve) => setTimeout(resolve, 4000));
-    const queue = context.stack.fauxqs.inspectQueue(context.stack.queueName);
-    expect(queue?.messages.ready.map((m) => m.messageId)).not.toContain(job.messageId);
-    const inflight = queue?.messages.inflight.find((m) => m.message.messageId === job.messageId);
-    expect(inflight?.visibilityDeadline).toBeGreaterThan(Date.now());
-    expect(inflight?.message.approximateReceiveCount).toBe(1);
-    await lock.query('COMMIT');
-
-    expect(await waitForPrediction(context.stack, job.predictionId)).toMatchObject({ status: 'COMPLETED' });
-    // the row may turn COMPLETED a moment before the child's log line reaches us
-    await waitFor(() => (worker.output().includes('"msg":"job completed"') ? true : undefined), 5000);
-    expect(worker.output()).toContain('"receive_count":1');
-    expect(worker.output()).not.toContain('"receive_count":2');
-  } finally {
-    await lock.query('ROLLBACK').catch(() => undefined);
-    lock.release();
-    worker.child.kill('SIGTERM');
-    await worker.exited;
-  }
-});
-
 describe('start-up', () => {
   it('refuses to start on a bad environment, listing every problem, exit 78', async () => {
     const worker = spawnWorker({ WORKER_CONCURRENCY: 'many', DATABASE_URL: 'mysql://u:secret@h/d' });

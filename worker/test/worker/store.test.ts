@@ -142,6 +142,29 @@ describe('complete', () => {
     expect(await uploadStatus(uploadId)).toBe('processed');
   });
 
+  it('survives its connection reporting an error mid-transaction (a database restart), and never reuses it', async () => {
+    const pool = createPool(loadConfig(context.stack.workerEnv()).database, () => undefined);
+    const connect = pool.connect.bind(pool);
+    // what pg does when the server ends a checked-out connection between two statements (the soak's restart)
+    pool.connect = (async () => {
+      const client = await connect();
+      setImmediate(() =>
+        client.emit('error', new Error('terminating connection due to administrator command')),
+      );
+      return client;
+    }) as typeof pool.connect;
+    const restarting = createStore(pool);
+    const { id, uploadId } = await insertJob('RUNNING');
+    try {
+      await restarting
+        .complete(id, { uploadId, outputKey: 'k', rowsProcessed: 1, metrics: METRICS })
+        .catch((error: unknown) => expect(error).toBeInstanceOf(TransientError));
+      expect(pool.totalCount).toBe(0);
+    } finally {
+      await restarting.close();
+    }
+  });
+
   it('writes nothing unless the row is RUNNING', async () => {
     for (const status of ['QUEUED', 'COMPLETED', 'FAILED']) {
       const { id, uploadId } = await insertJob(status);
