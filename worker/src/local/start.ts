@@ -121,15 +121,7 @@ async function run(): Promise<number> {
   undo.push(() => worker.stop());
 
   if (args.serve) {
-    const lines = {
-      PREDICTIONS_QUEUE_URL: stack.queueUrl,
-      S3_BUCKET: stack.bucket,
-      AWS_REGION: stack.region,
-      AWS_ENDPOINT_URL: stack.endpoint,
-      DATABASE_URL: stack.adminDatabaseUrl,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    };
+    const lines = stack.serveEnv();
     process.stdout.write(
       Object.entries(lines)
         .map(([k, v]) => `${k}=${v}\n`)
