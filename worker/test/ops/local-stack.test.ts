@@ -2,6 +2,9 @@
 // the ops CLI each connected as its own role from docs/database-roles.sql. Each test is a day-2 situation from
 // docs/operations.md and runs the commands the runbook gives for it.
 import { DeleteMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NEVER_STARTED_MESSAGE } from '../../src/ops/requeue.js';
 import type { RunningWorker } from '../../src/worker.js';
@@ -261,5 +264,53 @@ describe('refusals change nothing and exit 2 with one line', () => {
     const run = await ops(ctx.stack, ...argv);
     expect(run.code).toBe(2);
     expect(run.stderr.split('\n')[0]).toBe(line);
+  });
+});
+
+describe('the runbook', () => {
+  const documents = ['docs/operations.md', 'README.md'].map((path) =>
+    readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8'),
+  );
+  const commands = [
+    ...new Set(
+      documents.flatMap((text) =>
+        [...text.matchAll(/npm run ops -- ([^`\n#|]+)/g)].map((m) => (m[1] ?? '').trim()),
+      ),
+    ),
+  ].filter((command) => !command.startsWith('<command>'));
+
+  it('gives ops commands for every alarm, the sweeps and the redrives', () => {
+    for (const needed of [
+      'status',
+      'dlq list',
+      'dlq redrive --all',
+      'requeue <prediction_id>',
+      'sweep --older-than 30m --requeue',
+    ]) {
+      expect(
+        commands.some((c) => c.startsWith(needed)),
+        needed,
+      ).toBe(true);
+    }
+  });
+
+  it('gives only commands that run on the local stack as they are written (none is a usage error)', async () => {
+    const { stack } = ctx;
+    const outputs = join(mkdtempSync(join(tmpdir(), 'ops-outputs-')), 'outputs.json');
+    // what `pulumi stack output --json` names, for this stack
+    writeFileSync(
+      outputs,
+      JSON.stringify({ queueUrl: stack.queueUrl, dlqUrl: stack.dlqUrl, bucketName: stack.bucket }),
+    );
+    for (const command of commands) {
+      const queued = await orphan(1);
+      const argv = command
+        .replace(/<prediction_id>(\.\.\.)?/g, queued)
+        .replace(/--stack-outputs (outputs\.json|-)/, `--stack-outputs ${outputs}`)
+        .split(/\s+/);
+      const run = await ops(stack, ...argv);
+      expect(run.stderr, command).not.toContain('usage:');
+      expect([0, 1, 2], command).toContain(run.code);
+    }
   });
 });
