@@ -132,6 +132,7 @@ export async function dlqRedrive(ctx: OpsContext, options: RedriveOptions): Prom
   const { config } = ctx.settings;
   const letters = await receiveDeadLetters(sqs, config.dlqUrl, REDRIVE_HOLD_SECONDS);
   let released = false;
+  const moved = new Set<string>();
   const release = async (which = letters) => {
     await releaseDeadLetters(sqs, config.dlqUrl, which);
   };
@@ -191,6 +192,7 @@ export async function dlqRedrive(ctx: OpsContext, options: RedriveOptions): Prom
       method = 'one by one';
       results = await moveOneByOne(ctx, chosen);
     }
+    for (const r of results) if (r.action === 'moved') moved.add(r.messageId);
     results.push(...reported.map(notMoved));
     if (results.some((r) => r.action === 'failed')) problems.push('some moves failed: see above');
     if (reported.length > 0) {
@@ -222,8 +224,9 @@ export async function dlqRedrive(ctx: OpsContext, options: RedriveOptions): Prom
       text: text.join('\n'),
     };
   } finally {
-    // whatever was not moved (or a dry run's letters) is visible again at once; moved ones are gone already
-    if (!released) await release().catch(() => undefined);
+    // What was not moved (a dry run's letters, those reported) is visible again at once; should that fail,
+    // they reappear when their hold ends anyway.
+    if (!released) await release(letters.filter((l) => !moved.has(l.messageId))).catch(() => undefined);
   }
 }
 
