@@ -120,10 +120,12 @@ describe('a poisoned job', () => {
     expect(all.code, all.stdout + all.stderr).toBe(0);
     const redrive = all.json<{
       method: string;
-      results: { predictionId: string; action: string; reason: string }[];
+      results: { predictionId: string; rowStatus: string; action: string; reason: string }[];
     }>();
     expect(redrive.method).toBe('one by one');
-    expect(redrive.results.map((r) => [r.predictionId, r.action])).toEqual([[byAll.predictionId, 'moved']]);
+    expect(redrive.results.map((r) => [r.predictionId, r.rowStatus, r.action])).toEqual([
+      [byAll.predictionId, 'FAILED', 'moved'],
+    ]);
     expect(redrive.results[0]?.reason).toMatch(/^SQS refused the move task/);
     expect((await waitForPrediction(stack, byAll.predictionId)).status).toBe('COMPLETED');
     expect(await deadLetterCount()).toBe(0);
