@@ -273,6 +273,15 @@ async function redriveWithMoveTask(
       again.filter((j) => !wanted.has(j.letter.messageId)).map((j) => j.letter),
     );
     const note = `SQS refused the move task (${describeError(error)})`;
-    return { results: moved.map((r) => ({ ...r, reason: r.reason ?? note })), method: 'one by one' };
+    // the rows are QUEUED by now: report the status each had before this redrive
+    const before = new Map(results.map((r) => [r.messageId, r.rowStatus]));
+    return {
+      results: moved.map((r) => ({
+        ...r,
+        rowStatus: before.get(r.messageId) ?? r.rowStatus,
+        reason: r.reason ?? note,
+      })),
+      method: 'one by one',
+    };
   }
 }
