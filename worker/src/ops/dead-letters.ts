@@ -1,5 +1,5 @@
 import { mismatchReason } from '../job.js';
-import { parseJobMessage } from '../message.js';
+import { parseJobMessage, type ParseResult } from '../message.js';
 import type { OpsContext } from './context.js';
 import type { DeadLetter } from './queues.js';
 import { rowsById, type OpsRow } from './rows.js';
@@ -19,23 +19,18 @@ export interface JudgedLetter {
   reason: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function namedPrediction(body: string): string | undefined {
-  try {
-    const id = (JSON.parse(body) as { prediction_id?: unknown }).prediction_id;
-    return typeof id === 'string' && UUID.test(id) ? id.toLowerCase() : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function judge(ctx: OpsContext, letters: DeadLetter[]): Promise<JudgedLetter[]> {
   const { config } = ctx.settings;
-  const ids = letters.map((l) => namedPrediction(l.body)).filter((id): id is string => id !== undefined);
-  const rows = await rowsById(ctx.clients.db, [...new Set(ids)]);
-  return letters.map((letter) => {
-    const predictionId = namedPrediction(letter.body);
+  const rules = { bucket: config.bucket, maxAgeSeconds: config.messageMaxAgeSeconds, now: ctx.now() };
+  const parsed = letters.map((letter) =>
+    parseJobMessage({ Body: letter.body, MessageAttributes: letter.attributes }, rules),
+  );
+  // an invalid message still names its row when the id is a UUID: the only row it could concern
+  const ids = parsed.map((p) => (p.ok ? p.job.predictionId : p.predictionId));
+  const rows = await rowsById(ctx.clients.db, [...new Set(ids.filter((id) => id !== undefined))]);
+  return letters.map((letter, i) => {
+    const result = parsed[i] as ParseResult;
+    const predictionId = ids[i];
     const row = predictionId === undefined ? undefined : rows.get(predictionId);
     const judged = (verdict: Verdict, reason = ''): JudgedLetter => ({
       letter,
@@ -44,18 +39,18 @@ export async function judge(ctx: OpsContext, letters: DeadLetter[]): Promise<Jud
       verdict,
       reason,
     });
-    if (letter.rejectionReason !== undefined)
+    if (letter.rejectionReason !== undefined) {
       return judged('rejected', `rejected as invalid: ${letter.rejectionReason}`);
-    const parsed = parseJobMessage(
-      { Body: letter.body, MessageAttributes: letter.attributes },
-      { bucket: config.bucket, maxAgeSeconds: config.messageMaxAgeSeconds, now: ctx.now() },
-    );
-    if (!parsed.ok) {
-      return judged('invalid', `invalid: ${parsed.issues.map((i) => `${i.field} ${i.reason}`).join('; ')}`);
+    }
+    if (!result.ok) {
+      return judged(
+        'invalid',
+        `invalid: ${result.issues.map((issue) => `${issue.field} ${issue.reason}`).join('; ')}`,
+      );
     }
     if (!row) return judged('missing', 'no such prediction row');
     if (row.status === 'COMPLETED') return judged('completed', 'already COMPLETED');
-    const mismatch = mismatchReason(parsed.job, row);
+    const mismatch = mismatchReason(result.job, row);
     return mismatch ? judged('invalid', `invalid: ${mismatch}`) : judged('redrive');
   });
 }
