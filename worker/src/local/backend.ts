@@ -1,7 +1,7 @@
 import { Upload } from '@aws-sdk/lib-storage';
 import { SendMessageCommand, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
-import { formatNaiveUtc, TASK_TYPE } from '../message.js';
+import { formatNaiveUtc, TASK_TYPE, type JobMessage } from '../message.js';
 import type { LocalStack } from './stack.js';
 
 /**
@@ -39,16 +39,8 @@ export function uploadStamp(at: Date): string {
   return `${iso.slice(0, 10).replace(/-/g, '')}_${iso.slice(11, 19).replace(/:/g, '')}`;
 }
 
-/** What the backend's message names: the prediction, its upload and where the upload's file is. */
-export interface BackendJob {
-  predictionId: string;
-  uploadId: number;
-  userId: string;
-  bucket: string;
-  /** the upload's key in `bucket` (uploads.s3_object_key) */
-  key: string;
-  publishedAt: Date;
-}
+/** What the backend's message names: the job as the worker reads it, less the priority it always sends. */
+export type BackendJob = Omit<JobMessage, 'priority'>;
 
 /**
  * The message body and attributes `publish_prediction_task` sends (message-contract.md §3, §4): the six fields
