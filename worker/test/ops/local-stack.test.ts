@@ -2,10 +2,10 @@
 // the ops CLI each connected as its own role from docs/database-roles.sql. Each test is a day-2 situation from
 // docs/operations.md and runs the commands the runbook gives for it.
 import { DeleteMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { NEVER_STARTED_MESSAGE } from '../../src/ops/requeue.js';
 import type { RunningWorker } from '../../src/worker.js';
 import {
@@ -298,7 +298,9 @@ describe('the runbook', () => {
 
   it('gives only commands that run on the local stack as they are written (none is a usage error)', async () => {
     const { stack } = ctx;
-    const outputs = join(mkdtempSync(join(tmpdir(), 'ops-outputs-')), 'outputs.json');
+    const folder = mkdtempSync(join(tmpdir(), 'ops-outputs-'));
+    onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+    const outputs = join(folder, 'outputs.json');
     // what `pulumi stack output --json` names, for this stack
     writeFileSync(
       outputs,
