@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { BadInput } from '../cli/command.js';
 
@@ -26,7 +27,9 @@ const OUTPUT_VARIABLES: Record<string, string> = {
 function readOutputs(source: string): Record<string, string> {
   let text: string;
   try {
-    text = readFileSync(source === '-' ? process.stdin.fd : source, 'utf8');
+    // npm runs scripts from the repository root; a path is relative to where the operator typed it
+    const path = resolve(process.env.INIT_CWD ?? process.cwd(), source);
+    text = readFileSync(source === '-' ? process.stdin.fd : path, 'utf8');
   } catch (error) {
     throw new BadInput(
       `cannot read the stack outputs ${source}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
