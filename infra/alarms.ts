@@ -88,7 +88,7 @@ export class Alarms extends pulumi.ComponentResource {
 
     this.alarms = [
       alarm('dlq-messages', {
-        alarmDescription: pulumi.interpolate`More than ${t.dlqDepthThreshold} messages in ${args.dlqName} (waiting or held by the worker's DLQ sweeper): jobs the worker rejected or gave up on (their predictions are FAILED). Inspect, fix the cause, then redrive or purge.`,
+        alarmDescription: pulumi.interpolate`More than ${t.dlqDepthThreshold} messages in ${args.dlqName} (waiting or held by the worker's DLQ sweeper): jobs the worker rejected or gave up on (their predictions are FAILED). Runbook docs/operations.md: npm run ops -- dlq list, fix the cause, then npm run ops -- dlq redrive.`,
         metricQueries: [
           metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', dlq, 'Maximum', 300),
           metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', dlq, 'Maximum', 300),
@@ -109,7 +109,7 @@ export class Alarms extends pulumi.ComponentResource {
         treatMissingData: 'notBreaching',
       }),
       alarm('oldest-job-age', {
-        alarmDescription: pulumi.interpolate`Jobs have been waiting in ${args.queueName} for ${OLDEST_JOB_WAITING_MINUTES} minutes while its oldest message is more than ${t.oldestMessageAgeThresholdSeconds} s old: a job has waited that long for a worker, or jobs keep waiting behind long ones. The worker service ${args.serviceName} is not keeping up or not running.`,
+        alarmDescription: pulumi.interpolate`Jobs have been waiting in ${args.queueName} for ${OLDEST_JOB_WAITING_MINUTES} minutes while its oldest message is more than ${t.oldestMessageAgeThresholdSeconds} s old: a job has waited that long for a worker, or jobs keep waiting behind long ones. The worker service ${args.serviceName} is not keeping up or not running. Runbook docs/operations.md: npm run ops -- status.`,
         metricQueries: [
           metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
           metric('age', SQS, 'ApproximateAgeOfOldestMessage', queue, 'Maximum'),
@@ -133,7 +133,7 @@ export class Alarms extends pulumi.ComponentResource {
         treatMissingData: 'notBreaching',
       }),
       alarm('backlog-without-workers', {
-        alarmDescription: pulumi.interpolate`Jobs have waited ${t.backlogWithoutWorkersMinutes} minutes in ${args.queueName} while no job was in progress: ${args.serviceName} in ${args.clusterName} runs no task that takes jobs (scaling from zero failed, or tasks cannot start: image, secret, model load).`,
+        alarmDescription: pulumi.interpolate`Jobs have waited ${t.backlogWithoutWorkersMinutes} minutes in ${args.queueName} while no job was in progress: ${args.serviceName} in ${args.clusterName} runs no task that takes jobs (scaling from zero failed, or tasks cannot start: image, secret, model load). Runbook docs/operations.md: npm run ops -- status.`,
         metricQueries: [
           metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
           metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', queue, 'Maximum'),
@@ -155,7 +155,7 @@ export class Alarms extends pulumi.ComponentResource {
         treatMissingData: 'notBreaching',
       }),
       alarm('job-failure-rate', {
-        alarmDescription: `More than ${t.jobFailureRateThresholdPercent} % of jobs failed (JobsFailed ÷ (JobsFailed + JobsCompleted), ${WORKER_METRICS_NAMESPACE}, Environment=${args.environment}) in three consecutive 5-minute periods.`,
+        alarmDescription: `More than ${t.jobFailureRateThresholdPercent} % of jobs failed (JobsFailed ÷ (JobsFailed + JobsCompleted), ${WORKER_METRICS_NAMESPACE}, Environment=${args.environment}) in three consecutive 5-minute periods. Runbook docs/operations.md: failures by reason in Logs Insights, then npm run ops -- dlq list.`,
         metricQueries: [
           metric('failed', WORKER_METRICS_NAMESPACE, 'JobsFailed', worker, 'Sum', 300),
           metric('completed', WORKER_METRICS_NAMESPACE, 'JobsCompleted', worker, 'Sum', 300),
@@ -175,7 +175,7 @@ export class Alarms extends pulumi.ComponentResource {
         treatMissingData: 'notBreaching',
       }),
       alarm('message-parse-errors', {
-        alarmDescription: `The worker rejected job messages as invalid (MessageParseError, Environment=${args.environment}): the publisher and the message contract disagree. The messages are in the DLQ with a rejection_reason attribute.`,
+        alarmDescription: `The worker rejected job messages as invalid (MessageParseError, Environment=${args.environment}): the publisher and the message contract disagree. The messages are in the DLQ with a rejection_reason attribute. Runbook docs/operations.md: npm run ops -- dlq list.`,
         namespace: WORKER_METRICS_NAMESPACE,
         metricName: 'MessageParseError',
         dimensions: dimensionMap(worker),

@@ -1,7 +1,7 @@
 // The operator role: humans running the queue day to day (issue #12) inspect and redrive the DLQ and requeue
 // jobs with it, from a workstation or the console. It is exempt from the queue policies' endpoint condition by
-// ARN, so what it may do is exactly its own policy. The database side of operating (a PostgreSQL role) is not
-// part of this stack.
+// ARN, so what it may do is exactly its own policy: what `npm run ops` calls (worker/src/ops/), and cancelling a
+// move task by hand. The database side of operating is a PostgreSQL role, docs/database-roles.sql.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import {
@@ -67,11 +67,12 @@ export function operatorPolicy(p: OperatorPolicyInputs): PolicyDocument {
       Action: 'sqs:GetQueueAttributes',
       Resource: [p.queueArn, p.dlqArn],
     },
-    // Neither action has resource-level permissions: AWS accepts only "*".
+    // The age of the oldest message (status) is a metric, not a queue attribute. GetMetricData has no
+    // resource-level permissions: AWS accepts only "*".
     {
       Sid: 'ReadQueueMetrics',
       Effect: 'Allow',
-      Action: ['cloudwatch:GetMetricData', 'cloudwatch:GetMetricStatistics'],
+      Action: 'cloudwatch:GetMetricData',
       Resource: '*',
     },
     {

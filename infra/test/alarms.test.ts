@@ -33,6 +33,14 @@ describe('Alarms', () => {
     }
   });
 
+  it('tells whoever is paged where the runbook is and which ops command to run first', () => {
+    for (const a of stack.all(ALARM).filter((x) => x.name.startsWith('alarms-'))) {
+      expect(a.inputs['alarmDescription'], a.name).toMatch(
+        /Runbook docs\/operations\.md: .*npm run ops -- (status|dlq list)/,
+      );
+    }
+  });
+
   it('alarms when the DLQ holds more than 5 messages, visible or in flight, on the DLQ this stack created', () => {
     expect(alarm('dlq-messages')).toMatchObject({
       comparisonOperator: 'GreaterThanThreshold',

@@ -51,7 +51,6 @@ describe('operator role (IAM evaluator)', () => {
       ['sqs:SendMessage', QUEUE],
       ['ecs:DescribeServices', WORKER_SERVICE],
       ['cloudwatch:GetMetricData', '*'],
-      ['cloudwatch:GetMetricStatistics', '*'],
     ])('may %s on %s', async (action, resource) => {
       expect(await fromWorkstation(action, resource)).toBe('Allowed');
     });
@@ -72,6 +71,8 @@ describe('operator role (IAM evaluator)', () => {
       ],
       ['ecs:UpdateService', WORKER_SERVICE],
       ['cloudformation:DescribeStacks', '*'],
+      ['cloudwatch:GetMetricStatistics', '*'],
+      ['cloudwatch:PutMetricData', '*'],
     ])('may not %s on %s', async (action, resource) => {
       expect(await fromWorkstation(action, resource)).not.toBe('Allowed');
     });

@@ -13,7 +13,7 @@ import {
  * loop and the job logic never build SDK commands themselves.
  */
 
-const REJECTION_REASON_ATTRIBUTE = 'rejection_reason';
+export const REJECTION_REASON_ATTRIBUTE = 'rejection_reason';
 const MAX_ATTRIBUTES = 10;
 
 export interface Queue {

@@ -22,8 +22,14 @@ export function parsing<T>(parse: () => T): T {
 }
 
 /** The one line a failure prints, and the exit code it earns. */
-export function reportFailure(command: string, usage: string, error: unknown, isBadInput = false): number {
+export function reportFailure(
+  command: string,
+  usage: string,
+  error: unknown,
+  isBadInput = false,
+  write: (text: string) => void = (text) => process.stderr.write(text),
+): number {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`${command}: ${message}\n${error instanceof UsageError ? `${usage}\n` : ''}`);
+  write(`${command}: ${message}\n${error instanceof UsageError ? `${usage}\n` : ''}`);
   return error instanceof BadInput || isBadInput ? EXIT.badInput : EXIT.failed;
 }

@@ -1,7 +1,7 @@
 import { Upload } from '@aws-sdk/lib-storage';
 import { SendMessageCommand, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
-import { formatNaiveUtc } from '../message.js';
+import { formatNaiveUtc, TASK_TYPE, type JobMessage } from '../message.js';
 import type { LocalStack } from './stack.js';
 
 /**
@@ -39,6 +39,35 @@ export function uploadStamp(at: Date): string {
   return `${iso.slice(0, 10).replace(/-/g, '')}_${iso.slice(11, 19).replace(/:/g, '')}`;
 }
 
+/** What the backend's message names: the job as the worker reads it, less the priority it always sends. */
+export type BackendJob = Omit<JobMessage, 'priority'>;
+
+/**
+ * The message body and attributes `publish_prediction_task` sends (message-contract.md §3, §4): the six fields
+ * in its order, every value a string, Python's spacing, and the task_type/user_id attributes. `npm run ops --
+ * requeue` publishes through this too, so a requeued job is indistinguishable from one the backend sent.
+ */
+export function backendMessage(
+  job: BackendJob,
+  editBody?: (body: Record<string, unknown>) => Record<string, unknown>,
+): { MessageBody: string; MessageAttributes: Record<string, MessageAttributeValue> } {
+  const fields: Record<string, unknown> = {
+    prediction_id: job.predictionId,
+    upload_id: String(job.uploadId),
+    user_id: job.userId,
+    s3_file_path: `s3://${job.bucket}/${job.key}`,
+    timestamp: formatNaiveUtc(job.publishedAt),
+    priority: 'normal',
+  };
+  return {
+    MessageBody: pythonJson(editBody ? editBody(fields) : fields),
+    MessageAttributes: {
+      task_type: { DataType: 'String', StringValue: TASK_TYPE },
+      user_id: { DataType: 'String', StringValue: job.userId },
+    },
+  };
+}
+
 export interface SubmitOptions {
   csv: string | Uint8Array;
   filename?: string;
@@ -51,6 +80,8 @@ export interface SubmitOptions {
   skipUpload?: boolean;
   /** replaces the message attributes */
   attributes?: Record<string, MessageAttributeValue>;
+  /** store the file and the rows but send nothing, as the backend does when its PREDICTIONS_QUEUE_URL is empty */
+  withoutMessage?: boolean;
 }
 
 export interface SubmittedJob {
@@ -106,23 +137,24 @@ export async function submitJob(stack: LocalStack, options: SubmitOptions): Prom
     client.release();
   }
 
-  const fields: Record<string, unknown> = {
-    prediction_id: predictionId,
-    upload_id: String(uploadId),
-    user_id: userId,
-    s3_file_path: `s3://${stack.bucket}/${key}`,
-    timestamp: formatNaiveUtc(options.publishedAt ?? new Date()),
-    priority: 'normal',
-  };
-  const body = pythonJson(options.editBody ? options.editBody(fields) : fields);
+  const message = backendMessage(
+    {
+      predictionId,
+      uploadId,
+      userId,
+      bucket: stack.bucket,
+      key,
+      publishedAt: options.publishedAt ?? new Date(),
+    },
+    options.editBody,
+  );
+  const body = message.MessageBody;
+  if (options.withoutMessage) return { predictionId, uploadId, userId, key, body, messageId: '' };
   const sent = await stack.sqs.send(
     new SendMessageCommand({
       QueueUrl: stack.queueUrl,
       MessageBody: body,
-      MessageAttributes: options.attributes ?? {
-        task_type: { DataType: 'String', StringValue: 'ml_prediction' },
-        user_id: { DataType: 'String', StringValue: userId },
-      },
+      MessageAttributes: options.attributes ?? message.MessageAttributes,
     }),
   );
   return { predictionId, uploadId, userId, key, body, messageId: sent.MessageId ?? '' };

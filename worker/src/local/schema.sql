@@ -74,10 +74,3 @@ CREATE INDEX ix_ml_training_data_actual_churned ON ml_training_data (actual_chur
 
 CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
 INSERT INTO alembic_version VALUES ('b4e2bb95fcb0');
-
--- The worker's own role with exactly the grants of database.md section 7, so every local run and every test
--- proves the worker needs no more than that.
-CREATE ROLE retainwise_worker LOGIN PASSWORD 'retainwise_worker';
-GRANT SELECT, UPDATE (status, s3_output_key, rows_processed, metrics_json, error_message, updated_at)
-    ON predictions TO retainwise_worker;
-GRANT SELECT, UPDATE (status, updated_at) ON uploads TO retainwise_worker;

@@ -40,13 +40,20 @@ export interface LocalStack {
   readonly dlqName: string;
   /** the schema owner, as the backend connects */
   readonly adminDatabaseUrl: string;
-  /** the worker's least-privilege role (database.md §7 grants only) */
+  /** the worker's least-privilege role (docs/database-roles.sql) */
   readonly workerDatabaseUrl: string;
+  /** the operators' role for `npm run ops` (docs/database-roles.sql) */
+  readonly operatorDatabaseUrl: string;
   readonly fauxqs: FauxqsServer;
   readonly sqs: SQSClient;
   readonly s3: S3Client;
   /** a pool on the admin URL, for the backend's writes and the tests' reads */
   readonly db: pg.Pool;
+  /**
+   * `npm start -- --serve`'s NAME=value lines: the backend's environment for this stack, plus what the worker and
+   * `npm run ops` read besides (the DLQ, no TLS to the local PostgreSQL), so one paste drives all three
+   */
+  serveEnv(): Record<string, string>;
   /** the worker's environment (contracts.md §D) for this stack, with overrides */
   workerEnv(overrides?: Record<string, string>): Record<string, string>;
   stopPostgres(): Promise<void>;
@@ -60,6 +67,10 @@ export const LOCAL_QUEUE = 'local-retainwise-predictions-queue';
 export const LOCAL_DLQ = 'local-retainwise-predictions-dlq';
 const DATABASE = 'retainwise';
 const SCHEMA_SQL = new URL('./schema.sql', import.meta.url);
+/** the production roles, as the runbook has them run: every local run proves their grants are enough */
+const ROLES_SQL = new URL('../../../docs/database-roles.sql', import.meta.url);
+const LOCAL_ROLE_PASSWORDS = `ALTER ROLE retainwise_worker PASSWORD 'retainwise_worker';
+ALTER ROLE retainwise_operator PASSWORD 'retainwise_operator';`;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -262,10 +273,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   const adminDatabaseUrl = `postgresql://postgres:${password}@${reach}:${postgresPort}/${DATABASE}`;
   const workerDatabaseUrl = `postgresql://retainwise_worker:retainwise_worker@${reach}:${postgresPort}/${DATABASE}`;
+  const operatorDatabaseUrl = `postgresql://retainwise_operator:retainwise_operator@${reach}:${postgresPort}/${DATABASE}`;
   const db = new pg.Pool({ connectionString: adminDatabaseUrl, max: 4 });
   db.on('error', (error) => onLog(`admin pool: ${error.message}`));
   try {
     await db.query(readFileSync(SCHEMA_SQL, 'utf8'));
+    await db.query(readFileSync(ROLES_SQL, 'utf8'));
+    await db.query(LOCAL_ROLE_PASSWORDS);
   } catch (error) {
     await db.end().catch(() => undefined);
     await Promise.all([fauxqs.stop(), database.postgres.stop()]);
@@ -306,10 +320,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     dlqName: LOCAL_DLQ,
     adminDatabaseUrl,
     workerDatabaseUrl,
+    operatorDatabaseUrl,
     fauxqs,
     sqs,
     s3,
     db,
+    serveEnv: () => ({
+      PREDICTIONS_QUEUE_URL: queue.queueUrl,
+      PREDICTIONS_DLQ_URL: dlq.queueUrl,
+      S3_BUCKET: LOCAL_BUCKET,
+      AWS_REGION: LOCAL_REGION,
+      // boto3 reads AWS_DEFAULT_REGION, not AWS_REGION
+      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_ENDPOINT_URL: endpoint,
+      DATABASE_URL: adminDatabaseUrl,
+      DATABASE_SSL: 'disable',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    }),
     workerEnv: (overrides = {}) => ({
       PREDICTIONS_QUEUE_URL: queue.queueUrl,
       PREDICTIONS_DLQ_URL: dlq.queueUrl,

@@ -132,17 +132,7 @@ async function run(): Promise<number> {
   undo.push(() => worker.stop());
 
   if (args.serve) {
-    const lines = {
-      PREDICTIONS_QUEUE_URL: stack.queueUrl,
-      S3_BUCKET: stack.bucket,
-      AWS_REGION: stack.region,
-      // boto3 reads AWS_DEFAULT_REGION, not AWS_REGION
-      AWS_DEFAULT_REGION: stack.region,
-      AWS_ENDPOINT_URL: stack.endpoint,
-      DATABASE_URL: stack.adminDatabaseUrl,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    };
+    const lines = stack.serveEnv();
     const env = Object.entries(lines)
       .map(([k, v]) => `${k}=${v}\n`)
       .join('');
