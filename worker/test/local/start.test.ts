@@ -171,11 +171,13 @@ describe('npm start -- --serve', () => {
     const [a, b] = [envLines(first.output().stdout), envLines(second.output().stdout)];
     expect(Object.keys(a)).toEqual([
       'PREDICTIONS_QUEUE_URL',
+      'PREDICTIONS_DLQ_URL',
       'S3_BUCKET',
       'AWS_REGION',
       'AWS_DEFAULT_REGION',
       'AWS_ENDPOINT_URL',
       'DATABASE_URL',
+      'DATABASE_SSL',
       'AWS_ACCESS_KEY_ID',
       'AWS_SECRET_ACCESS_KEY',
     ]);
