@@ -11,6 +11,7 @@ import {
   type ContainerSecret,
   type CpuArchitecture,
 } from './fargate-service.js';
+import { workerEnvDefault, workerEnvProblem, type EnvName } from '../worker/src/config.js';
 import { imageTag } from './image-tag.js';
 import type { PredictionQueues } from './queues.js';
 import { assertValid, check, inRange, withDefaults, type Issue } from './validation.js';
@@ -41,13 +42,14 @@ export const WORKER_DEFAULTS = {
   memory: 2048,
   // Graviton Fargate is about 20 % cheaper per vCPU-hour and onnxruntime-node ships arm64 binaries.
   cpuArchitecture: 'ARM64' as CpuArchitecture,
-  workerConcurrency: 2,
-  heartbeatIntervalSeconds: 60,
-  jobTimeoutSeconds: 3600,
-  shutdownTimeoutSeconds: 90,
-  databaseSsl: 'verify-full' as DatabaseSsl,
-  databasePoolSize: 3,
-  logLevel: 'info',
+  // The worker's own defaults (worker/src/config.ts): an unset setting means what an unset variable means.
+  workerConcurrency: workerEnvDefault('WORKER_CONCURRENCY'),
+  heartbeatIntervalSeconds: workerEnvDefault('HEARTBEAT_INTERVAL_SECONDS'),
+  jobTimeoutSeconds: workerEnvDefault('JOB_TIMEOUT_SECONDS'),
+  shutdownTimeoutSeconds: workerEnvDefault('SHUTDOWN_TIMEOUT_SECONDS'),
+  databaseSsl: workerEnvDefault('DATABASE_SSL'),
+  databasePoolSize: workerEnvDefault('DATABASE_POOL_SIZE'),
+  logLevel: workerEnvDefault('LOG_LEVEL') as string,
   logRetentionDays: 7,
   /** Release images kept in ECR: the rollback window. */
   imagesToKeep: 30,
@@ -125,13 +127,43 @@ export interface WorkerServiceArgs extends WorkerSettings {
   accountId: pulumi.Input<string>;
 }
 
+/** The worker variable each worker setting becomes (contracts.md §D). */
+const WORKER_VARIABLES = {
+  workerConcurrency: 'WORKER_CONCURRENCY',
+  heartbeatIntervalSeconds: 'HEARTBEAT_INTERVAL_SECONDS',
+  jobTimeoutSeconds: 'JOB_TIMEOUT_SECONDS',
+  shutdownTimeoutSeconds: 'SHUTDOWN_TIMEOUT_SECONDS',
+  databaseSsl: 'DATABASE_SSL',
+  databasePoolSize: 'DATABASE_POOL_SIZE',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+/** The queue settings the worker repeats, so that it polls and gives up the way the queue does. */
+const QUEUE_VARIABLES = {
+  receiveWaitTimeSeconds: 'SQS_WAIT_TIME_SECONDS',
+  visibilityTimeoutSeconds: 'SQS_VISIBILITY_TIMEOUT_SECONDS',
+  // Must equal the redrive policy's, so the worker knows which receive is the last (lessons #2).
+  maxReceiveCount: 'MAX_RECEIVE_COUNT',
+  // As long as the queue keeps messages: a backlog is never rejected as "too old" (lessons #8).
+  messageRetentionSeconds: 'MESSAGE_MAX_AGE_SECONDS',
+} as const;
+
+type WorkerVariableSettings = { [K in keyof typeof WORKER_VARIABLES]: number | string };
+type QueueVariableSettings = { [K in keyof typeof QUEUE_VARIABLES]: number };
+
+function variables(
+  names: Record<string, EnvName>,
+  settings: Record<string, number | string>,
+): [key: string, variable: EnvName, value: string][] {
+  return Object.entries(names).map(([key, variable]) => [key, variable, String(settings[key])]);
+}
+
 export function validateWorkerSettings(
-  s: Required<Omit<WorkerSettings, 'executionRoleName'>> & { visibilityTimeoutSeconds: number },
+  s: Required<Omit<WorkerSettings, 'executionRoleName'>> & QueueVariableSettings,
 ): Issue[] {
   return [
     ...fargateSizeIssues(s.cpu, s.memory),
     ...check(
-      [inRange(s.workerConcurrency, 1, 16), 'workerConcurrency', 'must be 1-16'],
       [
         inRange(s.heartbeatIntervalSeconds, 5, Math.floor(s.visibilityTimeoutSeconds / 2)),
         'heartbeatIntervalSeconds',
@@ -143,7 +175,13 @@ export function validateWorkerSettings(
         'shutdownTimeoutSeconds',
         `must be 1-${MAX_STOP_TIMEOUT_SECONDS - 10}: the task's stopTimeout is ${MAX_STOP_TIMEOUT_SECONDS} s and the process needs time to exit`,
       ],
-      [inRange(s.databasePoolSize, 1, 20), 'databasePoolSize', 'must be 1-20'],
+    ),
+    // The worker's own schema bounds every variable it is given: what it would refuse at start is refused here.
+    ...[...variables(WORKER_VARIABLES, s), ...variables(QUEUE_VARIABLES, s)].flatMap(
+      ([key, variable, value]) => {
+        const problem = workerEnvProblem(variable, value);
+        return problem ? [{ key, message: `${problem} (the worker's ${variable})` }] : [];
+      },
     ),
   ];
 }
@@ -155,24 +193,8 @@ export function workerEnvironment(a: {
   bucketName: pulumi.Input<string>;
   region: string;
   environment: string;
-  queue: {
-    receiveWaitTimeSeconds: number;
-    visibilityTimeoutSeconds: number;
-    maxReceiveCount: number;
-    messageRetentionSeconds: number;
-  };
-  worker: Required<
-    Pick<
-      WorkerSettings,
-      | 'workerConcurrency'
-      | 'heartbeatIntervalSeconds'
-      | 'jobTimeoutSeconds'
-      | 'shutdownTimeoutSeconds'
-      | 'databaseSsl'
-      | 'databasePoolSize'
-      | 'logLevel'
-    >
-  >;
+  queue: QueueVariableSettings;
+  worker: WorkerVariableSettings;
 }): Record<string, pulumi.Input<string>> {
   return {
     PREDICTIONS_QUEUE_URL: a.queueUrl,
@@ -180,19 +202,11 @@ export function workerEnvironment(a: {
     S3_BUCKET: a.bucketName,
     AWS_REGION: a.region,
     ENVIRONMENT: a.environment,
-    WORKER_CONCURRENCY: String(a.worker.workerConcurrency),
-    SQS_WAIT_TIME_SECONDS: String(a.queue.receiveWaitTimeSeconds),
-    SQS_VISIBILITY_TIMEOUT_SECONDS: String(a.queue.visibilityTimeoutSeconds),
-    HEARTBEAT_INTERVAL_SECONDS: String(a.worker.heartbeatIntervalSeconds),
-    // Must equal the redrive policy's, so the worker knows which receive is the last (lessons #2).
-    MAX_RECEIVE_COUNT: String(a.queue.maxReceiveCount),
-    // As long as the queue keeps messages: a backlog is never rejected as "too old" (lessons #8).
-    MESSAGE_MAX_AGE_SECONDS: String(a.queue.messageRetentionSeconds),
-    JOB_TIMEOUT_SECONDS: String(a.worker.jobTimeoutSeconds),
-    SHUTDOWN_TIMEOUT_SECONDS: String(a.worker.shutdownTimeoutSeconds),
-    DATABASE_SSL: a.worker.databaseSsl,
-    DATABASE_POOL_SIZE: String(a.worker.databasePoolSize),
-    LOG_LEVEL: a.worker.logLevel,
+    ...Object.fromEntries(
+      [...variables(WORKER_VARIABLES, a.worker), ...variables(QUEUE_VARIABLES, a.queue)].map(
+        ([, variable, value]) => [variable, value],
+      ),
+    ),
     METRICS_NAMESPACE: WORKER_METRICS_NAMESPACE,
   };
 }
@@ -282,10 +296,7 @@ export class WorkerService extends pulumi.ComponentResource {
   constructor(name: string, args: WorkerServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     const s = withDefaults(WORKER_DEFAULTS, args);
     const queueSettings = args.queues.settings;
-    assertValid(
-      `WorkerService '${name}' arguments`,
-      validateWorkerSettings({ ...s, visibilityTimeoutSeconds: queueSettings.visibilityTimeoutSeconds }),
-    );
+    assertValid(`WorkerService '${name}' arguments`, validateWorkerSettings({ ...s, ...queueSettings }));
     super('retainwise:worker:WorkerService', name, {}, opts);
     const parent = { parent: this };
 

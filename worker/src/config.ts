@@ -107,7 +107,26 @@ const schema = z.object({
   HEALTH_FILE: text.default(DEFAULT_HEALTH_FILE),
 });
 
-type EnvName = keyof typeof schema.shape;
+/** The name of a variable the worker reads. */
+export type EnvName = keyof typeof schema.shape;
+type Schema = typeof schema.shape;
+
+/**
+ * The default of a variable, as the worker applies it. infra/ takes its worker settings' defaults from here, so the
+ * task definition and an unset variable mean the same thing.
+ */
+export function workerEnvDefault<N extends EnvName>(name: N): z.output<Schema[N]> {
+  return schema.shape[name].parse(undefined) as z.output<Schema[N]>;
+}
+
+/**
+ * What the worker says about one value of a variable (undefined: accepted). infra/ checks every value it sets with
+ * this, so a setting the stack accepts can never stop the worker at start.
+ */
+export function workerEnvProblem(name: EnvName, value: string): string | undefined {
+  const result = schema.shape[name].safeParse(value);
+  return result.success ? undefined : result.error.issues[0]?.message;
+}
 
 const REQUIRED: readonly EnvName[] = [
   'PREDICTIONS_QUEUE_URL',
