@@ -4,12 +4,12 @@
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 import { ALARM_DEFAULTS } from './alarms.js';
-import { SCALING_DEFAULTS, validateScalingSettings } from './autoscaling.js';
+import { SCALING_DEFAULTS, validateScalingSettings } from './queue-depth-scaling.js';
 import { BACKEND_DEFAULTS, validateBackendSettings } from './backend-service.js';
 import { CI_DEFAULTS, type DeployTrust, type StateBackend } from './github-oidc.js';
 import { validateNetworkSettings, type NetworkSettings } from './network.js';
 import { OPERATOR_DEFAULTS } from './operator.js';
-import { QUEUE_DEFAULTS, validateQueueSettings } from './queues.js';
+import { QUEUE_DEFAULTS, validateQueueSettings } from './prediction-queues.js';
 import { ConfigError, type Issue } from './validation.js';
 import {
   validateWorkerSettings,

@@ -3,7 +3,7 @@
 // subnets without public IP, deployment circuit breaker with rollback, wait for a steady state).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { ecsTasksTrustPolicy, executionPolicy } from './iam.js';
+import { ecsTasksTrustPolicy, executionPolicy } from './task-roles.js';
 import { attachExclusivePolicies, policyJson } from './policy.js';
 import { assertValid, check, inRange, type Issue } from './validation.js';
 

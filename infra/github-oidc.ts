@@ -15,7 +15,7 @@ import {
   type PolicyStatement,
 } from './policy.js';
 import { permissionsBoundaryDocument } from './boundary.js';
-import { SQS_MESSAGE_ACTIONS } from './queues.js';
+import { SQS_MESSAGE_ACTIONS } from './prediction-queues.js';
 
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';

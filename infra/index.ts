@@ -4,16 +4,16 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Alarms } from './alarms.js';
-import { QueueDepthScaling } from './autoscaling.js';
+import { QueueDepthScaling } from './queue-depth-scaling.js';
 import { BackendService } from './backend-service.js';
 import { capRolesWith } from './boundary.js';
 import { loadConfig } from './config.js';
 import { GithubOidc } from './github-oidc.js';
-import { TaskRoles } from './iam.js';
+import { TaskRoles } from './task-roles.js';
 import { Network } from './network.js';
 import { OperatorRole } from './operator.js';
 import { roleArn } from './policy.js';
-import { PredictionQueues } from './queues.js';
+import { PredictionQueues } from './prediction-queues.js';
 import { pushedImages, WorkerService } from './worker-service.js';
 
 export default async function retainwise() {

@@ -13,7 +13,7 @@ import {
 } from './fargate-service.js';
 import { workerEnvDefault, workerEnvProblem, type EnvName } from '../worker/src/config.js';
 import { imageTag } from './image-tag.js';
-import type { PredictionQueues } from './queues.js';
+import type { PredictionQueues } from './prediction-queues.js';
 import { assertValid, check, inRange, withDefaults, type Issue } from './validation.js';
 
 export type { CpuArchitecture } from './fargate-service.js';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backlogPerTaskTarget, scaleOutSteps } from '../autoscaling.js';
+import { backlogPerTaskTarget, scaleOutSteps } from '../queue-depth-scaling.js';
 import { ALARM, type MetricQuery as Query } from './support/cloudwatch.js';
 import { deployStack, type Stack } from './support/program.js';
 import { runWorld, type WorldMinute } from './support/worker-world.js';

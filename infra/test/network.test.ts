@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EGRESS_INTERFACE_ENDPOINTS, Network, subnetCidr, type NetworkSettings } from '../network.js';
-import { mainRouteTableOf, routeTableOf, type OfflineVpc } from '../offline.js';
+import { mainRouteTableOf, routeTableOf, type OfflineVpc } from '../plan/offline.js';
 import type { PolicyDocument } from '../policy.js';
 import { ConfigError } from '../validation.js';
 import { ACCOUNT, deployComponent, REGION, type Stack } from './support/program.js';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../policy.js';
-import { PredictionQueues, SQS_MESSAGE_ACTIONS } from '../queues.js';
+import { PredictionQueues, SQS_MESSAGE_ACTIONS } from '../prediction-queues.js';
 import { ConfigError } from '../validation.js';
 import { ACCOUNT, deployComponent, type Stack } from './support/program.js';
 

@@ -432,7 +432,7 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
         };
       }
       default:
-        throw new Error(`the offline runtime has no answer for ${token}; add one to infra/offline.ts`);
+        throw new Error(`the offline runtime has no answer for ${token}; add one to infra/plan/offline.ts`);
     }
   }
 
