@@ -10,7 +10,7 @@ import { CI_DEFAULTS, type DeployTrust, type StateBackend } from './github-oidc.
 import { validateNetworkSettings, type NetworkSettings } from './network.js';
 import { OPERATOR_DEFAULTS } from './operator.js';
 import { QUEUE_DEFAULTS, validateQueueSettings } from './prediction-queues.js';
-import { ConfigError, type Issue } from './validation.js';
+import { SettingsError, type Issue } from './validation.js';
 import {
   validateWorkerSettings,
   WORKER_DEFAULTS,
@@ -322,7 +322,7 @@ export function environmentName(base: string, environment: string): string {
   return environment === 'prod' ? base : `${base}-${environment}`;
 }
 
-/** Reads and validates the running stack's config; throws one ConfigError naming every bad key. */
+/** Reads and validates the running stack's config; throws one SettingsError naming every bad key. */
 export function loadConfig(): InfraConfig {
   const project = pulumi.getProject();
   return parseConfig(pulumi.runtime.allConfig(), { project, stack: pulumi.getStack() });
@@ -341,7 +341,7 @@ export function parseConfig(
   );
   const qualify = (key: string) => (key.includes(':') ? key : `${prefix}${key}`);
   const fail = (issues: Issue[]) =>
-    new ConfigError(
+    new SettingsError(
       `configuration of stack "${ctx.stack}"`,
       issues.map((i) => ({ ...i, key: qualify(i.key) })),
     );

@@ -291,7 +291,7 @@ export class Network extends pulumi.ComponentResource {
   /**
    * Rejects, every problem at once, what AWS would refuse in an existing VPC when `pulumi up` reaches the
    * endpoints. Invokes whose arguments are known run during `pulumi preview` as well (only unknown arguments
-   * make @pulumi/pulumi skip one: runtime/invoke.ts `invokeAsync`), so the ConfigError thrown here fails the
+   * make @pulumi/pulumi skip one: runtime/invoke.ts `invokeAsync`), so the SettingsError thrown here fails the
    * preview. Nothing consumes the result on purpose: the rejection goes unhandled, and the language host
    * prints a RunError's message once, without a stack, and fails the run (sdk/nodejs/cmd/run/run.ts
    * `uncaughtHandler`); as a resource input it would be reported per resource, wrapped in "error serializing".

@@ -8,18 +8,18 @@ export interface Issue {
   message: string;
 }
 
-export class ConfigError extends pulumi.RunError {
+export class SettingsError extends pulumi.RunError {
   constructor(
     readonly scope: string,
     readonly issues: Issue[],
   ) {
     super(`Invalid ${scope}:\n${issues.map((i) => `  - ${i.key}: ${i.message}`).join('\n')}`);
-    this.name = 'ConfigError';
+    this.name = 'SettingsError';
   }
 }
 
 export function assertValid(scope: string, issues: Issue[]): void {
-  if (issues.length > 0) throw new ConfigError(scope, issues);
+  if (issues.length > 0) throw new SettingsError(scope, issues);
 }
 
 /** Collects issues from `[condition, key, message]` checks: each failing condition is reported. */

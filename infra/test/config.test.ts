@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type InfraConfig } from '../config.js';
-import { ConfigError, type Issue } from '../validation.js';
+import { SettingsError, type Issue } from '../validation.js';
 import {
   DATABASE_SECRET_ARN,
   deployStack,
@@ -17,7 +17,7 @@ function issues(settings: Record<string, ConfigValue>): Issue[] {
   try {
     parse(settings);
   } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
+    if (error instanceof SettingsError) return error.issues;
     throw error;
   }
   throw new Error('the configuration was accepted');

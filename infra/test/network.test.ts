@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EGRESS_INTERFACE_ENDPOINTS, Network, subnetCidr, type NetworkSettings } from '../network.js';
 import { mainRouteTableOf, routeTableOf, type OfflineVpc } from '../plan/offline.js';
 import type { PolicyDocument } from '../policy.js';
-import { ConfigError } from '../validation.js';
+import { SettingsError } from '../validation.js';
 import { ACCOUNT, deployComponent, REGION, type Stack } from './support/program.js';
 
 const ENDPOINT = 'aws:ec2/vpcEndpoint:VpcEndpoint';
@@ -261,9 +261,9 @@ describe('Network', () => {
         enableDnsHostnames: false,
         endpoints: [foreignS3, foreignSqs],
       });
-      expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).message).toMatch(/^Invalid existing VPC vpc-0a1b2c3d4e5f60718:/);
-      expect((error as ConfigError).issues).toEqual([
+      expect(error).toBeInstanceOf(SettingsError);
+      expect((error as SettingsError).message).toMatch(/^Invalid existing VPC vpc-0a1b2c3d4e5f60718:/);
+      expect((error as SettingsError).issues).toEqual([
         {
           key: 'vpcId',
           message: expect.stringMatching(/enableDnsSupport is off.*--enable-dns-support/) as unknown,
@@ -351,7 +351,7 @@ describe('Network', () => {
           region: REGION,
           accountId: ACCOUNT,
         }),
-    ).toThrow(ConfigError);
+    ).toThrow(SettingsError);
     expect(
       () =>
         new Network('bad', {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../policy.js';
 import { PredictionQueues, SQS_MESSAGE_ACTIONS } from '../prediction-queues.js';
-import { ConfigError } from '../validation.js';
+import { SettingsError } from '../validation.js';
 import { ACCOUNT, deployComponent, type Stack } from './support/program.js';
 
 const QUEUE = 'aws:sqs/queue:Queue';
@@ -129,7 +129,7 @@ describe('PredictionQueues', () => {
 
   it('rejects a policy binding no workload to the endpoint', () => {
     expect(() => new PredictionQueues('bad', { ...required, workloadPrincipalArns: [] })).toThrow(
-      ConfigError,
+      SettingsError,
     );
   });
 
