@@ -4,38 +4,61 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { CONTAINER_INSIGHTS, metric, SQS, type Dimension } from './metrics.js';
-import { WORKER_METRICS_NAMESPACE } from './worker-service.js';
-
-export const ALARM_DEFAULTS = {
-  topicName: 'retainwise-cloudwatch-alerts',
-  dlqDepthThreshold: 5,
-  oldestMessageAgeThresholdSeconds: 1800,
-  jobFailureRateThresholdPercent: 5,
-  backlogWithoutWorkersMinutes: 15,
-};
+import { environmentName } from './names.js';
+import { pick, withDefaults } from './validation.js';
+import type { WorkerService } from './worker-service.js';
+import { WORKER_METRICS_NAMESPACE } from './worker-settings.js';
 
 /** Minutes jobs must keep waiting, besides the age, before the oldest-job alarm fires (about one scale-out). */
 const OLDEST_JOB_WAITING_MINUTES = 3;
 
-export interface AlarmsArgs {
-  /** SNS topic all alarms notify (on ALARM and on OK). @default 'retainwise-cloudwatch-alerts' */
-  topicName?: string;
+/** The alarm settings of the stack config (`retainwise:<key>`). */
+export interface AlarmSettings {
+  /** SNS topic all alarms notify (on ALARM and on OK). @default 'retainwise-cloudwatch-alerts' (`-<environment>` outside prod) */
+  alarmTopicName?: string | undefined;
   /** Address subscribed to the topic; AWS sends a confirmation mail first. @default undefined (no subscription) */
-  email?: string | undefined;
+  alarmEmail?: string | undefined;
+  /** Alarm when the DLQ holds more messages than this. @default 5 */
+  dlqDepthThreshold?: number | undefined;
+  /** Alarm when a job has waited longer than this for a worker (see the oldest-job-age alarm). @default 1800 */
+  oldestMessageAgeThresholdSeconds?: number | undefined;
+  /** Alarm when more than this share of jobs fails, over three 5-minute periods. @default 5 */
+  jobFailureRateThresholdPercent?: number | undefined;
+  /** Alarm when jobs wait this long with none in progress (no worker task takes them). @default 15 */
+  backlogWithoutWorkersMinutes?: number | undefined;
+}
+
+export type ResolvedAlarmSettings = Required<Omit<AlarmSettings, 'alarmEmail'>> &
+  Pick<AlarmSettings, 'alarmEmail'>;
+
+/** The alarm settings with every default applied (the only place they are). */
+export function resolveAlarmSettings(s: AlarmSettings, environment: string): ResolvedAlarmSettings {
+  return {
+    ...withDefaults(
+      {
+        alarmTopicName: environmentName('retainwise-cloudwatch-alerts', environment),
+        dlqDepthThreshold: 5,
+        oldestMessageAgeThresholdSeconds: 1800,
+        jobFailureRateThresholdPercent: 5,
+        backlogWithoutWorkersMinutes: 15,
+      },
+      pick(s, [
+        'alarmTopicName',
+        'dlqDepthThreshold',
+        'oldestMessageAgeThresholdSeconds',
+        'jobFailureRateThresholdPercent',
+        'backlogWithoutWorkersMinutes',
+      ]),
+    ),
+    alarmEmail: s.alarmEmail,
+  };
+}
+
+export interface AlarmsArgs extends AlarmSettings {
   /** The worker's ENVIRONMENT: the only dimension of its metrics. */
   environment: string;
-  queueName: pulumi.Input<string>;
-  dlqName: pulumi.Input<string>;
-  clusterName: pulumi.Input<string>;
-  serviceName: pulumi.Input<string>;
-  /** Alarm when the DLQ holds more messages than this. @default 5 */
-  dlqDepthThreshold?: number;
-  /** Alarm when a job has waited longer than this for a worker (see the oldest-job-age alarm). @default 1800 */
-  oldestMessageAgeThresholdSeconds?: number;
-  /** Alarm when more than this share of jobs fails, over three 5-minute periods. @default 5 */
-  jobFailureRateThresholdPercent?: number;
-  /** Alarm when jobs wait this long with none in progress (no worker task takes them). @default 15 */
-  backlogWithoutWorkersMinutes?: number;
+  /** Its queues, cluster and service are what the alarms watch. */
+  worker: WorkerService;
   /** @default `retainwise-<environment>` */
   dashboardName?: string;
   region: string;
@@ -50,33 +73,26 @@ export class Alarms extends pulumi.ComponentResource {
   constructor(name: string, args: AlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('retainwise:monitoring:Alarms', name, {}, opts);
     const parent = { parent: this };
-    const t = {
-      dlqDepthThreshold: args.dlqDepthThreshold ?? ALARM_DEFAULTS.dlqDepthThreshold,
-      oldestMessageAgeThresholdSeconds:
-        args.oldestMessageAgeThresholdSeconds ?? ALARM_DEFAULTS.oldestMessageAgeThresholdSeconds,
-      jobFailureRateThresholdPercent:
-        args.jobFailureRateThresholdPercent ?? ALARM_DEFAULTS.jobFailureRateThresholdPercent,
-      backlogWithoutWorkersMinutes:
-        args.backlogWithoutWorkersMinutes ?? ALARM_DEFAULTS.backlogWithoutWorkersMinutes,
-    };
+    const t = resolveAlarmSettings(args, args.environment);
+    const { queues } = args.worker;
+    const queueName = queues.queue.name;
+    const dlqName = queues.deadLetterQueue.name;
+    const clusterName = args.worker.cluster.name;
+    const serviceName = args.worker.fargate.service.name;
 
     // Unencrypted on purpose: CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key,
     // and alarm notifications carry no customer data.
-    this.topic = new aws.sns.Topic(
-      `${name}-topic`,
-      { name: args.topicName ?? ALARM_DEFAULTS.topicName },
-      parent,
-    );
-    if (args.email) {
+    this.topic = new aws.sns.Topic(`${name}-topic`, { name: t.alarmTopicName }, parent);
+    if (t.alarmEmail) {
       new aws.sns.TopicSubscription(
         `${name}-email`,
-        { topic: this.topic.arn, protocol: 'email', endpoint: args.email },
+        { topic: this.topic.arn, protocol: 'email', endpoint: t.alarmEmail },
         parent,
       );
     }
 
-    const queue: Dimension[] = [{ name: 'QueueName', value: args.queueName }];
-    const dlq: Dimension[] = [{ name: 'QueueName', value: args.dlqName }];
+    const queue: Dimension[] = [{ name: 'QueueName', value: queueName }];
+    const dlq: Dimension[] = [{ name: 'QueueName', value: dlqName }];
     const worker: Dimension[] = [{ name: 'Environment', value: args.environment }];
     const notify = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
     const alarm = (id: string, props: Omit<aws.cloudwatch.MetricAlarmArgs, 'name'>) =>
@@ -88,7 +104,7 @@ export class Alarms extends pulumi.ComponentResource {
 
     this.alarms = [
       alarm('dlq-messages', {
-        alarmDescription: pulumi.interpolate`More than ${t.dlqDepthThreshold} messages in ${args.dlqName} (waiting or held by the worker's DLQ sweeper): jobs the worker rejected or gave up on (their predictions are FAILED). Inspect, fix the cause, then redrive or purge.`,
+        alarmDescription: pulumi.interpolate`More than ${t.dlqDepthThreshold} messages in ${dlqName} (waiting or held by the worker's DLQ sweeper): jobs the worker rejected or gave up on (their predictions are FAILED). Inspect, fix the cause, then redrive or purge.`,
         metricQueries: [
           metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', dlq, 'Maximum', 300),
           metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', dlq, 'Maximum', 300),
@@ -109,7 +125,7 @@ export class Alarms extends pulumi.ComponentResource {
         treatMissingData: 'notBreaching',
       }),
       alarm('oldest-job-age', {
-        alarmDescription: pulumi.interpolate`Jobs have been waiting in ${args.queueName} for ${OLDEST_JOB_WAITING_MINUTES} minutes while its oldest message is more than ${t.oldestMessageAgeThresholdSeconds} s old: a job has waited that long for a worker, or jobs keep waiting behind long ones. The worker service ${args.serviceName} is not keeping up or not running.`,
+        alarmDescription: pulumi.interpolate`Jobs have been waiting in ${queueName} for ${OLDEST_JOB_WAITING_MINUTES} minutes while its oldest message is more than ${t.oldestMessageAgeThresholdSeconds} s old: a job has waited that long for a worker, or jobs keep waiting behind long ones. The worker service ${serviceName} is not keeping up or not running.`,
         metricQueries: [
           metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
           metric('age', SQS, 'ApproximateAgeOfOldestMessage', queue, 'Maximum'),
@@ -133,7 +149,7 @@ export class Alarms extends pulumi.ComponentResource {
         treatMissingData: 'notBreaching',
       }),
       alarm('backlog-without-workers', {
-        alarmDescription: pulumi.interpolate`Jobs have waited ${t.backlogWithoutWorkersMinutes} minutes in ${args.queueName} while no job was in progress: ${args.serviceName} in ${args.clusterName} runs no task that takes jobs (scaling from zero failed, or tasks cannot start: image, secret, model load).`,
+        alarmDescription: pulumi.interpolate`Jobs have waited ${t.backlogWithoutWorkersMinutes} minutes in ${queueName} while no job was in progress: ${serviceName} in ${clusterName} runs no task that takes jobs (scaling from zero failed, or tasks cannot start: image, secret, model load).`,
         metricQueries: [
           metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
           metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', queue, 'Maximum'),
@@ -195,13 +211,7 @@ export class Alarms extends pulumi.ComponentResource {
       {
         dashboardName,
         dashboardBody: pulumi
-          .all([
-            args.queueName,
-            args.dlqName,
-            args.clusterName,
-            args.serviceName,
-            pulumi.all(this.alarms.map((a) => a.arn)),
-          ])
+          .all([queueName, dlqName, clusterName, serviceName, pulumi.all(this.alarms.map((a) => a.arn))])
           .apply(([queueName, dlqName, clusterName, serviceName, alarmArns]) =>
             JSON.stringify(
               dashboardBody({

@@ -28,13 +28,18 @@ export function fargateMemoryOptions(cpu: number): number[] {
   return table[cpu] ?? [];
 }
 
-export function fargateSizeIssues(cpu: number, memory: number): Issue[] {
+/** Issues of a CPU / memory pair, under the names the caller's settings give them. */
+export function fargateSizeIssues(
+  cpu: number,
+  memory: number,
+  keys: { cpu: string; memory: string } = { cpu: 'cpu', memory: 'memory' },
+): Issue[] {
   const options = fargateMemoryOptions(cpu);
   if (options.length === 0)
-    return [{ key: 'cpu', message: 'must be one of 256, 512, 1024, 2048, 4096, 8192, 16384' }];
+    return [{ key: keys.cpu, message: 'must be one of 256, 512, 1024, 2048, 4096, 8192, 16384' }];
   return check([
     options.includes(memory),
-    'memory',
+    [keys.memory, keys.cpu],
     `${memory} MiB is not a Fargate size for ${cpu} CPU units (allowed: ${options[0]}-${options[options.length - 1]} in steps of ${(options[1] ?? 0) - (options[0] ?? 0)})`,
   ]);
 }

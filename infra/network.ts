@@ -2,8 +2,9 @@
 // AWS APIs (VPC endpoints or a NAT gateway); their security groups; VPC flow logs.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { environmentName, namePrefix } from './names.js';
 import { attachExclusivePolicies, policyDocument, policyJson, serviceTrustPolicy } from './policy.js';
-import { assertValid, check, inRange, withDefaults, type Issue } from './validation.js';
+import { assertValid, check, inRange, pick, withDefaults, type Issue } from './validation.js';
 
 export type Egress = 'vpc-endpoints' | 'nat-gateway';
 
@@ -50,14 +51,31 @@ export interface NetworkSettings {
 
 type ResolvedNetwork = NetworkArgs & typeof NETWORK_DEFAULTS;
 
+/** The network keys of the stack config; their defaults are applied by the component (NETWORK_DEFAULTS). */
+export function networkSettings(s: NetworkSettings): NetworkSettings {
+  return pick(s, [
+    'vpcId',
+    'privateSubnetIds',
+    'vpcCidr',
+    'azCount',
+    'egress',
+    'natGatewayCount',
+    's3GatewayEndpoint',
+    'databaseSecurityGroupId',
+    'flowLogRetentionDays',
+  ]);
+}
+
 export interface NetworkArgs extends NetworkSettings {
-  /** Prefix of resource names and Name tags, e.g. `retainwise-prod`. */
-  namePrefix: string;
-  /** IAM role the flow logs deliver with. @default `${namePrefix}-vpc-flow-logs` */
-  flowLogsRoleName?: string;
+  /** Names and Name tags are prefixed `retainwise-<environment>`. */
+  environment: string;
   region: string;
   accountId: pulumi.Input<string>;
 }
+
+/** The IAM role the flow logs deliver with (the deploy role manages it, so it must know the name up front). */
+export const flowLogsRoleName = (environment: string): string =>
+  environmentName('retainwise-vpc-flow-logs-role', environment);
 
 export function validateNetworkSettings(s: NetworkSettings): Issue[] {
   const egress = s.egress ?? NETWORK_DEFAULTS.egress;
@@ -153,7 +171,8 @@ export class Network extends pulumi.ComponentResource {
     super('retainwise:network:Network', name, {}, opts);
     const s = withDefaults(NETWORK_DEFAULTS, args);
     const parent = { parent: this };
-    const tag = (suffix: string) => ({ Name: `${args.namePrefix}-${suffix}` });
+    const prefix = namePrefix(args.environment);
+    const tag = (suffix: string) => ({ Name: `${prefix}-${suffix}` });
     this.egress = s.egress;
 
     const placement = args.vpcId
@@ -165,7 +184,7 @@ export class Network extends pulumi.ComponentResource {
     this.tasksSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-tasks`,
       {
-        name: `${args.namePrefix}-tasks`,
+        name: `${prefix}-tasks`,
         description: 'RetainWise ECS tasks: egress to AWS APIs (and the database) only',
         vpcId: this.vpcId,
         tags: tag('tasks'),
@@ -180,7 +199,7 @@ export class Network extends pulumi.ComponentResource {
     this.endpointsSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-endpoints`,
       {
-        name: `${args.namePrefix}-vpc-endpoints`,
+        name: `${prefix}-vpc-endpoints`,
         description: 'RetainWise interface VPC endpoints: HTTPS from the ECS tasks',
         vpcId: this.vpcId,
         ingress: placement.cidrBlocks.apply((cidrBlocks) => [
@@ -248,7 +267,7 @@ export class Network extends pulumi.ComponentResource {
 
     this.egressRules(name, s, s3PrefixListId);
     if (args.databaseSecurityGroupId) this.databaseRules(name, args.databaseSecurityGroupId);
-    this.flowLogsRole = this.flowLogs(name, args, s.flowLogRetentionDays);
+    this.flowLogsRole = this.flowLogs(name, args.environment, args.accountId, s.flowLogRetentionDays);
 
     this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds });
   }
@@ -567,18 +586,24 @@ export class Network extends pulumi.ComponentResource {
     );
   }
 
-  private flowLogs(name: string, args: NetworkArgs, retentionInDays: number): aws.iam.Role {
+  private flowLogs(
+    name: string,
+    environment: string,
+    accountId: pulumi.Input<string>,
+    retentionInDays: number,
+  ): aws.iam.Role {
     const parent = { parent: this };
+    const prefix = namePrefix(environment);
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
-      { name: `/aws/vpc/${args.namePrefix}-flow-logs`, retentionInDays },
+      { name: `/aws/vpc/${prefix}-flow-logs`, retentionInDays },
       parent,
     );
     const role = new aws.iam.Role(
       `${name}-flow-logs`,
       {
-        name: args.flowLogsRoleName ?? `${args.namePrefix}-vpc-flow-logs`,
-        assumeRolePolicy: policyJson([args.accountId], ([accountId]) =>
+        name: flowLogsRoleName(environment),
+        assumeRolePolicy: policyJson([accountId], ([accountId]) =>
           serviceTrustPolicy('vpc-flow-logs.amazonaws.com', accountId),
         ),
       },
@@ -612,7 +637,7 @@ export class Network extends pulumi.ComponentResource {
         logDestination: logGroup.arn,
         iamRoleArn: role.arn,
         maxAggregationInterval: 600,
-        tags: { Name: `${args.namePrefix}-flow-log` },
+        tags: { Name: `${prefix}-flow-log` },
       },
       parent,
     );

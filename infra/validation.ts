@@ -3,9 +3,11 @@
 import * as pulumi from '@pulumi/pulumi';
 
 export interface Issue {
-  /** The config key or component argument at fault. */
+  /** The config key (= component setting) at fault. */
   key: string;
   message: string;
+  /** The other keys a check across settings reads: the stack config reports it on one the user set. */
+  alternatives?: string[];
 }
 
 export class SettingsError extends pulumi.RunError {
@@ -22,9 +24,17 @@ export function assertValid(scope: string, issues: Issue[]): void {
   if (issues.length > 0) throw new SettingsError(scope, issues);
 }
 
-/** Collects issues from `[condition, key, message]` checks: each failing condition is reported. */
-export function check(...rules: [ok: boolean, key: string, message: string][]): Issue[] {
-  return rules.filter(([ok]) => !ok).map(([, key, message]) => ({ key, message }));
+/**
+ * Collects issues from `[condition, key, message]` checks: each failing condition is reported. A check across
+ * settings names them all, the one at fault first: `[condition, [key, ...others], message]`.
+ */
+export function check(...rules: [ok: boolean, key: string | string[], message: string][]): Issue[] {
+  return rules
+    .filter(([ok]) => !ok)
+    .map(([, keys, message]) => {
+      const [key = '', ...alternatives] = typeof keys === 'string' ? [keys] : keys;
+      return alternatives.length > 0 ? { key, message, alternatives } : { key, message };
+    });
 }
 
 export function inRange(n: number, min: number, max: number): boolean {
@@ -35,4 +45,9 @@ export function inRange(n: number, min: number, max: number): boolean {
 export function withDefaults<D extends object, A extends object>(defaults: D, args: A): D & A {
   const given = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
   return { ...defaults, ...given } as D & A;
+}
+
+/** Only `keys` of `settings`: a component's own settings out of the whole stack config. */
+export function pick<T extends object, K extends keyof T>(settings: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, settings[k]])) as Pick<T, K>;
 }

@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, type InfraConfig } from '../config.js';
+import { parseConfig, type StackConfig } from '../config.js';
 import { SettingsError, type Issue } from '../validation.js';
 import {
   DATABASE_SECRET_ARN,
@@ -10,7 +10,7 @@ import {
   type ConfigValue,
 } from './support/program.js';
 
-const parse = (settings: Record<string, ConfigValue>, stack = 'prod'): InfraConfig =>
+const parse = (settings: Record<string, ConfigValue>, stack = 'prod'): StackConfig =>
   parseConfig(engineConfig({ ...MINIMAL_CONFIG, ...settings }), { project: 'retainwise', stack });
 
 function issues(settings: Record<string, ConfigValue>): Issue[] {
@@ -41,31 +41,31 @@ describe('stack configuration', () => {
       receiveWaitTimeSeconds: 20,
       maxMessageSizeBytes: 262_144,
       maxReceiveCount: 3,
-      kmsKeyArn: undefined,
+      queueKmsKeyArn: undefined,
       breakGlassPrincipalArns: [],
     });
-    expect(c.roles).toMatchObject({
+    expect(c.taskRoles).toEqual({
       workerTaskRoleName: 'prod-retainwise-worker-task-role',
       backendTaskRoleName: 'prod-retainwise-backend-task-role',
-      executionRoleName: 'retainwise-ecs-task-execution-role',
     });
     expect(c.worker).toMatchObject({
+      executionRoleName: 'retainwise-ecs-task-execution-role',
       clusterName: 'retainwise-cluster',
-      serviceName: 'retainwise-worker',
-      repositoryName: 'retainwise-worker',
+      workerServiceName: 'retainwise-worker',
+      workerRepositoryName: 'retainwise-worker',
       logRetentionDays: 7,
       cpuArchitecture: 'ARM64',
     });
     expect(c.alarms).toMatchObject({
-      topicName: 'retainwise-cloudwatch-alerts',
+      alarmTopicName: 'retainwise-cloudwatch-alerts',
       dlqDepthThreshold: 5,
       oldestMessageAgeThresholdSeconds: 1800,
     });
     expect(c.ci).toMatchObject({
       deployRoleName: 'retainwise-cicd-ecs-deployment-role',
-      deployTrust: 'environment',
-      deployBranch: 'main',
-      deployEnvironment: 'prod',
+      githubDeployTrust: 'environment',
+      githubDeployBranch: 'main',
+      githubDeployEnvironment: 'prod',
       stateBackend: { kind: 'pulumi-cloud' },
     });
     expect(c.bucketName).toBeUndefined();
@@ -77,10 +77,11 @@ describe('stack configuration', () => {
     const c = parse({}, 'staging');
     expect(c.queues.queueName).toBe('staging-retainwise-predictions-queue');
     expect(c.worker.clusterName).toBe('retainwise-cluster-staging');
-    expect(c.worker.serviceName).toBe('retainwise-worker-staging');
-    expect(c.roles.executionRoleName).toBe('retainwise-ecs-task-execution-role-staging');
-    expect(c.alarms.topicName).toBe('retainwise-cloudwatch-alerts-staging');
-    expect(c.ci.deployEnvironment).toBe('staging');
+    expect(c.worker.workerServiceName).toBe('retainwise-worker-staging');
+    expect(c.worker.executionRoleName).toBe('retainwise-ecs-task-execution-role-staging');
+    expect(c.alarms.alarmTopicName).toBe('retainwise-cloudwatch-alerts-staging');
+    expect(c.ci.githubDeployEnvironment).toBe('staging');
+    expect(c.ci.flowLogsRoleName).toBe('retainwise-vpc-flow-logs-role-staging');
   });
 
   it('reads values the way the Pulumi engine passes them: strings, with structured values as JSON', () => {
@@ -96,7 +97,7 @@ describe('stack configuration', () => {
       privateSubnetIds: SUBNETS,
       s3GatewayEndpoint: false,
     });
-    expect(c.scaling.maxTasks).toBe(6);
+    expect(c.scaling.workerMaxTasks).toBe(6);
     expect(c.queues.breakGlassPrincipalArns).toEqual(['arn:aws:iam::123456789012:role/break-glass']);
   });
 
@@ -196,7 +197,7 @@ describe('stack configuration', () => {
       'a minimum above the maximum',
       { workerMinTasks: '5', workerMaxTasks: '4' },
       'retainwise:workerMinTasks',
-      'must not exceed maxTasks',
+      'must not exceed workerMaxTasks',
     ],
     [
       'a latency target below one job',
@@ -220,7 +221,7 @@ describe('stack configuration', () => {
       'a target group without its load balancer group',
       { backendImage: BACKEND_IMAGE, backendTargetGroupArn: TARGET_GROUP },
       'retainwise:backendLoadBalancerSecurityGroupId',
-      'is required with targetGroupArn',
+      'is required with backendTargetGroupArn',
     ],
     [
       'a credential in plain environment',

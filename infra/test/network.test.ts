@@ -19,7 +19,7 @@ const network = (settings: NetworkSettings, vpc?: Partial<OfflineVpc>) =>
     () =>
       new Network('network', {
         ...settings,
-        namePrefix: 'retainwise-prod',
+        environment: 'prod',
         region: REGION,
         accountId: ACCOUNT,
       }),
@@ -137,7 +137,8 @@ describe('Network', () => {
         trafficType: 'ALL',
         logDestinationType: 'cloud-watch-logs',
         logDestination: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/vpc/retainwise-prod-flow-logs`,
-        iamRoleArn: `arn:aws:iam::${ACCOUNT}:role/retainwise-prod-vpc-flow-logs`,
+        // The name the deploy role is allowed to manage and pass (config.ts: ci.flowLogsRoleName).
+        iamRoleArn: `arn:aws:iam::${ACCOUNT}:role/retainwise-vpc-flow-logs-role`,
       });
       const trust = stack.json<PolicyDocument>('aws:iam/role:Role', 'network-flow-logs', 'assumeRolePolicy');
       expect(trust.Statement).toEqual([
@@ -347,7 +348,7 @@ describe('Network', () => {
         new Network('bad', {
           ...EXISTING,
           vpcCidr: '10.0.0.0/16',
-          namePrefix: 'x',
+          environment: 'x',
           region: REGION,
           accountId: ACCOUNT,
         }),
@@ -356,7 +357,7 @@ describe('Network', () => {
       () =>
         new Network('bad', {
           privateSubnetIds: EXISTING.privateSubnetIds,
-          namePrefix: 'x',
+          environment: 'x',
           region: REGION,
           accountId: ACCOUNT,
         }),

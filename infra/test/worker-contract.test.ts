@@ -2,8 +2,8 @@
 // what worker/src/config.ts declares and accepts.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, WORKER_ENV_VARS } from '../../worker/src/config.js';
-import { parseConfig, type InfraConfig } from '../config.js';
-import { workerEnvironment } from '../worker-service.js';
+import { parseConfig, type StackConfig } from '../config.js';
+import { workerEnvironment } from '../worker-settings.js';
 import { workerContainer, type Container } from './support/ecs.js';
 import { deployStack, engineConfig, MINIMAL_CONFIG } from './support/program.js';
 
@@ -87,7 +87,7 @@ const PROBES: Record<string, string[]> = {
 };
 
 describe('every value the stack accepts for a worker setting, the worker accepts', () => {
-  const accepted = (settings: Record<string, string>): InfraConfig | undefined => {
+  const accepted = (settings: Record<string, string>): StackConfig | undefined => {
     try {
       return parseConfig(engineConfig({ ...MINIMAL_CONFIG, ...settings }), {
         project: 'retainwise',
