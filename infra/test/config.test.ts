@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, type StackConfig } from '../config.js';
+import { CONFIG_KEYS, parseConfig, type StackConfig } from '../config.js';
 import { SettingsError, type Issue } from '../validation.js';
 import {
   DATABASE_SECRET_ARN,
@@ -275,6 +275,37 @@ describe('stack configuration', () => {
     expect(message).toMatch(/^Invalid configuration of stack "prod":/);
     for (const key of ['retainwise:egress', 'retainwise:githubRepository'])
       expect(message).toContain(`  - ${key}: `);
+  });
+
+  it('reports an unknown key, a bad value and a check across keys in the same error', () => {
+    const keys = issues({
+      workerMemroy: '2048',
+      egress: 'nat',
+      workerMinTasks: '5',
+      workerMaxTasks: '4',
+    }).map((i) => i.key);
+    expect(keys).toEqual(
+      expect.arrayContaining(['retainwise:workerMemroy', 'retainwise:egress', 'retainwise:workerMinTasks']),
+    );
+  });
+
+  it.each<[Record<string, ConfigValue>, string]>([
+    [{ averageJobSeconds: '1000' }, 'averageJobSeconds'],
+    [{ visibilityTimeoutSeconds: '60' }, 'visibilityTimeoutSeconds'],
+    [{ workerCpu: '4096' }, 'workerCpu'],
+    [{ messageRetentionSeconds: '1209600' }, 'messageRetentionSeconds'],
+  ])('reports a check across keys on the key the user set (%o), naming no other key', (settings, key) => {
+    const found = issues(settings);
+    expect(found.map((i) => i.key)).toEqual([`retainwise:${key}`]);
+    for (const other of CONFIG_KEYS.filter((k) => k !== key)) {
+      expect(found[0]?.message).not.toMatch(new RegExp(`\\b${other}\\b`));
+    }
+  });
+
+  it('does not judge other keys against a value that is itself wrong', () => {
+    expect(issues({ workerCpu: 'lots', workerMemory: '16384' }).map((i) => i.key)).toEqual([
+      'retainwise:workerCpu',
+    ]);
   });
 
   it('stops the program with that error (it reads its config first)', async () => {
