@@ -96,17 +96,8 @@ export function parseConfig(
   const qualify = (key: string) => (key.includes(':') ? key : `${prefix}${key}`);
   const region = all['aws:region'] ?? '';
   const { raw, issues: fieldIssues } = parseFields(given);
-  const fail = (issues: Issue[]) =>
-    new SettingsError(
-      `configuration of stack "${ctx.stack}"`,
-      issues.map(({ key, message }) => ({ key: qualify(key), message })),
-    );
-  const regionIssues = formats.region.test(region)
-    ? []
-    : [{ key: 'aws:region', message: 'must be set to the AWS region to deploy to, e.g. us-east-1' }];
-  if (regionIssues.length > 0 || fieldIssues.length > 0) throw fail([...regionIssues, ...fieldIssues]);
   const config = resolve(raw, ctx, region);
-  const issues = [
+  const crossIssues = [
     ...validateNetworkSettings(config.network),
     ...validateQueueSettings(config.queues),
     ...validateWorkerSettings(config.worker, config.queues),
@@ -115,11 +106,27 @@ export function parseConfig(
     ...validateOperatorSettings(config.operator),
     ...validateCiSettings(config.ci, raw),
   ];
-  if (issues.length > 0) throw fail(issues);
+  // A key with a bad value is reported once, for its value; a check across keys is reported on one the user set.
+  const badKeys = new Set(fieldIssues.map((i) => i.key));
+  const issues = [
+    ...(formats.region.test(region)
+      ? []
+      : [{ key: 'aws:region', message: 'must be set to the AWS region to deploy to, e.g. us-east-1' }]),
+    ...fieldIssues,
+    ...crossIssues
+      .filter((i) => ![i.key, ...Object.keys(i.alternatives ?? {})].some((k) => badKeys.has(k)))
+      .map((i) => onKeyTheUserSet(i, given)),
+  ];
+  if (issues.length > 0) {
+    throw new SettingsError(
+      `configuration of stack "${ctx.stack}"`,
+      issues.map(({ key, message }) => ({ key: qualify(key), message })),
+    );
+  }
   return config;
 }
 
-/** Each key on its own, so that one bad value does not hide the others. */
+/** Each key on its own, so one bad value hides neither the others nor the checks across keys. */
 function parseFields(given: Record<string, string>): { raw: RawConfig; issues: Issue[] } {
   const shape = schema.shape as Record<string, z.ZodType>;
   const raw: Record<string, unknown> = {};
@@ -143,6 +150,14 @@ function parseFields(given: Record<string, string>): { raw: RawConfig; issues: I
     }
   }
   return { raw: raw as RawConfig, issues };
+}
+
+/** A check across keys goes to a key the user set, in that key's own words. */
+function onKeyTheUserSet(issue: Issue, given: Record<string, string>): Issue {
+  const { alternatives = {}, ...rest } = issue;
+  if (given[issue.key] !== undefined) return rest;
+  const set = Object.keys(alternatives).find((k) => given[k] !== undefined);
+  return set ? { key: set, message: alternatives[set] ?? issue.message } : rest;
 }
 
 function suggestion(key: string): string {

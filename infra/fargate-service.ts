@@ -37,10 +37,13 @@ export function fargateSizeIssues(
   const options = fargateMemoryOptions(cpu);
   if (options.length === 0)
     return [{ key: keys.cpu, message: 'must be one of 256, 512, 1024, 2048, 4096, 8192, 16384' }];
+  const allowed = `${options[0]}-${options[options.length - 1]} MiB in steps of ${(options[1] ?? 0) - (options[0] ?? 0)}`;
   return check([
     options.includes(memory),
-    [keys.memory, keys.cpu],
-    `${memory} MiB is not a Fargate size for ${cpu} CPU units (allowed: ${options[0]}-${options[options.length - 1]} in steps of ${(options[1] ?? 0) - (options[0] ?? 0)})`,
+    {
+      [keys.memory]: `${memory} MiB is not a Fargate size for ${cpu} CPU units (allowed: ${allowed})`,
+      [keys.cpu]: `${cpu} CPU units take ${allowed} of memory on Fargate, not ${memory} MiB`,
+    },
   ]);
 }
 

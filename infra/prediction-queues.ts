@@ -167,7 +167,10 @@ export function validateQueueSettings(s: ResolvedQueueSettings): Issue[] {
       'must be 1-80 letters, digits, "-" or "_" (a standard queue)',
     ],
     [QUEUE_NAME.test(s.dlqName), 'dlqName', 'must be 1-80 letters, digits, "-" or "_" (a standard queue)'],
-    [s.queueName !== s.dlqName, ['dlqName', 'queueName'], 'must differ from queueName'],
+    [
+      s.queueName !== s.dlqName,
+      { dlqName: "must differ from the job queue's name", queueName: "must differ from the DLQ's name" },
+    ],
     [inRange(s.visibilityTimeoutSeconds, 0, 43_200), 'visibilityTimeoutSeconds', 'must be 0-43200'],
     [inRange(s.messageRetentionSeconds, 60, 1_209_600), 'messageRetentionSeconds', 'must be 60-1209600'],
     [
@@ -177,8 +180,10 @@ export function validateQueueSettings(s: ResolvedQueueSettings): Issue[] {
     ],
     [
       s.dlqMessageRetentionSeconds > s.messageRetentionSeconds,
-      ['dlqMessageRetentionSeconds', 'messageRetentionSeconds'],
-      `must exceed messageRetentionSeconds (${s.messageRetentionSeconds}): a dead-lettered message keeps its original enqueue time and would expire early`,
+      {
+        dlqMessageRetentionSeconds: `must exceed the job queue's retention (${s.messageRetentionSeconds} s): a dead-lettered message keeps its original enqueue time and would expire early`,
+        messageRetentionSeconds: `must be shorter than the DLQ's retention (${s.dlqMessageRetentionSeconds} s): a dead-lettered message keeps its original enqueue time and would expire early`,
+      },
     ],
     [inRange(s.receiveWaitTimeSeconds, 1, 20), 'receiveWaitTimeSeconds', 'must be 1-20 (long polling)'],
     [inRange(s.maxMessageSizeBytes, 1024, 1_048_576), 'maxMessageSizeBytes', 'must be 1024-1048576'],

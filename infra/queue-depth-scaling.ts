@@ -72,15 +72,21 @@ export function validateScalingSettings(s: ResolvedScalingSettings, workerConcur
     [inRange(s.workerMaxTasks, 1, 100), 'workerMaxTasks', 'must be 1-100'],
     [
       s.workerMinTasks <= s.workerMaxTasks,
-      ['workerMinTasks', 'workerMaxTasks'],
-      `workerMinTasks (${s.workerMinTasks}) must not exceed workerMaxTasks (${s.workerMaxTasks})`,
+      {
+        workerMinTasks: `must not exceed the maximum (${s.workerMaxTasks})`,
+        workerMaxTasks: `must not be below the minimum (${s.workerMinTasks})`,
+      },
     ],
     [inRange(s.acceptableLatencySeconds, 1, 86_400), 'acceptableLatencySeconds', 'must be 1-86400'],
     [inRange(s.averageJobSeconds, 1, 86_400), 'averageJobSeconds', 'must be 1-86400'],
     [
       backlog >= 1,
-      ['acceptableLatencySeconds', 'averageJobSeconds', 'workerConcurrency'],
-      `acceptableLatencySeconds (${s.acceptableLatencySeconds}) ÷ averageJobSeconds (${s.averageJobSeconds}) × workerConcurrency (${workerConcurrency}) must be at least 1 (a task cannot hold less than one job); it is ${backlog.toFixed(2)}`,
+      Object.fromEntries(
+        ['acceptableLatencySeconds', 'averageJobSeconds', 'workerConcurrency'].map((key) => [
+          key,
+          `leaves a task less than one job: the backlog per task (latency ${s.acceptableLatencySeconds} s ÷ ${s.averageJobSeconds} s per job × ${workerConcurrency} jobs at once) must be at least 1; it is ${backlog.toFixed(2)}`,
+        ]),
+      ),
     ],
     // An alarm may look back at most one day of one-minute periods.
     [inRange(s.scaleInIdleMinutes, 1, 1440), 'scaleInIdleMinutes', 'must be 1-1440'],

@@ -6,8 +6,11 @@ export interface Issue {
   /** The config key (= component setting) at fault. */
   key: string;
   message: string;
-  /** The other keys a check across settings reads: the stack config reports it on one the user set. */
-  alternatives?: string[];
+  /**
+   * A check across settings: the other keys it reads, each with the message in its own words. The stack config
+   * reports the issue on a key the user set.
+   */
+  alternatives?: Record<string, string>;
 }
 
 export class SettingsError extends pulumi.RunError {
@@ -24,16 +27,19 @@ export function assertValid(scope: string, issues: Issue[]): void {
   if (issues.length > 0) throw new SettingsError(scope, issues);
 }
 
+type Rule = [ok: boolean, key: string, message: string] | [ok: boolean, messages: Record<string, string>];
+
 /**
  * Collects issues from `[condition, key, message]` checks: each failing condition is reported. A check across
- * settings names them all, the one at fault first: `[condition, [key, ...others], message]`.
+ * settings gives a message per key it reads, the likeliest culprit first: `[condition, { key: message, ... }]`.
  */
-export function check(...rules: [ok: boolean, key: string | string[], message: string][]): Issue[] {
+export function check(...rules: Rule[]): Issue[] {
   return rules
     .filter(([ok]) => !ok)
-    .map(([, keys, message]) => {
-      const [key = '', ...alternatives] = typeof keys === 'string' ? [keys] : keys;
-      return alternatives.length > 0 ? { key, message, alternatives } : { key, message };
+    .map((rule) => {
+      if (rule.length === 3) return { key: rule[1], message: rule[2] };
+      const [[key, message] = ['', ''], ...others] = Object.entries(rule[1]);
+      return { key, message, alternatives: Object.fromEntries(others) };
     });
 }
 

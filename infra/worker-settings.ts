@@ -146,8 +146,10 @@ export function validateWorkerSettings(
     ...check(
       [
         inRange(s.heartbeatIntervalSeconds, 5, Math.floor(queue.visibilityTimeoutSeconds / 2)),
-        ['heartbeatIntervalSeconds', 'visibilityTimeoutSeconds'],
-        `must be 5-${Math.floor(queue.visibilityTimeoutSeconds / 2)}: at most half of visibilityTimeoutSeconds (${queue.visibilityTimeoutSeconds}), so one late heartbeat does not let the message reappear`,
+        {
+          heartbeatIntervalSeconds: `must be 5-${Math.floor(queue.visibilityTimeoutSeconds / 2)}: at most half of the visibility timeout (${queue.visibilityTimeoutSeconds} s), so one late heartbeat does not let the message reappear`,
+          visibilityTimeoutSeconds: `must be at least twice the heartbeat interval (${s.heartbeatIntervalSeconds} s), so one late heartbeat does not let the message reappear`,
+        },
       ],
       [inRange(s.jobTimeoutSeconds, 60, 43_200), 'jobTimeoutSeconds', 'must be 60-43200'],
       [

@@ -173,13 +173,13 @@ describe('stack configuration', () => {
       'a DLQ that expires messages first',
       { dlqMessageRetentionSeconds: '345600' },
       'retainwise:dlqMessageRetentionSeconds',
-      'must exceed messageRetentionSeconds',
+      "must exceed the job queue's retention",
     ],
     [
       'a heartbeat too slow for the visibility timeout',
       { heartbeatIntervalSeconds: '200' },
       'retainwise:heartbeatIntervalSeconds',
-      'at most half of visibilityTimeoutSeconds (300)',
+      'at most half of the visibility timeout (300 s)',
     ],
     [
       'a memory size Fargate does not offer',
@@ -197,7 +197,7 @@ describe('stack configuration', () => {
       'a minimum above the maximum',
       { workerMinTasks: '5', workerMaxTasks: '4' },
       'retainwise:workerMinTasks',
-      'must not exceed workerMaxTasks',
+      'must not exceed the maximum (4)',
     ],
     [
       'a latency target below one job',

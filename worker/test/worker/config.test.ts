@@ -120,7 +120,7 @@ describe('worker configuration', () => {
     expect(
       problems({ ...REQUIRED, SQS_VISIBILITY_TIMEOUT_SECONDS: '60', HEARTBEAT_INTERVAL_SECONDS: '60' }),
     ).toEqual([
-      'HEARTBEAT_INTERVAL_SECONDS: must be shorter than SQS_VISIBILITY_TIMEOUT_SECONDS, or messages reappear mid-job',
+      'HEARTBEAT_INTERVAL_SECONDS: must be shorter than the visibility timeout (60 s), or messages reappear mid-job',
     ]);
   });
 
