@@ -160,26 +160,35 @@ export class QueueDepthScaling extends pulumi.ComponentResource {
       },
       parent,
     );
-    const scalable = {
-      serviceNamespace: this.target.serviceNamespace,
-      scalableDimension: this.target.scalableDimension,
-      resourceId: this.target.resourceId,
-    };
-
-    const scaleOut = new aws.appautoscaling.Policy(
-      `${name}-scale-out`,
-      {
-        name: pulumi.interpolate`${serviceName}-scale-out`,
-        policyType: 'StepScaling',
-        ...scalable,
-        stepScalingPolicyConfiguration: {
-          adjustmentType: 'ChangeInCapacity',
-          cooldown: SCALE_OUT_COOLDOWN_SECONDS,
-          metricAggregationType: 'Maximum',
-          stepAdjustments: scaleOutSteps(this.backlogPerTaskTarget, s.workerMaxTasks),
+    const stepPolicy = (
+      id: string,
+      cooldown: number,
+      metricAggregationType: string,
+      stepAdjustments: StepAdjustment[],
+    ) =>
+      new aws.appautoscaling.Policy(
+        `${name}-${id}`,
+        {
+          name: pulumi.interpolate`${serviceName}-${id}`,
+          policyType: 'StepScaling',
+          serviceNamespace: this.target.serviceNamespace,
+          scalableDimension: this.target.scalableDimension,
+          resourceId: this.target.resourceId,
+          stepScalingPolicyConfiguration: {
+            adjustmentType: 'ChangeInCapacity',
+            cooldown,
+            metricAggregationType,
+            stepAdjustments,
+          },
         },
-      },
-      parent,
+        parent,
+      );
+
+    const scaleOut = stepPolicy(
+      'scale-out',
+      SCALE_OUT_COOLDOWN_SECONDS,
+      'Maximum',
+      scaleOutSteps(this.backlogPerTaskTarget, s.workerMaxTasks),
     );
     new aws.cloudwatch.MetricAlarm(
       `${name}-work-waiting`,
@@ -202,21 +211,9 @@ export class QueueDepthScaling extends pulumi.ComponentResource {
       parent,
     );
 
-    const scaleIn = new aws.appautoscaling.Policy(
-      `${name}-scale-in`,
-      {
-        name: pulumi.interpolate`${serviceName}-scale-in`,
-        policyType: 'StepScaling',
-        ...scalable,
-        stepScalingPolicyConfiguration: {
-          adjustmentType: 'ChangeInCapacity',
-          cooldown: SCALE_IN_COOLDOWN_SECONDS,
-          metricAggregationType: 'Minimum',
-          stepAdjustments: [{ metricIntervalLowerBound: '0', scalingAdjustment: -1 }],
-        },
-      },
-      parent,
-    );
+    const scaleIn = stepPolicy('scale-in', SCALE_IN_COOLDOWN_SECONDS, 'Minimum', [
+      { metricIntervalLowerBound: '0', scalingAdjustment: -1 },
+    ]);
     new aws.cloudwatch.MetricAlarm(
       `${name}-spare-task`,
       {
