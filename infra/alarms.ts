@@ -3,39 +3,63 @@
 // metrics carry exactly the one dimension the worker emits, Environment (contracts.md §E; lessons #35).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { CONTAINER_INSIGHTS, metric, SQS, type Dimension } from './metrics.js';
-import { WORKER_METRICS_NAMESPACE } from './worker-service.js';
-
-export const ALARM_DEFAULTS = {
-  topicName: 'retainwise-cloudwatch-alerts',
-  dlqDepthThreshold: 5,
-  oldestMessageAgeThresholdSeconds: 1800,
-  jobFailureRateThresholdPercent: 5,
-  backlogWithoutWorkersMinutes: 15,
-};
+import { dashboardBody } from './dashboard.js';
+import { dimensionMap, metric, SQS, type Dimension } from './metrics.js';
+import { environmentName } from './names.js';
+import { pick, withDefaults } from './validation.js';
+import type { WorkerService } from './worker-service.js';
+import { WORKER_METRICS_NAMESPACE } from './worker-settings.js';
 
 /** Minutes jobs must keep waiting, besides the age, before the oldest-job alarm fires (about one scale-out). */
 const OLDEST_JOB_WAITING_MINUTES = 3;
 
-export interface AlarmsArgs {
-  /** SNS topic all alarms notify (on ALARM and on OK). @default 'retainwise-cloudwatch-alerts' */
-  topicName?: string;
+/** The alarm settings of the stack config (`retainwise:<key>`). */
+export interface AlarmSettings {
+  /** SNS topic all alarms notify (on ALARM and on OK). @default 'retainwise-cloudwatch-alerts' (`-<environment>` outside prod) */
+  alarmTopicName?: string | undefined;
   /** Address subscribed to the topic; AWS sends a confirmation mail first. @default undefined (no subscription) */
-  email?: string | undefined;
+  alarmEmail?: string | undefined;
+  /** Alarm when the DLQ holds more messages than this. @default 5 */
+  dlqDepthThreshold?: number | undefined;
+  /** Alarm when a job has waited longer than this for a worker (see the oldest-job-age alarm). @default 1800 */
+  oldestMessageAgeThresholdSeconds?: number | undefined;
+  /** Alarm when more than this share of jobs fails, over three 5-minute periods. @default 5 */
+  jobFailureRateThresholdPercent?: number | undefined;
+  /** Alarm when jobs wait this long with none in progress (no worker task takes them). @default 15 */
+  backlogWithoutWorkersMinutes?: number | undefined;
+}
+
+export type ResolvedAlarmSettings = Required<Omit<AlarmSettings, 'alarmEmail'>> &
+  Pick<AlarmSettings, 'alarmEmail'>;
+
+/** The alarm settings with every default applied (the only place they are). */
+export function resolveAlarmSettings(s: AlarmSettings, environment: string): ResolvedAlarmSettings {
+  return {
+    ...withDefaults(
+      {
+        alarmTopicName: environmentName('retainwise-cloudwatch-alerts', environment),
+        dlqDepthThreshold: 5,
+        oldestMessageAgeThresholdSeconds: 1800,
+        jobFailureRateThresholdPercent: 5,
+        backlogWithoutWorkersMinutes: 15,
+      },
+      pick(s, [
+        'alarmTopicName',
+        'dlqDepthThreshold',
+        'oldestMessageAgeThresholdSeconds',
+        'jobFailureRateThresholdPercent',
+        'backlogWithoutWorkersMinutes',
+      ]),
+    ),
+    alarmEmail: s.alarmEmail,
+  };
+}
+
+export interface AlarmsArgs extends AlarmSettings {
   /** The worker's ENVIRONMENT: the only dimension of its metrics. */
   environment: string;
-  queueName: pulumi.Input<string>;
-  dlqName: pulumi.Input<string>;
-  clusterName: pulumi.Input<string>;
-  serviceName: pulumi.Input<string>;
-  /** Alarm when the DLQ holds more messages than this. @default 5 */
-  dlqDepthThreshold?: number;
-  /** Alarm when a job has waited longer than this for a worker (see the oldest-job-age alarm). @default 1800 */
-  oldestMessageAgeThresholdSeconds?: number;
-  /** Alarm when more than this share of jobs fails, over three 5-minute periods. @default 5 */
-  jobFailureRateThresholdPercent?: number;
-  /** Alarm when jobs wait this long with none in progress (no worker task takes them). @default 15 */
-  backlogWithoutWorkersMinutes?: number;
+  /** Its queues, cluster and service are what the alarms watch. */
+  worker: WorkerService;
   /** @default `retainwise-<environment>` */
   dashboardName?: string;
   region: string;
@@ -50,33 +74,26 @@ export class Alarms extends pulumi.ComponentResource {
   constructor(name: string, args: AlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('retainwise:monitoring:Alarms', name, {}, opts);
     const parent = { parent: this };
-    const t = {
-      dlqDepthThreshold: args.dlqDepthThreshold ?? ALARM_DEFAULTS.dlqDepthThreshold,
-      oldestMessageAgeThresholdSeconds:
-        args.oldestMessageAgeThresholdSeconds ?? ALARM_DEFAULTS.oldestMessageAgeThresholdSeconds,
-      jobFailureRateThresholdPercent:
-        args.jobFailureRateThresholdPercent ?? ALARM_DEFAULTS.jobFailureRateThresholdPercent,
-      backlogWithoutWorkersMinutes:
-        args.backlogWithoutWorkersMinutes ?? ALARM_DEFAULTS.backlogWithoutWorkersMinutes,
-    };
+    const t = resolveAlarmSettings(args, args.environment);
+    const { queues } = args.worker;
+    const queueName = queues.queue.name;
+    const dlqName = queues.deadLetterQueue.name;
+    const clusterName = args.worker.cluster.name;
+    const serviceName = args.worker.fargate.service.name;
 
     // Unencrypted on purpose: CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key,
     // and alarm notifications carry no customer data.
-    this.topic = new aws.sns.Topic(
-      `${name}-topic`,
-      { name: args.topicName ?? ALARM_DEFAULTS.topicName },
-      parent,
-    );
-    if (args.email) {
+    this.topic = new aws.sns.Topic(`${name}-topic`, { name: t.alarmTopicName }, parent);
+    if (t.alarmEmail) {
       new aws.sns.TopicSubscription(
         `${name}-email`,
-        { topic: this.topic.arn, protocol: 'email', endpoint: args.email },
+        { topic: this.topic.arn, protocol: 'email', endpoint: t.alarmEmail },
         parent,
       );
     }
 
-    const queue: Dimension[] = [{ name: 'QueueName', value: args.queueName }];
-    const dlq: Dimension[] = [{ name: 'QueueName', value: args.dlqName }];
+    const queue: Dimension[] = [{ name: 'QueueName', value: queueName }];
+    const dlq: Dimension[] = [{ name: 'QueueName', value: dlqName }];
     const worker: Dimension[] = [{ name: 'Environment', value: args.environment }];
     const notify = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
     const alarm = (id: string, props: Omit<aws.cloudwatch.MetricAlarmArgs, 'name'>) =>
@@ -88,15 +105,15 @@ export class Alarms extends pulumi.ComponentResource {
 
     this.alarms = [
       alarm('dlq-messages', {
-        alarmDescription: pulumi.interpolate`More than ${t.dlqDepthThreshold} messages in ${args.dlqName} (waiting or held by the worker's DLQ sweeper): jobs the worker rejected or gave up on (their predictions are FAILED). Runbook docs/operations.md: npm run ops -- dlq list, fix the cause, then npm run ops -- dlq redrive.`,
+        alarmDescription: pulumi.interpolate`More than ${t.dlqDepthThreshold} messages in ${dlqName} (waiting, or held in flight while an operator reads them): jobs the worker rejected or gave up on (their predictions are FAILED). Runbook docs/operations.md: npm run ops -- dlq list, fix the cause, then npm run ops -- dlq redrive.`,
         metricQueries: [
           metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', dlq, 'Maximum', 300),
           metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', dlq, 'Maximum', 300),
           {
             id: 'deadLetters',
-            // The worker's sweeper receives DLQ messages and keeps them hidden (worker/src/dlq.ts), so most of
-            // the time they count as not visible. Metric math adds series treating a missing value as 0
-            // (CloudWatch "Using metric math", basic arithmetic).
+            // Dead letters an operator is reading (`npm run ops -- dlq list` receives them) count as not
+            // visible meanwhile. Metric math adds series treating a missing value as 0 (CloudWatch "Using
+            // metric math", basic arithmetic).
             expression: 'visible + inFlight',
             label: 'Dead letters (visible + in flight)',
             returnData: true,
@@ -109,7 +126,7 @@ export class Alarms extends pulumi.ComponentResource {
         treatMissingData: 'notBreaching',
       }),
       alarm('oldest-job-age', {
-        alarmDescription: pulumi.interpolate`Jobs have been waiting in ${args.queueName} for ${OLDEST_JOB_WAITING_MINUTES} minutes while its oldest message is more than ${t.oldestMessageAgeThresholdSeconds} s old: a job has waited that long for a worker, or jobs keep waiting behind long ones. The worker service ${args.serviceName} is not keeping up or not running. Runbook docs/operations.md: npm run ops -- status.`,
+        alarmDescription: pulumi.interpolate`Jobs have been waiting in ${queueName} for ${OLDEST_JOB_WAITING_MINUTES} minutes while its oldest message is more than ${t.oldestMessageAgeThresholdSeconds} s old: a job has waited that long for a worker, or jobs keep waiting behind long ones. The worker service ${serviceName} is not keeping up or not running. Runbook docs/operations.md: npm run ops -- status.`,
         metricQueries: [
           metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
           metric('age', SQS, 'ApproximateAgeOfOldestMessage', queue, 'Maximum'),
@@ -133,7 +150,7 @@ export class Alarms extends pulumi.ComponentResource {
         treatMissingData: 'notBreaching',
       }),
       alarm('backlog-without-workers', {
-        alarmDescription: pulumi.interpolate`Jobs have waited ${t.backlogWithoutWorkersMinutes} minutes in ${args.queueName} while no job was in progress: ${args.serviceName} in ${args.clusterName} runs no task that takes jobs (scaling from zero failed, or tasks cannot start: image, secret, model load). Runbook docs/operations.md: npm run ops -- status.`,
+        alarmDescription: pulumi.interpolate`Jobs have waited ${t.backlogWithoutWorkersMinutes} minutes in ${queueName} while no job was in progress: ${serviceName} in ${clusterName} runs no task that takes jobs (scaling from zero failed, or tasks cannot start: image, secret, model load). Runbook docs/operations.md: npm run ops -- status.`,
         metricQueries: [
           metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
           metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', queue, 'Maximum'),
@@ -195,13 +212,7 @@ export class Alarms extends pulumi.ComponentResource {
       {
         dashboardName,
         dashboardBody: pulumi
-          .all([
-            args.queueName,
-            args.dlqName,
-            args.clusterName,
-            args.serviceName,
-            pulumi.all(this.alarms.map((a) => a.arn)),
-          ])
+          .all([queueName, dlqName, clusterName, serviceName, pulumi.all(this.alarms.map((a) => a.arn))])
           .apply(([queueName, dlqName, clusterName, serviceName, alarmArns]) =>
             JSON.stringify(
               dashboardBody({
@@ -223,167 +234,4 @@ export class Alarms extends pulumi.ComponentResource {
     );
     this.registerOutputs({ topicArn: this.topic.arn, dashboardUrl: this.dashboardUrl });
   }
-}
-
-function dimensionMap(dimensions: Dimension[]): pulumi.Output<Record<string, string>> {
-  return pulumi
-    .all(dimensions.map((d) => pulumi.all([d.name, d.value])))
-    .apply((pairs) => Object.fromEntries(pairs));
-}
-
-export interface DashboardInputs {
-  queueName: string;
-  dlqName: string;
-  clusterName: string;
-  serviceName: string;
-  environment: string;
-  region: string;
-  alarmArns: string[];
-}
-
-/** The dashboard: alarm states, then queue, service and job panels. */
-export function dashboardBody(d: DashboardInputs): { widgets: Record<string, unknown>[] } {
-  const graph = (
-    title: string,
-    metrics: unknown[][],
-    y: number,
-    x: number,
-    extra: Record<string, unknown> = {},
-  ) => ({
-    type: 'metric',
-    x,
-    y,
-    width: 12,
-    height: 6,
-    properties: { title, region: d.region, view: 'timeSeries', period: 60, metrics, ...extra },
-  });
-  const env = ['Environment', d.environment];
-  return {
-    widgets: [
-      {
-        type: 'alarm',
-        x: 0,
-        y: 0,
-        width: 24,
-        height: 3,
-        properties: { title: 'Alarms', alarms: d.alarmArns },
-      },
-      graph(
-        'Jobs waiting and in progress',
-        [
-          [
-            SQS,
-            'ApproximateNumberOfMessagesVisible',
-            'QueueName',
-            d.queueName,
-            { stat: 'Maximum', label: 'Waiting' },
-          ],
-          [
-            SQS,
-            'ApproximateNumberOfMessagesNotVisible',
-            'QueueName',
-            d.queueName,
-            { stat: 'Maximum', label: 'In progress' },
-          ],
-          [
-            SQS,
-            'ApproximateNumberOfMessagesVisible',
-            'QueueName',
-            d.dlqName,
-            { stat: 'Maximum', label: 'Dead-lettered' },
-          ],
-          [
-            SQS,
-            'ApproximateNumberOfMessagesNotVisible',
-            'QueueName',
-            d.dlqName,
-            { stat: 'Maximum', label: 'Dead-lettered, held by the sweeper' },
-          ],
-        ],
-        3,
-        0,
-      ),
-      graph(
-        'Oldest message, waiting or in progress (s)',
-        [[SQS, 'ApproximateAgeOfOldestMessage', 'QueueName', d.queueName, { stat: 'Maximum' }]],
-        3,
-        12,
-      ),
-      graph(
-        'Worker tasks',
-        [
-          [
-            CONTAINER_INSIGHTS,
-            'DesiredTaskCount',
-            'ClusterName',
-            d.clusterName,
-            'ServiceName',
-            d.serviceName,
-            { stat: 'Maximum', label: 'Desired' },
-          ],
-          [
-            CONTAINER_INSIGHTS,
-            'RunningTaskCount',
-            'ClusterName',
-            d.clusterName,
-            'ServiceName',
-            d.serviceName,
-            { stat: 'Maximum', label: 'Running' },
-          ],
-        ],
-        9,
-        0,
-      ),
-      graph(
-        'Worker CPU and memory (%)',
-        [
-          [
-            'AWS/ECS',
-            'CPUUtilization',
-            'ClusterName',
-            d.clusterName,
-            'ServiceName',
-            d.serviceName,
-            { stat: 'Maximum' },
-          ],
-          [
-            'AWS/ECS',
-            'MemoryUtilization',
-            'ClusterName',
-            d.clusterName,
-            'ServiceName',
-            d.serviceName,
-            { stat: 'Maximum' },
-          ],
-        ],
-        9,
-        12,
-      ),
-      graph(
-        'Jobs',
-        [
-          [WORKER_METRICS_NAMESPACE, 'JobsCompleted', ...env, { stat: 'Sum', label: 'Completed' }],
-          [WORKER_METRICS_NAMESPACE, 'JobsFailed', ...env, { stat: 'Sum', label: 'Failed' }],
-          [WORKER_METRICS_NAMESPACE, 'MessageParseError', ...env, { stat: 'Sum', label: 'Invalid messages' }],
-        ],
-        15,
-        0,
-        { period: 300 },
-      ),
-      graph(
-        'Job duration and queue wait (ms)',
-        [
-          [WORKER_METRICS_NAMESPACE, 'JobDuration', ...env, { stat: 'p50', label: 'Duration p50' }],
-          [WORKER_METRICS_NAMESPACE, 'JobDuration', ...env, { stat: 'p99', label: 'Duration p99' }],
-          [WORKER_METRICS_NAMESPACE, 'QueueWait', ...env, { stat: 'p90', label: 'Queue wait p90' }],
-        ],
-        15,
-        12,
-        { period: 300 },
-      ),
-      graph('Rows scored', [[WORKER_METRICS_NAMESPACE, 'RowsScored', ...env, { stat: 'Sum' }]], 21, 0, {
-        period: 300,
-      }),
-    ],
-  };
 }

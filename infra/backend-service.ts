@@ -8,23 +8,12 @@ import {
   type ContainerSecret,
   type CpuArchitecture,
 } from './fargate-service.js';
+import { environmentName, namePrefix } from './names.js';
+import type { Network } from './network.js';
 import { PARTITION } from './policy.js';
-import { assertValid, check, type Issue } from './validation.js';
-
-export const BACKEND_DEFAULTS = {
-  /** The existing API service's name (lessons #36). */
-  serviceName: 'retainwise-service',
-  executionRoleName: 'retainwise-backend-ecs-task-execution-role',
-  cpu: 512,
-  memory: 1024,
-  desiredCount: 1,
-  containerPort: 8000,
-  // The existing API image is built for x86-64.
-  cpuArchitecture: 'X86_64' as CpuArchitecture,
-  logGroupName: '/ecs/retainwise-backend',
-  logRetentionDays: 7,
-  healthCheckGracePeriodSeconds: 60,
-};
+import type { TaskRoles } from './task-roles.js';
+import { assertValid, check, pick, withDefaults, type Issue } from './validation.js';
+import type { WorkerService } from './worker-service.js';
 
 /** Set by this program from its own resources; configuration may not override them. */
 export const BACKEND_MANAGED_VARIABLES = [
@@ -36,61 +25,120 @@ export const BACKEND_MANAGED_VARIABLES = [
 ];
 const CREDENTIAL_LIKE = /PASSWORD|SECRET|TOKEN|CREDENTIAL|PRIVATE|API_KEY|ACCESS_KEY|DATABASE_URL/;
 
+/** The backend settings of the stack config (`retainwise:<key>`); the service runs only with `backendImage`. */
 export interface BackendSettings {
   /** ECR image pinned by digest (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:…`). */
-  image: string;
-  /** @default 'retainwise-service' */
-  serviceName?: string;
-  /** CPU architecture the image is built for. @default 'X86_64' */
-  cpuArchitecture?: CpuArchitecture;
+  backendImage?: string | undefined;
+  /** The existing API service's name (lessons #36). @default 'retainwise-service' (`-<environment>` outside prod) */
+  backendServiceName?: string | undefined;
+  /** @default 'retainwise-backend-ecs-task-execution-role' (`-<environment>` outside prod) */
+  backendExecutionRoleName?: string | undefined;
+  /** CPU architecture the image is built for (the existing API image is x86-64). @default 'X86_64' */
+  backendCpuArchitecture?: CpuArchitecture | undefined;
   /** @default 512 */
-  cpu?: number;
+  backendCpu?: number | undefined;
   /** @default 1024 */
-  memory?: number;
+  backendMemory?: number | undefined;
   /** Tasks to run (the API is not autoscaled here). @default 1 */
-  desiredCount?: number;
+  backendDesiredCount?: number | undefined;
   /** Port the API listens on. @default 8000 */
-  containerPort?: number;
-  /** Existing target group to register tasks with; requires `loadBalancerSecurityGroupId`. @default undefined (no load balancer) */
-  targetGroupArn?: string | undefined;
-  /** Security group of that load balancer, admitted to `containerPort`. @default undefined */
-  loadBalancerSecurityGroupId?: string | undefined;
+  backendContainerPort?: number | undefined;
+  /** Existing target group to register tasks with; requires `backendLoadBalancerSecurityGroupId`. @default undefined (no load balancer) */
+  backendTargetGroupArn?: string | undefined;
+  /** Security group of that load balancer, admitted to `backendContainerPort`. @default undefined */
+  backendLoadBalancerSecurityGroupId?: string | undefined;
   /** Further plain variables (no credentials). @default {} */
-  environment?: Record<string, string>;
+  backendEnvironment?: Record<string, string> | undefined;
   /** Further variables from Secrets Manager: name → full secret ARN. @default {} */
-  secrets?: Record<string, string>;
+  backendSecrets?: Record<string, string> | undefined;
 }
 
-export function validateBackendSettings(s: BackendSettings): Issue[] {
-  const environment = Object.keys(s.environment ?? {});
-  const secrets = Object.keys(s.secrets ?? {});
+const OPTIONAL = ['backendImage', 'backendTargetGroupArn', 'backendLoadBalancerSecurityGroupId'] as const;
+export type ResolvedBackendSettings = Required<Omit<BackendSettings, (typeof OPTIONAL)[number]>> &
+  Pick<BackendSettings, (typeof OPTIONAL)[number]>;
+
+/** The backend settings with every default applied (the only place they are). */
+export function resolveBackendSettings(s: BackendSettings, environment: string): ResolvedBackendSettings {
+  const named = (base: string) => environmentName(base, environment);
+  return {
+    ...withDefaults(
+      {
+        backendServiceName: named('retainwise-service'),
+        backendExecutionRoleName: named('retainwise-backend-ecs-task-execution-role'),
+        backendCpuArchitecture: 'X86_64',
+        backendCpu: 512,
+        backendMemory: 1024,
+        backendDesiredCount: 1,
+        backendContainerPort: 8000,
+        backendEnvironment: {},
+        backendSecrets: {},
+      },
+      pick(s, [
+        'backendServiceName',
+        'backendExecutionRoleName',
+        'backendCpuArchitecture',
+        'backendCpu',
+        'backendMemory',
+        'backendDesiredCount',
+        'backendContainerPort',
+        'backendEnvironment',
+        'backendSecrets',
+      ]),
+    ),
+    ...pick(s, OPTIONAL),
+  };
+}
+
+/** Settings of the backend service, which exists only with `backendImage`. */
+export const BACKEND_ONLY_SETTINGS = [
+  'backendServiceName',
+  'backendCpuArchitecture',
+  'backendCpu',
+  'backendMemory',
+  'backendDesiredCount',
+  'backendContainerPort',
+  'backendTargetGroupArn',
+  'backendLoadBalancerSecurityGroupId',
+  'backendEnvironment',
+  'backendSecrets',
+] as const;
+
+export function validateBackendSettings(s: ResolvedBackendSettings, given: BackendSettings): Issue[] {
+  if (!s.backendImage) {
+    return BACKEND_ONLY_SETTINGS.filter((k) => given[k] !== undefined).map((key) => ({
+      key,
+      message: 'only applies to the backend service, which runs only when backendImage is set',
+    }));
+  }
+  const environment = Object.keys(s.backendEnvironment);
+  const secrets = Object.keys(s.backendSecrets);
   const reserved = (names: string[]) => names.filter((n) => BACKEND_MANAGED_VARIABLES.includes(n));
   const credentials = environment.filter((n) => CREDENTIAL_LIKE.test(n));
   const both = environment.filter((n) => secrets.includes(n));
   return [
-    ...fargateSizeIssues(s.cpu ?? BACKEND_DEFAULTS.cpu, s.memory ?? BACKEND_DEFAULTS.memory),
+    ...fargateSizeIssues(s.backendCpu, s.backendMemory, { cpu: 'backendCpu', memory: 'backendMemory' }),
     ...check(
       [
-        !s.targetGroupArn || !!s.loadBalancerSecurityGroupId,
-        'loadBalancerSecurityGroupId',
-        'is required with targetGroupArn (the load balancer must reach the tasks)',
+        !s.backendTargetGroupArn || !!s.backendLoadBalancerSecurityGroupId,
+        'backendLoadBalancerSecurityGroupId',
+        'is required with backendTargetGroupArn (the load balancer must reach the tasks)',
       ],
       [
-        !s.loadBalancerSecurityGroupId || !!s.targetGroupArn,
-        'targetGroupArn',
-        'is required with loadBalancerSecurityGroupId',
+        !s.backendLoadBalancerSecurityGroupId || !!s.backendTargetGroupArn,
+        'backendTargetGroupArn',
+        'is required with backendLoadBalancerSecurityGroupId',
       ],
       [
         reserved([...environment, ...secrets]).length === 0,
-        'environment',
+        'backendEnvironment',
         `must not set ${reserved([...environment, ...secrets]).join(', ')}: this program sets them`,
       ],
       [
         credentials.length === 0,
-        'environment',
-        `${credentials.join(', ')} look like credentials: put them in secrets (Secrets Manager), never in plain environment (lessons #40)`,
+        'backendEnvironment',
+        `${credentials.join(', ')} look like credentials: put them in backendSecrets (Secrets Manager), never in plain environment (lessons #40)`,
       ],
-      [both.length === 0, 'secrets', `${both.join(', ')} also appear in environment`],
+      [both.length === 0, 'backendSecrets', `${both.join(', ')} also appear in backendEnvironment`],
     ),
   ];
 }
@@ -103,50 +151,47 @@ export function ecrRepositoryArn(image: string): string {
 }
 
 export interface BackendServiceArgs extends BackendSettings {
-  cluster: aws.ecs.Cluster;
-  taskRole: aws.iam.Role;
-  /** What grants the task role its permissions (e.g. the TaskRoles component). @default [] */
-  taskRoleGrants?: pulumi.Resource[];
-  /** @default 'retainwise-backend-ecs-task-execution-role' */
-  executionRoleName?: string;
-  queueUrl: pulumi.Input<string>;
+  environment: string;
+  /** Its cluster, database secret, queue and log retention. */
+  worker: WorkerService;
+  taskRoles: TaskRoles;
+  network: Network;
   bucketName: pulumi.Input<string>;
-  environmentName: string;
-  databaseUrlSecret: ContainerSecret;
-  /** @default [] */
-  secretKmsKeyArns?: string[];
-  vpcId: pulumi.Input<string>;
-  subnetIds: pulumi.Input<string[]>;
-  /** The tasks' security group (egress). */
-  tasksSecurityGroupId: pulumi.Input<string>;
-  /** Name prefix for the ingress security group. */
-  namePrefix: string;
-  /** @default '/ecs/retainwise-backend' */
-  logGroupName?: string;
-  /** @default 7 */
-  logRetentionDays?: number;
   region: string;
   accountId: pulumi.Input<string>;
 }
+
+const HEALTH_CHECK_GRACE_PERIOD_SECONDS = 60;
 
 export class BackendService extends pulumi.ComponentResource {
   readonly fargate: FargateService;
 
   constructor(name: string, args: BackendServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    assertValid(`BackendService '${name}' arguments`, validateBackendSettings(args));
+    const s = resolveBackendSettings(args, args.environment);
+    assertValid(`BackendService '${name}' arguments`, [
+      ...validateBackendSettings(s, args),
+      ...check([!!s.backendImage, 'backendImage', 'is required']),
+    ]);
     super('retainwise:backend:BackendService', name, {}, opts);
     const parent = { parent: this };
-    const containerPort = args.containerPort ?? BACKEND_DEFAULTS.containerPort;
-    const securityGroupIds: pulumi.Input<string>[] = [args.tasksSecurityGroupId];
+    const { network, worker } = args;
+    const prefix = namePrefix(args.environment);
+    const containerPort = s.backendContainerPort;
+    const securityGroupIds: pulumi.Input<string>[] = [network.tasksSecurityGroup.id];
+    if (network.egress === 'vpc-endpoints') {
+      void pulumi.log.warn(
+        'The backend API runs without a NAT path: it can reach AWS APIs only. Use egress "nat-gateway" if it calls external services.',
+      );
+    }
 
-    if (args.targetGroupArn && args.loadBalancerSecurityGroupId) {
+    if (s.backendTargetGroupArn && s.backendLoadBalancerSecurityGroupId) {
       const ingress = new aws.ec2.SecurityGroup(
         `${name}-ingress`,
         {
-          name: `${args.namePrefix}-backend-ingress`,
+          name: `${prefix}-backend-ingress`,
           description: 'RetainWise backend API: traffic from its load balancer',
-          vpcId: args.vpcId,
-          tags: { Name: `${args.namePrefix}-backend-ingress` },
+          vpcId: network.vpcId,
+          tags: { Name: `${prefix}-backend-ingress` },
         },
         parent,
       );
@@ -154,7 +199,7 @@ export class BackendService extends pulumi.ComponentResource {
         `${name}-from-load-balancer`,
         {
           securityGroupId: ingress.id,
-          referencedSecurityGroupId: args.loadBalancerSecurityGroupId,
+          referencedSecurityGroupId: s.backendLoadBalancerSecurityGroupId,
           ipProtocol: 'tcp',
           fromPort: containerPort,
           toPort: containerPort,
@@ -165,9 +210,10 @@ export class BackendService extends pulumi.ComponentResource {
       securityGroupIds.push(ingress.id);
     }
 
+    const image = s.backendImage ?? '';
     const secrets: ContainerSecret[] = [
-      args.databaseUrlSecret,
-      ...Object.entries(args.secrets ?? {}).map(([secretName, secretArn]) => ({
+      worker.databaseUrlSecret,
+      ...Object.entries(s.backendSecrets).map(([secretName, secretArn]) => ({
         name: secretName,
         secretArn,
       })),
@@ -175,38 +221,38 @@ export class BackendService extends pulumi.ComponentResource {
     this.fargate = new FargateService(
       name,
       {
-        cluster: args.cluster,
-        serviceName: args.serviceName ?? BACKEND_DEFAULTS.serviceName,
+        cluster: worker.cluster,
+        serviceName: s.backendServiceName,
         containerName: 'backend',
-        image: args.image,
-        repositoryArn: ecrRepositoryArn(args.image),
-        cpu: args.cpu ?? BACKEND_DEFAULTS.cpu,
-        memory: args.memory ?? BACKEND_DEFAULTS.memory,
-        cpuArchitecture: args.cpuArchitecture ?? BACKEND_DEFAULTS.cpuArchitecture,
-        taskRole: args.taskRole,
-        taskRoleGrants: args.taskRoleGrants ?? [],
-        executionRoleName: args.executionRoleName ?? BACKEND_DEFAULTS.executionRoleName,
+        image,
+        repositoryArn: ecrRepositoryArn(image),
+        cpu: s.backendCpu,
+        memory: s.backendMemory,
+        cpuArchitecture: s.backendCpuArchitecture,
+        taskRole: args.taskRoles.backendTaskRole,
+        taskRoleGrants: [args.taskRoles],
+        executionRoleName: s.backendExecutionRoleName,
         environment: {
-          ...args.environment,
-          PREDICTIONS_QUEUE_URL: args.queueUrl,
+          ...s.backendEnvironment,
+          PREDICTIONS_QUEUE_URL: worker.queues.queue.url,
           S3_BUCKET: args.bucketName,
           AWS_REGION: args.region,
-          ENVIRONMENT: args.environmentName,
+          ENVIRONMENT: args.environment,
         },
         secrets,
-        secretKmsKeyArns: args.secretKmsKeyArns ?? [],
-        logGroupName: args.logGroupName ?? BACKEND_DEFAULTS.logGroupName,
-        logRetentionDays: args.logRetentionDays ?? BACKEND_DEFAULTS.logRetentionDays,
-        subnetIds: args.subnetIds,
+        secretKmsKeyArns: worker.secretKmsKeyArns,
+        logGroupName: environmentName('/ecs/retainwise-backend', args.environment),
+        logRetentionDays: worker.settings.logRetentionDays,
+        subnetIds: network.privateSubnetIds,
         securityGroupIds,
-        desiredCount: args.desiredCount ?? BACKEND_DEFAULTS.desiredCount,
+        desiredCount: s.backendDesiredCount,
         // The existing API writes to its working directory (its local upload fallback), so its root stays writable.
         readonlyRootFilesystem: false,
-        loadBalancer: args.targetGroupArn
+        loadBalancer: s.backendTargetGroupArn
           ? {
-              targetGroupArn: args.targetGroupArn,
+              targetGroupArn: s.backendTargetGroupArn,
               containerPort,
-              healthCheckGracePeriodSeconds: BACKEND_DEFAULTS.healthCheckGracePeriodSeconds,
+              healthCheckGracePeriodSeconds: HEALTH_CHECK_GRACE_PERIOD_SECONDS,
             }
           : undefined,
         region: args.region,

@@ -3,7 +3,7 @@
 // subnets without public IP, deployment circuit breaker with rollback, wait for a steady state).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { ecsTasksTrustPolicy, executionPolicy } from './iam.js';
+import { ecsTasksTrustPolicy, executionPolicy } from './task-roles.js';
 import { attachExclusivePolicies, policyJson } from './policy.js';
 import { assertValid, check, inRange, type Issue } from './validation.js';
 
@@ -28,14 +28,22 @@ export function fargateMemoryOptions(cpu: number): number[] {
   return table[cpu] ?? [];
 }
 
-export function fargateSizeIssues(cpu: number, memory: number): Issue[] {
+/** Issues of a CPU / memory pair, under the names the caller's settings give them. */
+export function fargateSizeIssues(
+  cpu: number,
+  memory: number,
+  keys: { cpu: string; memory: string } = { cpu: 'cpu', memory: 'memory' },
+): Issue[] {
   const options = fargateMemoryOptions(cpu);
   if (options.length === 0)
-    return [{ key: 'cpu', message: 'must be one of 256, 512, 1024, 2048, 4096, 8192, 16384' }];
+    return [{ key: keys.cpu, message: 'must be one of 256, 512, 1024, 2048, 4096, 8192, 16384' }];
+  const allowed = `${options[0]}-${options[options.length - 1]} MiB in steps of ${(options[1] ?? 0) - (options[0] ?? 0)}`;
   return check([
     options.includes(memory),
-    'memory',
-    `${memory} MiB is not a Fargate size for ${cpu} CPU units (allowed: ${options[0]}-${options[options.length - 1]} in steps of ${(options[1] ?? 0) - (options[0] ?? 0)})`,
+    {
+      [keys.memory]: `${memory} MiB is not a Fargate size for ${cpu} CPU units (allowed: ${allowed})`,
+      [keys.cpu]: `${cpu} CPU units take ${allowed} of memory on Fargate, not ${memory} MiB`,
+    },
   ]);
 }
 

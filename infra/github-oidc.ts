@@ -4,357 +4,108 @@
 // (lessons #39).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import {
-  attachExclusivePolicies,
-  bucketArn,
-  PARTITION,
-  policyDocument,
-  policyJson,
-  roleArn,
-  type PolicyDocument,
-  type PolicyStatement,
-} from './policy.js';
 import { permissionsBoundaryDocument } from './boundary.js';
-import { SQS_MESSAGE_ACTIONS } from './queues.js';
+import {
+  deployRolePolicy,
+  GITHUB_OIDC_AUDIENCE,
+  GITHUB_OIDC_HOST,
+  githubSubjects,
+  githubTrustPolicy,
+  POWER_USER_ACCESS,
+  previewRolePolicy,
+  READ_ONLY_ACCESS,
+  type DeployTrust,
+  type StateBackend,
+} from './ci-policies.js';
+import { environmentName } from './names.js';
+import { attachExclusivePolicies, policyJson } from './policy.js';
+import { check, type Issue } from './validation.js';
 
-export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
-export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
-export const READ_ONLY_ACCESS = `arn:${PARTITION}:iam::aws:policy/ReadOnlyAccess`;
-export const POWER_USER_ACCESS = `arn:${PARTITION}:iam::aws:policy/PowerUserAccess`;
+/** A deploy builds an image and waits for ECS to reach a steady state. */
+const DEPLOY_MAX_SESSION_SECONDS = 7200;
 
-/** Where Pulumi keeps the stack's state: Pulumi Cloud, or an S3 bucket with a KMS secrets provider. */
-export type StateBackend = { kind: 'pulumi-cloud' } | { kind: 's3'; bucketName: string; kmsKeyArn: string };
-
-export const CI_DEFAULTS = {
-  deployTrust: 'environment' as DeployTrust,
-  deployBranch: 'main',
-  previewRoleName: 'retainwise-cicd-preview-role',
-  deployRoleName: 'retainwise-cicd-ecs-deployment-role',
-  permissionsBoundaryName: 'retainwise-permissions-boundary',
-  stateBackend: 'pulumi-cloud' as StateBackend['kind'],
-  /** A deploy builds an image and waits for ECS to reach a steady state. */
-  deployMaxSessionSeconds: 7200,
-};
-
-/**
- * Which workflow runs may deploy: jobs in the deploy environment (its protection rules and reviewers apply;
- * GitHub then issues `sub` = `repo:<repo>:environment:<env>`), any job on the deploy branch, or both.
- */
-export type DeployTrust = 'environment' | 'branch' | 'both';
-
-/** Token subjects (`sub`) GitHub issues for each kind of workflow run. */
-export function githubSubjects(
-  repository: string,
-  deploy: { trust: DeployTrust; branch: string; environment: string },
-) {
-  const environment = `repo:${repository}:environment:${deploy.environment}`;
-  const branch = `repo:${repository}:ref:refs/heads/${deploy.branch}`;
-  return {
-    preview: [`repo:${repository}:pull_request`],
-    deploy:
-      deploy.trust === 'environment'
-        ? [environment]
-        : deploy.trust === 'branch'
-          ? [branch]
-          : [environment, branch],
-  };
-}
-
-export function githubTrustPolicy(providerArn: string, subjects: string[]): PolicyDocument {
-  return policyDocument([
-    {
-      Sid: 'GitHubActionsOidc',
-      Effect: 'Allow',
-      Principal: { Federated: providerArn },
-      Action: 'sts:AssumeRoleWithWebIdentity',
-      Condition: {
-        StringEquals: {
-          [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
-          [`${GITHUB_OIDC_HOST}:sub`]: subjects,
-        },
-      },
-    },
-  ]);
-}
-
-/**
- * State access: a deploy reads and writes state; a preview only reads it. `pulumi preview` takes no lock on a
- * self-managed backend (pulumi/pulumi pkg/backend/diy/backend.go: `Preview` never calls `Lock`; `Update`,
- * `Refresh`, `Import` and `Destroy` do, the last three only when not `PreviewOnly`), and has always-on locking
- * since v3.20.0 (PULUMI_SELF_MANAGED_STATE_LOCKING is gone: CHANGELOG, #8565).
- */
-export function stateBackendStatements(
-  backend: StateBackend,
-  access: 'preview' | 'deploy',
-): PolicyStatement[] {
-  if (backend.kind === 'pulumi-cloud') return [];
-  const bucket = bucketArn(backend.bucketName);
-  const list: PolicyStatement = {
-    Sid: 'ListStateBucket',
-    Effect: 'Allow',
-    Action: ['s3:ListBucket', 's3:GetBucketLocation'],
-    Resource: bucket,
-  };
-  if (access === 'deploy') {
-    return [
-      list,
-      {
-        Sid: 'ReadWriteState',
-        Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-        Resource: `${bucket}/*`,
-      },
-      {
-        Sid: 'UseSecretsProviderKey',
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-        Resource: backend.kmsKeyArn,
-      },
-    ];
-  }
-  return [
-    list,
-    { Sid: 'ReadState', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucket}/*` },
-    // A pull request must not be able to hold or break the lock of a running deployment, nor touch state.
-    {
-      Sid: 'DenyStateWrites',
-      Effect: 'Deny',
-      Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
-      Resource: `${bucket}/*`,
-    },
-    // Decrypts the stack's secrets and the state objects (bucket default encryption with the same key).
-    { Sid: 'DecryptState', Effect: 'Allow', Action: 'kms:Decrypt', Resource: backend.kmsKeyArn },
-  ];
-}
-
-/**
- * Inline policy of the preview role, on top of ReadOnlyAccess. The role runs code from pull requests, and
- * ReadOnlyAccess reads data as well as configuration (`sqs:Receive*`, `s3:Get*` on every bucket, `ssm:Get*`,
- * log events and queries): deny every data read a plan never needs, keeping the configuration reads a
- * preview and its refresh make.
- */
-export function previewRolePolicy(p: {
-  stateBackend: StateBackend;
-  uploadsBucketName: string;
-}): PolicyDocument {
-  const uploads = bucketArn(p.uploadsBucketName);
-  const stateKey = p.stateBackend.kind === 's3' ? p.stateBackend.kmsKeyArn : undefined;
-  return policyDocument([
-    ...stateBackendStatements(p.stateBackend, 'preview'),
-    // A preview needs none of the calls that read, move or destroy jobs, on any queue.
-    { Sid: 'DenyJobMessages', Effect: 'Deny', Action: SQS_MESSAGE_ACTIONS, Resource: '*' },
-    // Uploads and results alike, and their key names (user ids and file names).
-    {
-      Sid: 'DenyCustomerFiles',
-      Effect: 'Deny',
-      Action: ['s3:GetObject*', 's3:ListBucket', 's3:ListBucketVersions', 's3:ListMultipartUploadParts'],
-      Resource: [uploads, `${uploads}/*`],
-    },
-    {
-      Sid: 'DenySecretValues',
-      Effect: 'Deny',
-      Action: ['ssm:GetParameter*', 'secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue'],
-      Resource: '*',
-    },
-    // AWS managed keys (aws/ssm, aws/secretsmanager, …) grant decryption to every principal of the account
-    // through their key policy, whatever the role's IAM policy says.
-    {
-      Sid: 'DenyDecryptionExceptState',
-      Effect: 'Deny',
-      Action: ['kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
-      ...(stateKey ? { NotResource: stateKey } : { Resource: '*' }),
-    },
-    {
-      Sid: 'DenyLogContents',
-      Effect: 'Deny',
-      Action: [
-        'logs:GetLogEvents',
-        'logs:FilterLogEvents',
-        'logs:StartQuery',
-        'logs:GetQueryResults',
-        'logs:StartLiveTail',
-        'logs:GetLogRecord',
-        'logs:Unmask',
-      ],
-      Resource: '*',
-    },
-  ]);
-}
-
-export interface DeployPolicyInputs {
-  accountId: string;
-  deployRoleName: string;
-  previewRoleName: string;
-  /** Roles ECS tasks run as (task and execution roles) that the deployer creates and passes to ECS. */
-  ecsTaskRoleNames: string[];
-  /** The VPC flow logs delivery role. */
-  flowLogsRoleName: string;
-  /** The queue operators' role (managed, never passed). */
-  operatorRoleName: string;
-  oidcProviderArn: string;
-  /** The managed policy every role the deployer creates or changes must carry as its boundary. */
-  permissionsBoundaryArn: string;
-  stateBackend: StateBackend;
-}
-
-/**
- * Inline policy of the deploy role, on top of PowerUserAccess (everything but IAM, Organizations and Account):
- * manage exactly the roles of this stack, and only while they carry the stack's permissions boundary (the
- * IAM service authorization reference lists `iam:PermissionsBoundary` for every role write below); pass them
- * only to their services; never assume them, change itself, or loosen the boundary.
- */
-export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
-  const arn = (name: string) => roleArn(p.accountId, name);
-  const self = arn(p.deployRoleName);
-  const taskRoles = p.ecsTaskRoleNames.map(arn);
-  const managedRoles = [
-    ...taskRoles,
-    arn(p.flowLogsRoleName),
-    arn(p.previewRoleName),
-    arn(p.operatorRoleName),
-  ];
-  const bounded = { StringEquals: { 'iam:PermissionsBoundary': p.permissionsBoundaryArn } };
-  const roleRead = [
-    'iam:GetRole',
-    'iam:GetRolePolicy',
-    'iam:ListRolePolicies',
-    'iam:ListAttachedRolePolicies',
-    'iam:ListRoleTags',
-  ];
-  return policyDocument([
-    {
-      Sid: 'ReadAndTagStackRoles',
-      Effect: 'Allow',
-      Action: [...roleRead, 'iam:ListInstanceProfilesForRole', 'iam:TagRole', 'iam:UntagRole'],
-      Resource: managedRoles,
-    },
-    {
-      Sid: 'WriteBoundedStackRoles',
-      Effect: 'Allow',
-      Action: [
-        'iam:CreateRole',
-        'iam:DeleteRole',
-        'iam:UpdateRole',
-        'iam:UpdateRoleDescription',
-        'iam:UpdateAssumeRolePolicy',
-        'iam:PutRolePolicy',
-        'iam:DeleteRolePolicy',
-        // Detaching only takes permissions away: the exclusive attachments remove what was attached by hand.
-        'iam:DetachRolePolicy',
-        'iam:PutRolePermissionsBoundary',
-      ],
-      Resource: managedRoles,
-      Condition: bounded,
-    },
-    {
-      Sid: 'PassTaskRolesToEcs',
-      Effect: 'Allow',
-      Action: 'iam:PassRole',
-      Resource: taskRoles,
-      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-    },
-    {
-      Sid: 'PassFlowLogsRole',
-      Effect: 'Allow',
-      Action: 'iam:PassRole',
-      Resource: arn(p.flowLogsRoleName),
-      Condition: { StringEquals: { 'iam:PassedToService': 'vpc-flow-logs.amazonaws.com' } },
-    },
-    {
-      Sid: 'AttachOnlyReadOnlyToPreviewRole',
-      Effect: 'Allow',
-      Action: 'iam:AttachRolePolicy',
-      Resource: arn(p.previewRoleName),
-      Condition: { ...bounded, ArnEquals: { 'iam:PolicyARN': READ_ONLY_ACCESS } },
-    },
-    // Refresh reads the CI identity itself; changing it, its tags included, is an administrator's job (see the
-    // README): its tags are principal tags, which ABAC conditions elsewhere in the account may trust.
-    { Sid: 'ReadOwnRole', Effect: 'Allow', Action: roleRead, Resource: self },
-    // Tags follow aws:defaultTags; on these two they change neither who may federate nor what is allowed.
-    {
-      Sid: 'ReadAndTagOidcProvider',
-      Effect: 'Allow',
-      Action: [
-        'iam:GetOpenIDConnectProvider',
-        'iam:TagOpenIDConnectProvider',
-        'iam:UntagOpenIDConnectProvider',
-      ],
-      Resource: p.oidcProviderArn,
-    },
-    {
-      Sid: 'ReadAndTagPermissionsBoundary',
-      Effect: 'Allow',
-      Action: [
-        'iam:GetPolicy',
-        'iam:GetPolicyVersion',
-        'iam:ListPolicyVersions',
-        'iam:TagPolicy',
-        'iam:UntagPolicy',
-      ],
-      Resource: p.permissionsBoundaryArn,
-    },
-    ...stateBackendStatements(p.stateBackend, 'deploy'),
-    {
-      Sid: 'DenySelfModification',
-      Effect: 'Deny',
-      Action: [
-        'iam:Update*',
-        'iam:Attach*',
-        'iam:Detach*',
-        'iam:Put*',
-        'iam:Delete*',
-        'iam:Tag*',
-        'iam:Untag*',
-      ],
-      Resource: self,
-    },
-    // A boundary once set stays, and only an administrator changes what it allows.
-    {
-      Sid: 'DenyBoundaryRemoval',
-      Effect: 'Deny',
-      Action: 'iam:DeleteRolePermissionsBoundary',
-      Resource: '*',
-    },
-    {
-      Sid: 'DenyBoundaryChanges',
-      Effect: 'Deny',
-      Action: [
-        'iam:CreatePolicyVersion',
-        'iam:SetDefaultPolicyVersion',
-        'iam:DeletePolicyVersion',
-        'iam:DeletePolicy',
-      ],
-      Resource: p.permissionsBoundaryArn,
-    },
-    // PowerUserAccess allows sts:AssumeRole on "*"; the deployer never needs to act as a role it manages, and a
-    // trust policy it rewrote must not let it.
-    {
-      Sid: 'DenyAssumingStackRoles',
-      Effect: 'Deny',
-      Action: 'sts:AssumeRole',
-      Resource: [...managedRoles, self],
-    },
-  ]);
-}
-
-export interface GithubOidcArgs {
+/** The CI and state settings of the stack config (`retainwise:<key>`). */
+export interface CiSettings {
   /** `owner/name` exactly as GitHub spells it: it becomes the tokens' `sub` prefix. */
-  repository: string;
-  /** Which runs may assume the deploy role. @default 'environment' (only jobs in `deployEnvironment`) */
-  deployTrust?: DeployTrust;
-  /** Branch whose workflow runs may deploy (with `deployTrust` branch or both). @default 'main' */
-  deployBranch?: string;
-  /** GitHub environment whose jobs may deploy. */
-  deployEnvironment: string;
+  githubRepository: string;
+  /** Which runs may assume the deploy role. @default 'environment' (only jobs in `githubDeployEnvironment`) */
+  githubDeployTrust?: DeployTrust | undefined;
+  /** Branch whose workflow runs may deploy (with `githubDeployTrust` branch or both). @default 'main' */
+  githubDeployBranch?: string | undefined;
+  /** GitHub environment whose jobs may deploy. @default the stack's environment */
+  githubDeployEnvironment?: string | undefined;
   /** The account's existing GitHub OIDC provider (one per account). @default undefined (create it) */
-  existingProviderArn?: string | undefined;
-  /** @default 'retainwise-cicd-preview-role' */
-  previewRoleName?: string;
-  /** @default 'retainwise-cicd-ecs-deployment-role' (the existing CI role's name) */
-  deployRoleName?: string;
-  /** Name of the managed policy capping every role the deploy role manages. @default 'retainwise-permissions-boundary' */
-  permissionsBoundaryName?: string;
+  githubOidcProviderArn?: string | undefined;
+  /** @default 'retainwise-cicd-preview-role' (`-<environment>` outside prod) */
+  previewRoleName?: string | undefined;
+  /** @default 'retainwise-cicd-ecs-deployment-role' (the existing CI role's name; `-<environment>` outside prod) */
+  deployRoleName?: string | undefined;
+  /** Where Pulumi keeps the state. @default 'pulumi-cloud' */
+  stateBackend?: StateBackend['kind'] | undefined;
+  /** The state bucket (with `stateBackend` s3). */
+  stateBucketName?: string | undefined;
+  /** The awskms:// secrets provider key (with `stateBackend` s3). */
+  stateKmsKeyArn?: string | undefined;
+}
+
+export interface ResolvedCiSettings {
+  githubRepository: string;
+  githubDeployTrust: DeployTrust;
+  githubDeployBranch: string;
+  githubDeployEnvironment: string;
+  githubOidcProviderArn: string | undefined;
+  previewRoleName: string;
+  deployRoleName: string;
+  /** Not a key: the managed policy capping every role the deploy role manages. */
+  permissionsBoundaryName: string;
   stateBackend: StateBackend;
+}
+
+/** The CI settings with every default applied (the only place they are). */
+export function resolveCiSettings(s: CiSettings, environment: string): ResolvedCiSettings {
+  const named = (base: string) => environmentName(base, environment);
+  return {
+    githubRepository: s.githubRepository,
+    githubDeployTrust: s.githubDeployTrust ?? 'environment',
+    githubDeployBranch: s.githubDeployBranch ?? 'main',
+    githubDeployEnvironment: s.githubDeployEnvironment ?? environment,
+    githubOidcProviderArn: s.githubOidcProviderArn,
+    previewRoleName: s.previewRoleName ?? named('retainwise-cicd-preview-role'),
+    deployRoleName: s.deployRoleName ?? named('retainwise-cicd-ecs-deployment-role'),
+    permissionsBoundaryName: named('retainwise-permissions-boundary'),
+    stateBackend:
+      s.stateBackend === 's3'
+        ? { kind: 's3', bucketName: s.stateBucketName ?? '', kmsKeyArn: s.stateKmsKeyArn ?? '' }
+        : { kind: 'pulumi-cloud' },
+  };
+}
+
+/** Combinations the settings reject, judged on what the stack config sets (`given`). */
+export function validateCiSettings(s: ResolvedCiSettings, given: CiSettings): Issue[] {
+  const s3 = s.stateBackend.kind === 's3';
+  return [
+    ...check(
+      [!s3 || !!given.stateBucketName, 'stateBucketName', 'is required when stateBackend is "s3"'],
+      [
+        !s3 || !!given.stateKmsKeyArn,
+        'stateKmsKeyArn',
+        'is required when stateBackend is "s3" (the awskms:// secrets provider key)',
+      ],
+      [
+        given.githubDeployBranch === undefined || s.githubDeployTrust !== 'environment',
+        'githubDeployBranch',
+        'only applies when githubDeployTrust is "branch" or "both"',
+      ],
+    ),
+    ...(s3
+      ? []
+      : (['stateBucketName', 'stateKmsKeyArn'] as const)
+          .filter((k) => given[k] !== undefined)
+          .map((key) => ({ key, message: 'only applies when stateBackend is "s3"' }))),
+  ];
+}
+
+export interface GithubOidcArgs extends ResolvedCiSettings {
   /** Names of the task and execution roles the deployer manages and passes to ECS. */
   ecsTaskRoleNames: string[];
   flowLogsRoleName: string;
@@ -374,17 +125,16 @@ export class GithubOidc extends pulumi.ComponentResource {
   constructor(name: string, args: GithubOidcArgs, opts?: pulumi.ComponentResourceOptions) {
     super('retainwise:ci:GithubOidc', name, {}, opts);
     const parent = { parent: this };
-    const previewRoleName = args.previewRoleName ?? CI_DEFAULTS.previewRoleName;
-    const deployRoleName = args.deployRoleName ?? CI_DEFAULTS.deployRoleName;
-    const subjects = githubSubjects(args.repository, {
-      trust: args.deployTrust ?? CI_DEFAULTS.deployTrust,
-      branch: args.deployBranch ?? CI_DEFAULTS.deployBranch,
-      environment: args.deployEnvironment,
+    const { previewRoleName, deployRoleName } = args;
+    const subjects = githubSubjects(args.githubRepository, {
+      trust: args.githubDeployTrust,
+      branch: args.githubDeployBranch,
+      environment: args.githubDeployEnvironment,
     });
 
     // GitHub's certificate chain is trusted by AWS directly: no thumbprint to pin and rotate.
-    this.providerArn = args.existingProviderArn
-      ? pulumi.output(args.existingProviderArn)
+    this.providerArn = args.githubOidcProviderArn
+      ? pulumi.output(args.githubOidcProviderArn)
       : new aws.iam.OpenIdConnectProvider(
           `${name}-provider`,
           { url: `https://${GITHUB_OIDC_HOST}`, clientIdLists: [GITHUB_OIDC_AUDIENCE] },
@@ -394,7 +144,7 @@ export class GithubOidc extends pulumi.ComponentResource {
     this.permissionsBoundary = new aws.iam.Policy(
       `${name}-permissions-boundary`,
       {
-        name: args.permissionsBoundaryName ?? CI_DEFAULTS.permissionsBoundaryName,
+        name: args.permissionsBoundaryName,
         description: 'The most any role the CI deploy role manages may do',
         policy: JSON.stringify(permissionsBoundaryDocument()),
       },
@@ -406,7 +156,7 @@ export class GithubOidc extends pulumi.ComponentResource {
       {
         name: previewRoleName,
         permissionsBoundary: this.permissionsBoundary.arn,
-        description: `pulumi preview for pull requests of ${args.repository}`,
+        description: `pulumi preview for pull requests of ${args.githubRepository}`,
         assumeRolePolicy: policyJson([this.providerArn], ([arn]) => githubTrustPolicy(arn, subjects.preview)),
       },
       parent,
@@ -430,8 +180,8 @@ export class GithubOidc extends pulumi.ComponentResource {
       `${name}-deploy`,
       {
         name: deployRoleName,
-        description: `pulumi up from ${args.repository} (${subjects.deploy.join(', ')})`,
-        maxSessionDuration: CI_DEFAULTS.deployMaxSessionSeconds,
+        description: `pulumi up from ${args.githubRepository} (${subjects.deploy.join(', ')})`,
+        maxSessionDuration: DEPLOY_MAX_SESSION_SECONDS,
         assumeRolePolicy: policyJson([this.providerArn], ([arn]) => githubTrustPolicy(arn, subjects.deploy)),
       },
       { parent: this, protect: true },

@@ -11,6 +11,13 @@ export interface Dimension {
   value: pulumi.Input<string>;
 }
 
+/** Dimensions as CloudWatch takes them: a name → value map, once every value is known. */
+export function dimensionMap(dimensions: Dimension[]): pulumi.Output<Record<string, string>> {
+  return pulumi
+    .all(dimensions.map((d) => pulumi.all([d.name, d.value])))
+    .apply((pairs) => Object.fromEntries(pairs));
+}
+
 /** One metric of an alarm's metric-math query, at a one-minute period. */
 export function metric(
   id: string,
@@ -26,9 +33,7 @@ export function metric(
     metric: {
       namespace,
       metricName,
-      dimensions: pulumi
-        .all(dimensions.map((d) => pulumi.all([d.name, d.value])))
-        .apply((pairs) => Object.fromEntries(pairs)),
+      dimensions: dimensionMap(dimensions),
       stat,
       period,
     },

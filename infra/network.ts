@@ -2,8 +2,13 @@
 // AWS APIs (VPC endpoints or a NAT gateway); their security groups; VPC flow logs.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { environmentName, namePrefix } from './names.js';
 import { attachExclusivePolicies, policyDocument, policyJson, serviceTrustPolicy } from './policy.js';
-import { assertValid, check, inRange, withDefaults, type Issue } from './validation.js';
+import { checkExistingVpc, existingVpc } from './existing-vpc.js';
+import { newVpc, parseCidr } from './new-vpc.js';
+import { assertValid, check, inRange, pick, withDefaults, type Issue } from './validation.js';
+
+export { subnetCidr } from './new-vpc.js';
 
 export type Egress = 'vpc-endpoints' | 'nat-gateway';
 
@@ -50,14 +55,31 @@ export interface NetworkSettings {
 
 type ResolvedNetwork = NetworkArgs & typeof NETWORK_DEFAULTS;
 
+/** The network keys of the stack config; their defaults are applied by the component (NETWORK_DEFAULTS). */
+export function networkSettings(s: NetworkSettings): NetworkSettings {
+  return pick(s, [
+    'vpcId',
+    'privateSubnetIds',
+    'vpcCidr',
+    'azCount',
+    'egress',
+    'natGatewayCount',
+    's3GatewayEndpoint',
+    'databaseSecurityGroupId',
+    'flowLogRetentionDays',
+  ]);
+}
+
 export interface NetworkArgs extends NetworkSettings {
-  /** Prefix of resource names and Name tags, e.g. `retainwise-prod`. */
-  namePrefix: string;
-  /** IAM role the flow logs deliver with. @default `${namePrefix}-vpc-flow-logs` */
-  flowLogsRoleName?: string;
+  /** Names and Name tags are prefixed `retainwise-<environment>`. */
+  environment: string;
   region: string;
   accountId: pulumi.Input<string>;
 }
+
+/** The IAM role the flow logs deliver with (the deploy role manages it, so it must know the name up front). */
+export const flowLogsRoleName = (environment: string): string =>
+  environmentName('retainwise-vpc-flow-logs-role', environment);
 
 export function validateNetworkSettings(s: NetworkSettings): Issue[] {
   const egress = s.egress ?? NETWORK_DEFAULTS.egress;
@@ -107,37 +129,6 @@ export function validateNetworkSettings(s: NetworkSettings): Issue[] {
   );
 }
 
-interface Cidr {
-  address: number;
-  prefix: number;
-}
-
-function parseCidr(cidr: string): Cidr | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-  if (!m) return undefined;
-  const octets = m.slice(1, 5).map(Number);
-  const prefix = Number(m[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
-  const address = octets.reduce((a, o) => a * 256 + o, 0);
-  const block = 2 ** (32 - prefix);
-  return address % block === 0 ? { address, prefix } : undefined;
-}
-
-/** The `index`-th subnet of `cidr` that is `newBits` longer (Terraform's cidrsubnet). */
-export function subnetCidr(cidr: string, newBits: number, index: number): string {
-  const parsed = parseCidr(cidr);
-  if (!parsed) throw new Error(`invalid CIDR ${cidr}`);
-  const prefix = parsed.prefix + newBits;
-  if (prefix > 28 || index >= 2 ** newBits) throw new Error(`${cidr} has no subnet #${index} of /${prefix}`);
-  const address = parsed.address + index * 2 ** (32 - prefix);
-  const octets = [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256);
-  return `${octets.join('.')}/${prefix}`;
-}
-
-// A new VPC is cut into 16 equal blocks: private subnets take blocks 0-5, public (NAT) subnets blocks 8-13.
-const SUBNET_NEW_BITS = 4;
-const PUBLIC_BLOCK_OFFSET = 8;
-
 export class Network extends pulumi.ComponentResource {
   readonly vpcId: pulumi.Output<string>;
   readonly privateSubnetIds: pulumi.Output<string[]>;
@@ -153,19 +144,20 @@ export class Network extends pulumi.ComponentResource {
     super('retainwise:network:Network', name, {}, opts);
     const s = withDefaults(NETWORK_DEFAULTS, args);
     const parent = { parent: this };
-    const tag = (suffix: string) => ({ Name: `${args.namePrefix}-${suffix}` });
+    const prefix = namePrefix(args.environment);
+    const tag = (suffix: string) => ({ Name: `${prefix}-${suffix}` });
     this.egress = s.egress;
 
     const placement = args.vpcId
-      ? this.existingVpc(args.vpcId, args.privateSubnetIds ?? [])
-      : this.newVpc(name, s, tag);
+      ? existingVpc(this, args.vpcId, args.privateSubnetIds ?? [])
+      : newVpc(this, name, s, tag);
     this.vpcId = placement.vpcId;
     this.privateSubnetIds = placement.subnetIds;
 
     this.tasksSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-tasks`,
       {
-        name: `${args.namePrefix}-tasks`,
+        name: `${prefix}-tasks`,
         description: 'RetainWise ECS tasks: egress to AWS APIs (and the database) only',
         vpcId: this.vpcId,
         tags: tag('tasks'),
@@ -180,7 +172,7 @@ export class Network extends pulumi.ComponentResource {
     this.endpointsSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-endpoints`,
       {
-        name: `${args.namePrefix}-vpc-endpoints`,
+        name: `${prefix}-vpc-endpoints`,
         description: 'RetainWise interface VPC endpoints: HTTPS from the ECS tasks',
         vpcId: this.vpcId,
         ingress: placement.cidrBlocks.apply((cidrBlocks) => [
@@ -234,7 +226,7 @@ export class Network extends pulumi.ComponentResource {
     }
 
     if (placement.lookup) {
-      this.checkExistingVpc(placement.lookup, placement.routeTableIds, {
+      checkExistingVpc(this, placement.lookup, placement.routeTableIds, {
         interfaceServices: ['sqs', ...egressServices].map(
           (service) => `com.amazonaws.${args.region}.${service}`,
         ),
@@ -248,265 +240,9 @@ export class Network extends pulumi.ComponentResource {
 
     this.egressRules(name, s, s3PrefixListId);
     if (args.databaseSecurityGroupId) this.databaseRules(name, args.databaseSecurityGroupId);
-    this.flowLogsRole = this.flowLogs(name, args, s.flowLogRetentionDays);
+    this.flowLogsRole = this.flowLogs(name, args.environment, args.accountId, s.flowLogRetentionDays);
 
     this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds });
-  }
-
-  private existingVpc(vpcId: string, subnetIds: string[]) {
-    const vpc = aws.ec2.getVpcOutput({ id: vpcId }, { parent: this });
-    // Secondary CIDR associations too: workloads in them resolve the same private DNS names.
-    const cidrBlocks = vpc.cidrBlockAssociations.apply((associations) =>
-      associations.filter((a) => a.state === 'associated').map((a) => a.cidrBlock),
-    );
-    // A subnet with no explicit association uses the VPC's main route table. getRouteTable({ subnetId }) filters
-    // on association.subnet-id, which an implicit association lacks, and fails ("query returned no results");
-    // getRouteTables answers an empty list. (terraform-provider-aws internal/service/ec2/
-    // vpc_route_table_data_source.go and vpc_route_tables_data_source.go;
-    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRouteTables.html)
-    const routeTableIds = pulumi
-      .all(
-        subnetIds.map((subnetId) =>
-          pulumi
-            .all([
-              aws.ec2.getRouteTablesOutput(
-                { vpcId, filters: [{ name: 'association.subnet-id', values: [subnetId] }] },
-                { parent: this },
-              ).ids,
-              vpc.mainRouteTableId,
-            ])
-            .apply(([explicit, main]) => explicit[0] ?? main),
-        ),
-      )
-      .apply((ids) => [...new Set(ids)]);
-    return {
-      vpcId: pulumi.output(vpcId),
-      subnetIds: pulumi.output(subnetIds),
-      routeTableIds,
-      cidrBlocks,
-      lookup: { id: vpcId, vpc },
-    };
-  }
-
-  /**
-   * Rejects, every problem at once, what AWS would refuse in an existing VPC when `pulumi up` reaches the
-   * endpoints. Invokes whose arguments are known run during `pulumi preview` as well (only unknown arguments
-   * make @pulumi/pulumi skip one: runtime/invoke.ts `invokeAsync`), so the ConfigError thrown here fails the
-   * preview. Nothing consumes the result on purpose: the rejection goes unhandled, and the language host
-   * prints a RunError's message once, without a stack, and fails the run (sdk/nodejs/cmd/run/run.ts
-   * `uncaughtHandler`); as a resource input it would be reported per resource, wrapped in "error serializing".
-   */
-  private checkExistingVpc(
-    lookup: { id: string; vpc: pulumi.Output<aws.ec2.GetVpcResult> },
-    routeTableIds: pulumi.Output<string[]>,
-    wanted: {
-      /** Full service names of the interface endpoints we create, all with private DNS. */
-      interfaceServices: string[];
-      /** Unset when we create no S3 gateway endpoint. */
-      s3Service: string | undefined;
-      s3PrefixListId: pulumi.Output<string>;
-      ownName: (serviceName: string) => string;
-    },
-  ): void {
-    const { id: vpcId, vpc } = lookup;
-    const foreignS3Routes = wanted.s3Service
-      ? this.foreignS3Routes(vpcId, routeTableIds, wanted.s3Service, wanted.s3PrefixListId, wanted.ownName)
-      : pulumi.output([]);
-    const privateDnsConflicts = this.privateDnsConflicts(vpcId, wanted.interfaceServices, wanted.ownName);
-    pulumi.all([vpc, foreignS3Routes, privateDnsConflicts]).apply(([attributes, routed, conflicts]) =>
-      assertValid(`existing VPC ${vpcId}`, [
-        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpcEndpoint.html (PrivateDnsEnabled)
-        ...check(
-          [
-            attributes.enableDnsSupport,
-            'vpcId',
-            `enableDnsSupport is off, and the interface endpoints' private DNS needs it: turn it on (aws ec2 modify-vpc-attribute --vpc-id ${vpcId} --enable-dns-support) or choose another VPC`,
-          ],
-          [
-            attributes.enableDnsHostnames,
-            'vpcId',
-            `enableDnsHostnames is off, and the interface endpoints' private DNS needs it: turn it on (aws ec2 modify-vpc-attribute --vpc-id ${vpcId} --enable-dns-hostnames) or choose another VPC`,
-          ],
-          [
-            routed.length === 0,
-            's3GatewayEndpoint',
-            `the privateSubnetIds' route table ${routed.join(', ')} already routes S3 through another gateway endpoint, and AWS refuses a second route to the S3 prefix list (RouteAlreadyExists): set s3GatewayEndpoint false to use that one`,
-          ],
-        ),
-        ...conflicts.map((e) => ({
-          key: 'vpcId',
-          message: `${e.id} already serves ${e.serviceName} with private DNS in this VPC, and AWS refuses a second private DNS name for it ("conflicting DNS domain"): turn off that endpoint's private DNS (ours then answers for the whole VPC) or choose another VPC`,
-        })),
-      ]),
-    );
-  }
-
-  /** Which of `routeTableIds` already route the S3 prefix list through a gateway endpoint other than ours. */
-  private foreignS3Routes(
-    vpcId: string,
-    routeTableIds: pulumi.Output<string[]>,
-    s3Service: string,
-    s3PrefixListId: pulumi.Output<string>,
-    ownName: (serviceName: string) => string,
-  ): pulumi.Output<string[]> {
-    const opts = { parent: this };
-    // The route table data sources leave endpoint routes out (terraform-provider-aws
-    // vpc_route_table_data_source.go skips prefix-list routes via vpce-), so filter on the route instead
-    // (DescribeRouteTables' route.destination-prefix-list-id).
-    const routed = aws.ec2.getRouteTablesOutput(
-      {
-        vpcId,
-        filters: [
-          { name: 'route-table-id', values: routeTableIds },
-          { name: 'route.destination-prefix-list-id', values: [s3PrefixListId] },
-        ],
-      },
-      opts,
-    ).ids;
-    return routed.apply(async (ids) => {
-      if (ids.length === 0) return [];
-      // There is no list data source for endpoints; the singular one fails when nothing matches.
-      const own = await aws.ec2
-        .getVpcEndpoint(
-          { vpcId, serviceName: s3Service, vpcEndpointType: 'Gateway', tags: { Name: ownName(s3Service) } },
-          opts,
-        )
-        .catch(noMatchingEndpoint);
-      return ids.filter((id) => !own?.routeTableIds.includes(id));
-    });
-  }
-
-  /** Interface endpoints of the VPC, not ours, that already answer one of `serviceNames` with private DNS. */
-  private privateDnsConflicts(
-    vpcId: string,
-    serviceNames: string[],
-    ownName: (serviceName: string) => string,
-  ): pulumi.Output<{ id: string; serviceName: string }[]> {
-    const opts = { parent: this };
-    // Endpoints are found through their network interfaces, whose description names the endpoint
-    // ("VPC Endpoint Interface vpce-…", with a colon on some older ones): a list lookup that may come back empty.
-    const interfaceIds = aws.ec2.getNetworkInterfacesOutput(
-      {
-        filters: [
-          { name: 'vpc-id', values: [vpcId] },
-          { name: 'description', values: ['VPC Endpoint Interface*'] },
-        ],
-      },
-      opts,
-    ).ids;
-    return interfaceIds.apply(async (ids) => {
-      const interfaces = await Promise.all(ids.map((id) => aws.ec2.getNetworkInterface({ id }, opts)));
-      const endpointIds = new Set(interfaces.flatMap((i) => /vpce-[0-9a-f]+/.exec(i.description) ?? []));
-      const endpoints = await Promise.all([...endpointIds].map((id) => aws.ec2.getVpcEndpoint({ id }, opts)));
-      return endpoints
-        .filter(
-          (e) =>
-            e.privateDnsEnabled &&
-            serviceNames.includes(e.serviceName) &&
-            e.tags['Name'] !== ownName(e.serviceName),
-        )
-        .map((e) => ({ id: e.id, serviceName: e.serviceName }));
-    });
-  }
-
-  private newVpc(name: string, s: ResolvedNetwork, tag: (suffix: string) => Record<string, string>) {
-    const parent = { parent: this };
-    const vpc = new aws.ec2.Vpc(
-      `${name}-vpc`,
-      // DNS support and hostnames are what let interface endpoints answer the public service names.
-      { cidrBlock: s.vpcCidr, enableDnsSupport: true, enableDnsHostnames: true, tags: tag('vpc') },
-      parent,
-    );
-    // Nothing may use the default security group: strip its rules (CIS AWS Foundations 5.4).
-    new aws.ec2.DefaultSecurityGroup(
-      `${name}-default-sg`,
-      { vpcId: vpc.id, tags: tag('default-unused') },
-      parent,
-    );
-    const zones = aws.getAvailabilityZonesOutput(
-      { state: 'available', filters: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }] },
-      parent,
-    ).names;
-    const azs = Array.from({ length: s.azCount }, (_, i) => zones.apply((names) => zoneAt(names, i)));
-
-    const natGateways = s.egress === 'nat-gateway' ? this.natGateways(name, vpc, azs, s, tag) : [];
-    const subnets = azs.map((availabilityZone, i) => {
-      const subnet = new aws.ec2.Subnet(
-        `${name}-private-${i}`,
-        {
-          vpcId: vpc.id,
-          availabilityZone,
-          cidrBlock: subnetCidr(s.vpcCidr, SUBNET_NEW_BITS, i),
-          mapPublicIpOnLaunch: false,
-          tags: tag(`private-${i}`),
-        },
-        parent,
-      );
-      const nat = natGateways[i % Math.max(natGateways.length, 1)];
-      const routeTable = new aws.ec2.RouteTable(
-        `${name}-private-${i}`,
-        {
-          vpcId: vpc.id,
-          routes: nat ? [{ cidrBlock: '0.0.0.0/0', natGatewayId: nat.id }] : [],
-          tags: tag(`private-${i}`),
-        },
-        parent,
-      );
-      new aws.ec2.RouteTableAssociation(
-        `${name}-private-${i}`,
-        { subnetId: subnet.id, routeTableId: routeTable.id },
-        parent,
-      );
-      return { subnet, routeTable };
-    });
-    return {
-      vpcId: vpc.id,
-      subnetIds: pulumi.all(subnets.map((x) => x.subnet.id)),
-      routeTableIds: pulumi.all(subnets.map((x) => x.routeTable.id)),
-      cidrBlocks: pulumi.output([s.vpcCidr]),
-      lookup: undefined,
-    };
-  }
-
-  private natGateways(
-    name: string,
-    vpc: aws.ec2.Vpc,
-    azs: pulumi.Output<string>[],
-    s: ResolvedNetwork,
-    tag: (suffix: string) => Record<string, string>,
-  ): aws.ec2.NatGateway[] {
-    const parent = { parent: this };
-    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tag('igw') }, parent);
-    const publicRoutes = new aws.ec2.RouteTable(
-      `${name}-public`,
-      { vpcId: vpc.id, routes: [{ cidrBlock: '0.0.0.0/0', gatewayId: igw.id }], tags: tag('public') },
-      parent,
-    );
-    return azs.slice(0, s.natGatewayCount).map((availabilityZone, i) => {
-      // Public subnets hold only the NAT gateways: tasks never get public IPs.
-      const subnet = new aws.ec2.Subnet(
-        `${name}-public-${i}`,
-        {
-          vpcId: vpc.id,
-          availabilityZone,
-          cidrBlock: subnetCidr(s.vpcCidr, SUBNET_NEW_BITS, PUBLIC_BLOCK_OFFSET + i),
-          mapPublicIpOnLaunch: false,
-          tags: tag(`public-${i}`),
-        },
-        parent,
-      );
-      new aws.ec2.RouteTableAssociation(
-        `${name}-public-${i}`,
-        { subnetId: subnet.id, routeTableId: publicRoutes.id },
-        parent,
-      );
-      const eip = new aws.ec2.Eip(`${name}-nat-${i}`, { domain: 'vpc', tags: tag(`nat-${i}`) }, parent);
-      return new aws.ec2.NatGateway(
-        `${name}-nat-${i}`,
-        { subnetId: subnet.id, allocationId: eip.id, tags: tag(`nat-${i}`) },
-        { parent: this, dependsOn: [igw] },
-      );
-    });
   }
 
   private egressRules(name: string, s: ResolvedNetwork, s3PrefixListId: pulumi.Output<string>): void {
@@ -567,18 +303,24 @@ export class Network extends pulumi.ComponentResource {
     );
   }
 
-  private flowLogs(name: string, args: NetworkArgs, retentionInDays: number): aws.iam.Role {
+  private flowLogs(
+    name: string,
+    environment: string,
+    accountId: pulumi.Input<string>,
+    retentionInDays: number,
+  ): aws.iam.Role {
     const parent = { parent: this };
+    const prefix = namePrefix(environment);
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
-      { name: `/aws/vpc/${args.namePrefix}-flow-logs`, retentionInDays },
+      { name: `/aws/vpc/${prefix}-flow-logs`, retentionInDays },
       parent,
     );
     const role = new aws.iam.Role(
       `${name}-flow-logs`,
       {
-        name: args.flowLogsRoleName ?? `${args.namePrefix}-vpc-flow-logs`,
-        assumeRolePolicy: policyJson([args.accountId], ([accountId]) =>
+        name: flowLogsRoleName(environment),
+        assumeRolePolicy: policyJson([accountId], ([accountId]) =>
           serviceTrustPolicy('vpc-flow-logs.amazonaws.com', accountId),
         ),
       },
@@ -612,22 +354,10 @@ export class Network extends pulumi.ComponentResource {
         logDestination: logGroup.arn,
         iamRoleArn: role.arn,
         maxAggregationInterval: 600,
-        tags: { Name: `${args.namePrefix}-flow-log` },
+        tags: { Name: `${prefix}-flow-log` },
       },
       parent,
     );
     return role;
   }
-}
-
-/** The singular endpoint lookup's "nothing matched" (tfresource.SingularDataSourceFindError) as undefined. */
-function noMatchingEndpoint(error: unknown): undefined {
-  if (error instanceof Error && /no matching (EC2 )?VPC Endpoint found/.test(error.message)) return undefined;
-  throw error;
-}
-
-function zoneAt(names: string[], i: number): string {
-  const zone = names[i];
-  if (!zone) throw new Error(`the region has only ${names.length} usable availability zones; lower azCount`);
-  return zone;
 }

@@ -12,13 +12,11 @@ import {
   type PolicyDocument,
   type PolicyStatement,
 } from './policy.js';
-import { assertValid, check } from './validation.js';
+import { environmentName } from './names.js';
+import { assertValid, check, type Issue } from './validation.js';
+import type { WorkerService } from './worker-service.js';
 
-export const OPERATOR_DEFAULTS = {
-  roleName: 'retainwise-operator',
-  requireMfa: true,
-  maxSessionSeconds: 3600,
-};
+const MAX_SESSION_SECONDS = 3600;
 
 /** The account root: any principal of the account whose own IAM policy allows sts:AssumeRole on the role. */
 export const accountRoot = (accountId: string): string => `arn:${PARTITION}:iam::${accountId}:root`;
@@ -101,19 +99,40 @@ export function operatorPolicy(p: OperatorPolicyInputs): PolicyDocument {
   ]);
 }
 
-export interface OperatorRoleArgs {
-  /** @default 'retainwise-operator' */
-  roleName?: string;
-  /** Principals allowed to assume the role (their own IAM policy must allow it too). @default [the account root] */
-  trustedPrincipalArns?: string[];
+/** The operator settings of the stack config (`retainwise:<key>`). */
+export interface OperatorSettings {
+  /** @default 'retainwise-operator' (`-<environment>` outside prod) */
+  operatorRoleName?: string | undefined;
+  /** Principals allowed to assume the role (their own IAM policy must allow it too). @default undefined (the account root) */
+  operatorTrustedPrincipalArns?: string[] | undefined;
   /** Require an MFA-authenticated session to assume the role. @default true */
-  requireMfa?: boolean;
-  queueArn: pulumi.Input<string>;
-  dlqArn: pulumi.Input<string>;
-  /** @default undefined (SQS-managed encryption: no KMS permission needed) */
-  queueKmsKeyArn?: string | undefined;
-  clusterName: pulumi.Input<string>;
-  workerServiceName: pulumi.Input<string>;
+  operatorRequireMfa?: boolean | undefined;
+}
+
+export type ResolvedOperatorSettings = Required<Omit<OperatorSettings, 'operatorTrustedPrincipalArns'>> &
+  Pick<OperatorSettings, 'operatorTrustedPrincipalArns'>;
+
+/** The operator settings with every default applied (the only place they are). */
+export function resolveOperatorSettings(s: OperatorSettings, environment: string): ResolvedOperatorSettings {
+  return {
+    operatorRoleName: s.operatorRoleName ?? environmentName('retainwise-operator', environment),
+    operatorTrustedPrincipalArns: s.operatorTrustedPrincipalArns,
+    operatorRequireMfa: s.operatorRequireMfa ?? true,
+  };
+}
+
+export function validateOperatorSettings(s: ResolvedOperatorSettings): Issue[] {
+  return check([
+    s.operatorTrustedPrincipalArns === undefined || s.operatorTrustedPrincipalArns.length > 0,
+    'operatorTrustedPrincipalArns',
+    'needs at least one principal (leave it unset to trust the account)',
+  ]);
+}
+
+export interface OperatorRoleArgs extends OperatorSettings {
+  environment: string;
+  /** Its queues and service are what the operators work on. */
+  worker: WorkerService;
   region: string;
   accountId: pulumi.Input<string>;
 }
@@ -122,24 +141,22 @@ export class OperatorRole extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
 
   constructor(name: string, args: OperatorRoleArgs, opts?: pulumi.ComponentResourceOptions) {
-    assertValid(`OperatorRole '${name}' arguments`, [
-      ...check([
-        args.trustedPrincipalArns === undefined || args.trustedPrincipalArns.length > 0,
-        'trustedPrincipalArns',
-        'needs at least one principal (leave it unset to trust the account)',
-      ]),
-    ]);
+    const s = resolveOperatorSettings(args, args.environment);
+    assertValid(`OperatorRole '${name}' arguments`, validateOperatorSettings(s));
     super('retainwise:iam:OperatorRole', name, {}, opts);
     const parent = { parent: this };
-    const requireMfa = args.requireMfa ?? OPERATOR_DEFAULTS.requireMfa;
+    const { queues } = args.worker;
     this.role = new aws.iam.Role(
       name,
       {
-        name: args.roleName ?? OPERATOR_DEFAULTS.roleName,
+        name: s.operatorRoleName,
         description: 'RetainWise queue operators: inspect and redrive the DLQ, requeue jobs',
-        maxSessionDuration: OPERATOR_DEFAULTS.maxSessionSeconds,
+        maxSessionDuration: MAX_SESSION_SECONDS,
         assumeRolePolicy: policyJson([args.accountId], ([accountId]) =>
-          operatorTrustPolicy(args.trustedPrincipalArns ?? [accountRoot(accountId)], requireMfa),
+          operatorTrustPolicy(
+            s.operatorTrustedPrincipalArns ?? [accountRoot(accountId)],
+            s.operatorRequireMfa,
+          ),
         ),
       },
       parent,
@@ -150,12 +167,18 @@ export class OperatorRole extends pulumi.ComponentResource {
       {
         inline: {
           'operate-queues': policyJson(
-            [args.queueArn, args.dlqArn, args.accountId, args.clusterName, args.workerServiceName],
+            [
+              queues.queue.arn,
+              queues.deadLetterQueue.arn,
+              args.accountId,
+              args.worker.cluster.name,
+              args.worker.fargate.service.name,
+            ],
             ([queueArn, dlqArn, accountId, clusterName, workerServiceName]) =>
               operatorPolicy({
                 queueArn,
                 dlqArn,
-                queueKmsKeyArn: args.queueKmsKeyArn,
+                queueKmsKeyArn: queues.settings.queueKmsKeyArn,
                 region: args.region,
                 accountId,
                 clusterName,

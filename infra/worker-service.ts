@@ -1,115 +1,41 @@
 // The worker: its ECR repository and image (built from worker/), the ECS cluster, and the Fargate service whose
 // environment is exactly the worker's contract (contracts.md §D, worker/src/config.ts).
-import path from 'node:path';
 import * as aws from '@pulumi/aws';
-import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
+import { FargateService, MAX_STOP_TIMEOUT_SECONDS, type ContainerSecret } from './fargate-service.js';
+import type { Network } from './network.js';
+import type { PredictionQueues } from './prediction-queues.js';
+import type { TaskRoles } from './task-roles.js';
+import { assertValid } from './validation.js';
 import {
-  FargateService,
-  fargateSizeIssues,
-  MAX_STOP_TIMEOUT_SECONDS,
-  type ContainerSecret,
-  type CpuArchitecture,
-} from './fargate-service.js';
-import { imageTag } from './image-tag.js';
-import type { PredictionQueues } from './queues.js';
-import { assertValid, check, inRange, withDefaults, type Issue } from './validation.js';
+  BUILD_CACHE_TAG_PREFIX,
+  buildAndPush,
+  ecrLifecyclePolicy,
+  workerImageBuild,
+  type PushedImage,
+} from './worker-image.js';
+import {
+  resolveWorkerSettings,
+  validateWorkerSettings,
+  workerEnvironment,
+  type ResolvedWorkerSettings,
+  type WorkerSettings,
+} from './worker-settings.js';
 
-export type { CpuArchitecture } from './fargate-service.js';
-export type DatabaseSsl = 'verify-full' | 'require' | 'disable';
-
-/** The metric namespace the worker emits to and the alarms read (contracts.md §E). */
-export const WORKER_METRICS_NAMESPACE = 'RetainWise/Worker';
 /** The `node` user of the official Node.js images: the worker never runs as root. */
 export const WORKER_CONTAINER_USER = '1000:1000';
 /** Relative to the image's working directory (the worker package). */
 export const WORKER_HEALTHCHECK = ['node', 'dist/src/healthcheck.js'];
-/** The repository root: the Pulumi project directory and the worker image's build context. */
-const REPOSITORY_ROOT = path.resolve(import.meta.dirname, '..');
-/** The one tag that is pushed again on every build (BuildKit's registry cache): excluded from immutability. */
-const BUILD_CACHE_TAG_PREFIX = 'buildcache-';
-/** Release tags (see imageTag): immutable, and what the lifecycle policy counts. */
-const RELEASE_TAG_PREFIX = 'src-';
-
-export const WORKER_DEFAULTS = {
-  clusterName: 'retainwise-cluster',
-  serviceName: 'retainwise-worker',
-  repositoryName: 'retainwise-worker',
-  executionRoleName: 'retainwise-ecs-task-execution-role',
-  // 256 CPU / 512 MiB (the existing size) is too small for onnxruntime plus two concurrent CSV streams.
-  cpu: 1024,
-  memory: 2048,
-  // Graviton Fargate is about 20 % cheaper per vCPU-hour and onnxruntime-node ships arm64 binaries.
-  cpuArchitecture: 'ARM64' as CpuArchitecture,
-  workerConcurrency: 2,
-  heartbeatIntervalSeconds: 60,
-  jobTimeoutSeconds: 3600,
-  shutdownTimeoutSeconds: 90,
-  databaseSsl: 'verify-full' as DatabaseSsl,
-  databasePoolSize: 3,
-  logLevel: 'info',
-  logRetentionDays: 7,
-  /** Release images kept in ECR: the rollback window. */
-  imagesToKeep: 30,
-  buildContext: '.',
-  dockerfile: 'worker/Dockerfile',
-};
-
-/** An image ECR holds: `ListImages` of the worker repository (aws.ecr.getImages). */
-export interface PushedImage {
-  imageTag?: string | undefined;
-  imageDigest?: string | undefined;
-}
-
-export interface WorkerSettings {
-  /** @default 'retainwise-cluster' */
-  clusterName?: string;
-  /** Service name and task definition family. @default 'retainwise-worker' */
-  serviceName?: string;
-  /** The worker's own ECR repository (not the API's `retainwise-backend`). @default 'retainwise-worker' */
-  repositoryName?: string;
-  /** @default 'retainwise-ecs-task-execution-role' */
-  executionRoleName?: string;
-  /** CPU units (1024 = 1 vCPU). @default 1024 */
-  cpu?: number;
-  /** MiB; must be a Fargate size for `cpu`. @default 2048 */
-  memory?: number;
-  /** @default 'ARM64' */
-  cpuArchitecture?: CpuArchitecture;
-  /** Jobs one task runs at once (WORKER_CONCURRENCY). @default 2 */
-  workerConcurrency?: number;
-  /** Seconds between visibility extensions; at most half the queue's visibility timeout. @default 60 */
-  heartbeatIntervalSeconds?: number;
-  /** Longest a job may run before it is abandoned. @default 3600 */
-  jobTimeoutSeconds?: number;
-  /** Seconds the worker drains after SIGTERM; leaves at least 10 s of the 120 s stopTimeout. @default 90 */
-  shutdownTimeoutSeconds?: number;
-  /** TLS mode towards PostgreSQL. @default 'verify-full' */
-  databaseSsl?: DatabaseSsl;
-  /** @default 3 */
-  databasePoolSize?: number;
-  /** @default 'info' */
-  logLevel?: string;
-  /** @default 7 */
-  logRetentionDays?: number;
-}
 
 export interface WorkerServiceArgs extends WorkerSettings {
-  /** Full ARN of the secret holding the PostgreSQL URL, injected as DATABASE_URL. */
-  databaseUrlSecretArn: string;
-  /** Key of a JSON secret holding the URL. @default undefined (the secret string is the URL) */
-  databaseUrlSecretJsonKey?: string | undefined;
-  /** Customer managed KMS key of that secret. @default undefined (AWS managed key) */
-  databaseSecretKmsKeyArn?: string | undefined;
-  queues: PredictionQueues;
-  taskRole: aws.iam.Role;
-  /** What grants the task role its permissions (e.g. the TaskRoles component). @default [] */
-  taskRoleGrants?: pulumi.Resource[];
-  bucketName: pulumi.Input<string>;
   /** Sets ENVIRONMENT, which is also the metrics' only dimension. */
   environment: string;
-  subnetIds: pulumi.Input<string[]>;
-  securityGroupIds: pulumi.Input<string>[];
+  queues: PredictionQueues;
+  /** The worker task role and what grants it its permissions. */
+  taskRoles: TaskRoles;
+  /** Private subnets and the tasks' security group. */
+  network: Network;
+  bucketName: pulumi.Input<string>;
   /** Initial task count; autoscaling owns it afterwards. @default 0 */
   desiredCount?: number;
   /**
@@ -117,6 +43,8 @@ export interface WorkerServiceArgs extends WorkerSettings {
    * from ECR instead of being built and pushed again, which an immutable tag would refuse.
    */
   pushedImages: PushedImage[];
+  /** Release images kept in ECR: the rollback window. @default 30 */
+  imagesToKeep?: number;
   /** Docker build context, relative to the repository root (the Pulumi project directory). @default '.' */
   buildContext?: string;
   /** Relative to the repository root. @default 'worker/Dockerfile' */
@@ -125,152 +53,9 @@ export interface WorkerServiceArgs extends WorkerSettings {
   accountId: pulumi.Input<string>;
 }
 
-export function validateWorkerSettings(
-  s: Required<Omit<WorkerSettings, 'executionRoleName'>> & { visibilityTimeoutSeconds: number },
-): Issue[] {
-  return [
-    ...fargateSizeIssues(s.cpu, s.memory),
-    ...check(
-      [inRange(s.workerConcurrency, 1, 16), 'workerConcurrency', 'must be 1-16'],
-      [
-        inRange(s.heartbeatIntervalSeconds, 5, Math.floor(s.visibilityTimeoutSeconds / 2)),
-        'heartbeatIntervalSeconds',
-        `must be 5-${Math.floor(s.visibilityTimeoutSeconds / 2)}: at most half of visibilityTimeoutSeconds (${s.visibilityTimeoutSeconds}), so one late heartbeat does not let the message reappear`,
-      ],
-      [inRange(s.jobTimeoutSeconds, 60, 43_200), 'jobTimeoutSeconds', 'must be 60-43200'],
-      [
-        inRange(s.shutdownTimeoutSeconds, 1, MAX_STOP_TIMEOUT_SECONDS - 10),
-        'shutdownTimeoutSeconds',
-        `must be 1-${MAX_STOP_TIMEOUT_SECONDS - 10}: the task's stopTimeout is ${MAX_STOP_TIMEOUT_SECONDS} s and the process needs time to exit`,
-      ],
-      [inRange(s.databasePoolSize, 1, 20), 'databasePoolSize', 'must be 1-20'],
-    ),
-  ];
-}
-
-/** The worker's environment (contracts.md §D): everything it needs that is not a secret. */
-export function workerEnvironment(a: {
-  queueUrl: pulumi.Input<string>;
-  dlqUrl: pulumi.Input<string>;
-  bucketName: pulumi.Input<string>;
-  region: string;
-  environment: string;
-  queue: {
-    receiveWaitTimeSeconds: number;
-    visibilityTimeoutSeconds: number;
-    maxReceiveCount: number;
-    messageRetentionSeconds: number;
-  };
-  worker: Required<
-    Pick<
-      WorkerSettings,
-      | 'workerConcurrency'
-      | 'heartbeatIntervalSeconds'
-      | 'jobTimeoutSeconds'
-      | 'shutdownTimeoutSeconds'
-      | 'databaseSsl'
-      | 'databasePoolSize'
-      | 'logLevel'
-    >
-  >;
-}): Record<string, pulumi.Input<string>> {
-  return {
-    PREDICTIONS_QUEUE_URL: a.queueUrl,
-    PREDICTIONS_DLQ_URL: a.dlqUrl,
-    S3_BUCKET: a.bucketName,
-    AWS_REGION: a.region,
-    ENVIRONMENT: a.environment,
-    WORKER_CONCURRENCY: String(a.worker.workerConcurrency),
-    SQS_WAIT_TIME_SECONDS: String(a.queue.receiveWaitTimeSeconds),
-    SQS_VISIBILITY_TIMEOUT_SECONDS: String(a.queue.visibilityTimeoutSeconds),
-    HEARTBEAT_INTERVAL_SECONDS: String(a.worker.heartbeatIntervalSeconds),
-    // Must equal the redrive policy's, so the worker knows which receive is the last (lessons #2).
-    MAX_RECEIVE_COUNT: String(a.queue.maxReceiveCount),
-    // As long as the queue keeps messages: a backlog is never rejected as "too old" (lessons #8).
-    MESSAGE_MAX_AGE_SECONDS: String(a.queue.messageRetentionSeconds),
-    JOB_TIMEOUT_SECONDS: String(a.worker.jobTimeoutSeconds),
-    SHUTDOWN_TIMEOUT_SECONDS: String(a.worker.shutdownTimeoutSeconds),
-    DATABASE_SSL: a.worker.databaseSsl,
-    DATABASE_POOL_SIZE: String(a.worker.databasePoolSize),
-    LOG_LEVEL: a.worker.logLevel,
-    METRICS_NAMESPACE: WORKER_METRICS_NAMESPACE,
-  };
-}
-
-/**
- * The images in the worker repository, looked up before the build is planned. A repository that does not exist yet
- * (the first preview) holds none; any other failure (permissions, throttling) stops the run.
- */
-export async function pushedImages(repositoryName: string): Promise<PushedImage[]> {
-  try {
-    return (await aws.ecr.getImages({ repositoryName })).imageIds;
-  } catch (error) {
-    if (/RepositoryNotFoundException/.test(String(error))) return [];
-    throw error;
-  }
-}
-
-/**
- * ECR lifecycle: untagged leftovers (superseded build-cache manifests, failed pushes) go after a week; the newest
- * release images are kept as rollback targets. It is the only thing that ever removes a pushed image.
- */
-export function ecrLifecyclePolicy(imagesToKeep: number): string {
-  return JSON.stringify({
-    rules: [
-      {
-        rulePriority: 1,
-        description: 'Expire untagged images (superseded build caches, failed pushes) after 7 days',
-        selection: {
-          tagStatus: 'untagged',
-          countType: 'sinceImagePushed',
-          countUnit: 'days',
-          countNumber: 7,
-        },
-        action: { type: 'expire' },
-      },
-      {
-        rulePriority: 2,
-        description: `Keep the ${imagesToKeep} newest release images`,
-        selection: {
-          tagStatus: 'tagged',
-          tagPrefixList: [RELEASE_TAG_PREFIX],
-          countType: 'imageCountMoreThan',
-          countNumber: imagesToKeep,
-        },
-        action: { type: 'expire' },
-      },
-    ],
-  });
-}
-
-export const dockerPlatform = (architecture: CpuArchitecture): dockerBuild.Platform =>
-  architecture === 'ARM64' ? 'linux/arm64' : 'linux/amd64';
-
-interface WorkerImageBuild {
-  /** Absolute paths. */
-  context: string;
-  dockerfile: string;
-  platform: dockerBuild.Platform;
-  cacheTag: string;
-  /** `src-<hash of all the above and the context's files>-<cpu>`. */
-  tag: string;
-}
-
-function workerImageBuild(s: {
-  buildContext: string;
-  dockerfile: string;
-  cpuArchitecture: CpuArchitecture;
-}): WorkerImageBuild {
-  const arch = s.cpuArchitecture.toLowerCase();
-  const context = path.resolve(REPOSITORY_ROOT, s.buildContext);
-  const dockerfile = path.resolve(REPOSITORY_ROOT, s.dockerfile);
-  const platform = dockerPlatform(s.cpuArchitecture);
-  const cacheTag = `${BUILD_CACHE_TAG_PREFIX}${arch}`;
-  const tag = `${imageTag({ context, dockerfile, settings: { platform, cacheTag } })}-${arch}`;
-  return { context, dockerfile, platform, cacheTag, tag };
-}
-
 export class WorkerService extends pulumi.ComponentResource {
+  readonly settings: ResolvedWorkerSettings;
+  readonly queues: PredictionQueues;
   readonly cluster: aws.ecs.Cluster;
   readonly repository: aws.ecr.Repository;
   /** `<repository URL>@sha256:<digest>` of the pushed build. */
@@ -278,16 +63,23 @@ export class WorkerService extends pulumi.ComponentResource {
   /** The release tag of this build (see imageTag). */
   readonly imageTag: string;
   readonly fargate: FargateService;
+  /** The PostgreSQL URL, injected as DATABASE_URL: the backend API reads the same secret. */
+  readonly databaseUrlSecret: ContainerSecret;
+  readonly secretKmsKeyArns: string[];
 
   constructor(name: string, args: WorkerServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    const s = withDefaults(WORKER_DEFAULTS, args);
-    const queueSettings = args.queues.settings;
-    assertValid(
-      `WorkerService '${name}' arguments`,
-      validateWorkerSettings({ ...s, visibilityTimeoutSeconds: queueSettings.visibilityTimeoutSeconds }),
-    );
+    const s = resolveWorkerSettings(args, args.environment);
+    assertValid(`WorkerService '${name}' arguments`, validateWorkerSettings(s, args.queues.settings));
     super('retainwise:worker:WorkerService', name, {}, opts);
     const parent = { parent: this };
+    this.settings = s;
+    this.queues = args.queues;
+    this.databaseUrlSecret = {
+      name: 'DATABASE_URL',
+      secretArn: s.databaseUrlSecretArn,
+      jsonKey: s.databaseUrlSecretJsonKey,
+    };
+    this.secretKmsKeyArns = s.databaseSecretKmsKeyArn ? [s.databaseSecretKmsKeyArn] : [];
 
     this.cluster = new aws.ecs.Cluster(
       `${name}-cluster`,
@@ -298,7 +90,7 @@ export class WorkerService extends pulumi.ComponentResource {
     this.repository = new aws.ecr.Repository(
       `${name}-repository`,
       {
-        name: s.repositoryName,
+        name: s.workerRepositoryName,
         // Release tags never move; only BuildKit's cache tag, which nothing runs, is rewritten by every build.
         imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
         imageTagMutabilityExclusionFilters: [
@@ -311,29 +103,30 @@ export class WorkerService extends pulumi.ComponentResource {
     );
     new aws.ecr.LifecyclePolicy(
       `${name}-repository-lifecycle`,
-      { repository: this.repository.name, policy: ecrLifecyclePolicy(s.imagesToKeep) },
+      { repository: this.repository.name, policy: ecrLifecyclePolicy(args.imagesToKeep ?? 30) },
       parent,
     );
-    const build = workerImageBuild(s);
+    const build = workerImageBuild({
+      buildContext: args.buildContext ?? '.',
+      dockerfile: args.dockerfile ?? 'worker/Dockerfile',
+      cpuArchitecture: s.cpuArchitecture,
+    });
     this.imageTag = build.tag;
-    this.imageUri = this.buildAndPush(name, build, args.pushedImages);
+    this.imageUri = buildAndPush(name, this.repository, build, args.pushedImages, this);
 
-    const secrets: ContainerSecret[] = [
-      { name: 'DATABASE_URL', secretArn: args.databaseUrlSecretArn, jsonKey: args.databaseUrlSecretJsonKey },
-    ];
     this.fargate = new FargateService(
       `${name}`,
       {
         cluster: this.cluster,
-        serviceName: s.serviceName,
+        serviceName: s.workerServiceName,
         containerName: 'worker',
         image: this.imageUri,
         repositoryArn: this.repository.arn,
-        cpu: s.cpu,
-        memory: s.memory,
+        cpu: s.workerCpu,
+        memory: s.workerMemory,
         cpuArchitecture: s.cpuArchitecture,
-        taskRole: args.taskRole,
-        taskRoleGrants: args.taskRoleGrants ?? [],
+        taskRole: args.taskRoles.workerTaskRole,
+        taskRoleGrants: [args.taskRoles],
         executionRoleName: s.executionRoleName,
         environment: workerEnvironment({
           queueUrl: args.queues.queue.url,
@@ -341,15 +134,15 @@ export class WorkerService extends pulumi.ComponentResource {
           bucketName: args.bucketName,
           region: args.region,
           environment: args.environment,
-          queue: queueSettings,
+          queue: args.queues.settings,
           worker: s,
         }),
-        secrets,
-        secretKmsKeyArns: args.databaseSecretKmsKeyArn ? [args.databaseSecretKmsKeyArn] : [],
-        logGroupName: `/ecs/${s.serviceName}`,
+        secrets: [this.databaseUrlSecret],
+        secretKmsKeyArns: this.secretKmsKeyArns,
+        logGroupName: `/ecs/${s.workerServiceName}`,
         logRetentionDays: s.logRetentionDays,
-        subnetIds: args.subnetIds,
-        securityGroupIds: args.securityGroupIds,
+        subnetIds: args.network.privateSubnetIds,
+        securityGroupIds: [args.network.tasksSecurityGroup.id],
         desiredCount: args.desiredCount ?? 0,
         autoscaled: true,
         readonlyRootFilesystem: true,
@@ -370,51 +163,5 @@ export class WorkerService extends pulumi.ComponentResource {
       serviceName: this.fargate.service.name,
       clusterName: this.cluster.name,
     });
-  }
-
-  /**
-   * Builds and pushes the worker image, or runs the one ECR already holds for the same build. docker-build
-   * directly, not awsx.ecr.Image: awsx names its docker-build child after the tag, so every new tag deleted the
-   * previous child, and docker-build's Delete removes the pushed manifests (pulumi-docker-build
-   * provider/internal/image.go Delete) that a rollback, or the deployment circuit breaker, would pull.
-   */
-  private buildAndPush(name: string, build: WorkerImageBuild, pushed: PushedImage[]): pulumi.Output<string> {
-    const { tag, context, dockerfile, platform, cacheTag } = build;
-    const repositoryUrl = this.repository.repositoryUrl;
-    const existing = pushed.find((p) => p.imageTag === tag)?.imageDigest;
-    if (existing) return pulumi.interpolate`${repositoryUrl}@${existing}`;
-
-    const token = aws.ecr.getAuthorizationTokenOutput(
-      { registryId: this.repository.registryId },
-      { parent: this },
-    );
-    const cache = pulumi.interpolate`${repositoryUrl}:${cacheTag}`;
-    const image = new dockerBuild.Image(
-      `${name}-image`,
-      {
-        tags: [pulumi.interpolate`${repositoryUrl}:${tag}`],
-        push: true,
-        // Previews need no Docker, no QEMU and no registry write; `pulumi up` builds.
-        buildOnPreview: false,
-        platforms: [platform],
-        // Relative to the working directory the engine gives the program and the provider (Pulumi.yaml's main),
-        // where docker-build resolves them; relative, so that a laptop and CI pass the same inputs.
-        context: { location: path.relative(process.cwd(), context) || '.' },
-        dockerfile: { location: path.relative(process.cwd(), dockerfile) },
-        // ECR's BuildKit cache support needs the image-manifest form with OCI media types
-        // (https://aws.amazon.com/blogs/containers/announcing-remote-cache-support-in-amazon-ecr-for-buildkit-clients/).
-        cacheFrom: [{ registry: { ref: cache } }],
-        cacheTo: [{ registry: { ref: cache, mode: 'max', imageManifest: true, ociMediaTypes: true } }],
-        registries: [
-          {
-            address: repositoryUrl.apply((url) => url.split('/')[0] ?? url),
-            username: token.userName,
-            password: pulumi.secret(token.password),
-          },
-        ],
-      },
-      { parent: this, retainOnDelete: true },
-    );
-    return pulumi.interpolate`${repositoryUrl}@${image.digest}`;
   }
 }

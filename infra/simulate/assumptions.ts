@@ -99,7 +99,7 @@ export const AWS_ASSUMPTIONS = {
     seconds: 60,
     what: 'Fargate bills vCPU and memory "from the time you start to download your container image until the Amazon ECS Task terminates, rounded up to the nearest second", with a one-minute minimum',
     source: 'AWS Fargate pricing — https://aws.amazon.com/fargate/pricing/',
-    note: 'The minimum, in seconds; prices per task-hour come from infra/pricing.ts for the registered task size.',
+    note: 'The minimum, in seconds; prices per task-hour come from infra/plan/pricing.ts for the registered task size.',
   },
 } satisfies Record<string, Assumption>;
 

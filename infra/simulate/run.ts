@@ -7,9 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EXIT, EXIT_CODES, parsing, reportFailure, UsageError } from '../../worker/src/cli/command.js';
-import { runProject, type RecordedResource } from '../offline.js';
-import { readStackFiles } from '../plan.js';
-import { fargateTaskHour } from '../pricing.js';
+import { runProject, type RecordedResource } from '../plan/offline.js';
+import { readStackFiles } from '../plan/plan.js';
+import { fargateTaskHour } from '../plan/pricing.js';
 import { AWS_ASSUMPTIONS } from './assumptions.js';
 import {
   drawer,
@@ -278,7 +278,7 @@ function report(results: TraceResult[], worker: WorkerFigures, hourUsd: number, 
     `Worker (worker/bench/results.json): ready ${worker.readySeconds.toFixed(2)} s (big_job.workerReadyMs), ` +
       `${Math.round(worker.rowsPerSecond).toLocaleString('en-US')} rows/s (rows_per_s_1m), ` +
       `${(worker.jobOverheadSeconds * 1000).toFixed(0)} ms per job (job_latency_ms_p50_100_rows), ` +
-      `${worker.concurrency} jobs per task; Fargate $${hourUsd.toFixed(5)} per task-hour (infra/pricing.ts).`,
+      `${worker.concurrency} jobs per task; Fargate $${hourUsd.toFixed(5)} per task-hour (infra/plan/pricing.ts).`,
     '',
   ];
   for (const trace of new Set(results.map((r) => r.trace))) {

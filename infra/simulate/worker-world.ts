@@ -19,7 +19,7 @@ import {
   type MetricRef,
   type StepScalingConfiguration,
 } from './alarm-timeline.js';
-import type { RecordedResource } from '../offline.js';
+import type { RecordedResource } from '../plan/offline.js';
 import { AWS_ASSUMPTIONS } from './assumptions.js';
 import { ALARM } from './cloudwatch.js';
 

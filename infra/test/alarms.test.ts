@@ -166,8 +166,8 @@ describe('Alarms over time', () => {
     stack = await deployStack();
   });
 
-  /** Dead letters as the worker's sweeper leaves them: every minute it receives up to 10 and hides each for 5
-   *  minutes (worker/src/worker.ts DLQ_SWEEP_INTERVAL_MS, DLQ_HIDE_SECONDS; worker/src/dlq.ts). */
+  /** Dead letters while something keeps reading them (an operator paging through the DLQ): every minute up to 10
+   *  are received and each stays hidden for 5 minutes. */
   function sweptDeadLetters(count: number, minutes: number): MetricTimeline {
     const hiddenUntil = Array.from({ length: count }, () => 0);
     const timeline = new MetricTimeline();
@@ -186,7 +186,7 @@ describe('Alarms over time', () => {
     return timeline;
   }
 
-  it('keeps alarming on 26 dead letters while the sweeper holds them in flight', () => {
+  it('keeps alarming on 26 dead letters while readers hold them in flight', () => {
     const timeline = sweptDeadLetters(26, 60);
     expect(timeline.sample(sqs('ApproximateNumberOfMessagesVisible', DLQ), 30)).toBe(0);
     expect(new Set(states('dlq-messages', timeline, 60).slice(5))).toEqual(new Set(['ALARM']));

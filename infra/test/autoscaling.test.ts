@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backlogPerTaskTarget, scaleOutSteps } from '../autoscaling.js';
+import { backlogPerTaskTarget, scaleOutSteps } from '../queue-depth-scaling.js';
 import { AWS_ASSUMPTIONS } from '../simulate/assumptions.js';
 import { ALARM, type MetricQuery as Query } from '../simulate/cloudwatch.js';
 import { simulate, type Draw } from '../simulate/simulation.js';
-import { deployStack, type Stack } from './support/program.js';
 import { runWorld, type WorldMinute } from '../simulate/worker-world.js';
+import { deployStack, type Stack } from './support/program.js';
 
 const POLICY = 'aws:appautoscaling/policy:Policy';
 const BACKEND_IMAGE = `123456789012.dkr.ecr.us-east-1.amazonaws.com/retainwise-backend@sha256:${'c'.repeat(64)}`;

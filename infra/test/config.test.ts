@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, type InfraConfig } from '../config.js';
-import { ConfigError, type Issue } from '../validation.js';
+import { CONFIG_KEYS, parseConfig, type StackConfig } from '../config.js';
+import { SettingsError, type Issue } from '../validation.js';
 import {
   DATABASE_SECRET_ARN,
   deployStack,
@@ -10,14 +10,14 @@ import {
   type ConfigValue,
 } from './support/program.js';
 
-const parse = (settings: Record<string, ConfigValue>, stack = 'prod'): InfraConfig =>
+const parse = (settings: Record<string, ConfigValue>, stack = 'prod'): StackConfig =>
   parseConfig(engineConfig({ ...MINIMAL_CONFIG, ...settings }), { project: 'retainwise', stack });
 
 function issues(settings: Record<string, ConfigValue>): Issue[] {
   try {
     parse(settings);
   } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
+    if (error instanceof SettingsError) return error.issues;
     throw error;
   }
   throw new Error('the configuration was accepted');
@@ -41,31 +41,31 @@ describe('stack configuration', () => {
       receiveWaitTimeSeconds: 20,
       maxMessageSizeBytes: 262_144,
       maxReceiveCount: 3,
-      kmsKeyArn: undefined,
+      queueKmsKeyArn: undefined,
       breakGlassPrincipalArns: [],
     });
-    expect(c.roles).toMatchObject({
+    expect(c.taskRoles).toEqual({
       workerTaskRoleName: 'prod-retainwise-worker-task-role',
       backendTaskRoleName: 'prod-retainwise-backend-task-role',
-      executionRoleName: 'retainwise-ecs-task-execution-role',
     });
     expect(c.worker).toMatchObject({
+      executionRoleName: 'retainwise-ecs-task-execution-role',
       clusterName: 'retainwise-cluster',
-      serviceName: 'retainwise-worker',
-      repositoryName: 'retainwise-worker',
+      workerServiceName: 'retainwise-worker',
+      workerRepositoryName: 'retainwise-worker',
       logRetentionDays: 7,
       cpuArchitecture: 'ARM64',
     });
     expect(c.alarms).toMatchObject({
-      topicName: 'retainwise-cloudwatch-alerts',
+      alarmTopicName: 'retainwise-cloudwatch-alerts',
       dlqDepthThreshold: 5,
       oldestMessageAgeThresholdSeconds: 1800,
     });
     expect(c.ci).toMatchObject({
       deployRoleName: 'retainwise-cicd-ecs-deployment-role',
-      deployTrust: 'environment',
-      deployBranch: 'main',
-      deployEnvironment: 'prod',
+      githubDeployTrust: 'environment',
+      githubDeployBranch: 'main',
+      githubDeployEnvironment: 'prod',
       stateBackend: { kind: 'pulumi-cloud' },
     });
     expect(c.bucketName).toBeUndefined();
@@ -77,10 +77,11 @@ describe('stack configuration', () => {
     const c = parse({}, 'staging');
     expect(c.queues.queueName).toBe('staging-retainwise-predictions-queue');
     expect(c.worker.clusterName).toBe('retainwise-cluster-staging');
-    expect(c.worker.serviceName).toBe('retainwise-worker-staging');
-    expect(c.roles.executionRoleName).toBe('retainwise-ecs-task-execution-role-staging');
-    expect(c.alarms.topicName).toBe('retainwise-cloudwatch-alerts-staging');
-    expect(c.ci.deployEnvironment).toBe('staging');
+    expect(c.worker.workerServiceName).toBe('retainwise-worker-staging');
+    expect(c.worker.executionRoleName).toBe('retainwise-ecs-task-execution-role-staging');
+    expect(c.alarms.alarmTopicName).toBe('retainwise-cloudwatch-alerts-staging');
+    expect(c.ci.githubDeployEnvironment).toBe('staging');
+    expect(c.ci.flowLogsRoleName).toBe('retainwise-vpc-flow-logs-role-staging');
   });
 
   it('reads values the way the Pulumi engine passes them: strings, with structured values as JSON', () => {
@@ -96,7 +97,7 @@ describe('stack configuration', () => {
       privateSubnetIds: SUBNETS,
       s3GatewayEndpoint: false,
     });
-    expect(c.scaling.maxTasks).toBe(6);
+    expect(c.scaling.workerMaxTasks).toBe(6);
     expect(c.queues.breakGlassPrincipalArns).toEqual(['arn:aws:iam::123456789012:role/break-glass']);
   });
 
@@ -172,13 +173,13 @@ describe('stack configuration', () => {
       'a DLQ that expires messages first',
       { dlqMessageRetentionSeconds: '345600' },
       'retainwise:dlqMessageRetentionSeconds',
-      'must exceed messageRetentionSeconds',
+      "must exceed the job queue's retention",
     ],
     [
       'a heartbeat too slow for the visibility timeout',
       { heartbeatIntervalSeconds: '200' },
       'retainwise:heartbeatIntervalSeconds',
-      'at most half of visibilityTimeoutSeconds (300)',
+      'at most half of the visibility timeout (300 s)',
     ],
     [
       'a memory size Fargate does not offer',
@@ -196,7 +197,7 @@ describe('stack configuration', () => {
       'a minimum above the maximum',
       { workerMinTasks: '5', workerMaxTasks: '4' },
       'retainwise:workerMinTasks',
-      'must not exceed maxTasks',
+      'must not exceed the maximum (4)',
     ],
     [
       'business hours that end before they start',
@@ -211,7 +212,7 @@ describe('stack configuration', () => {
         workerBusinessHours: JSON.stringify({ minTasks: 1, start: '08:00', end: '18:00' }),
       },
       'retainwise:workerBusinessHours',
-      'must be more than minTasks (1)',
+      'must be more than workerMinTasks (1)',
     ],
     [
       'a latency target below one job',
@@ -235,7 +236,7 @@ describe('stack configuration', () => {
       'a target group without its load balancer group',
       { backendImage: BACKEND_IMAGE, backendTargetGroupArn: TARGET_GROUP },
       'retainwise:backendLoadBalancerSecurityGroupId',
-      'is required with targetGroupArn',
+      'is required with backendTargetGroupArn',
     ],
     [
       'a credential in plain environment',
@@ -289,6 +290,37 @@ describe('stack configuration', () => {
     expect(message).toMatch(/^Invalid configuration of stack "prod":/);
     for (const key of ['retainwise:egress', 'retainwise:githubRepository'])
       expect(message).toContain(`  - ${key}: `);
+  });
+
+  it('reports an unknown key, a bad value and a check across keys in the same error', () => {
+    const keys = issues({
+      workerMemroy: '2048',
+      egress: 'nat',
+      workerMinTasks: '5',
+      workerMaxTasks: '4',
+    }).map((i) => i.key);
+    expect(keys).toEqual(
+      expect.arrayContaining(['retainwise:workerMemroy', 'retainwise:egress', 'retainwise:workerMinTasks']),
+    );
+  });
+
+  it.each<[Record<string, ConfigValue>, string]>([
+    [{ averageJobSeconds: '1000' }, 'averageJobSeconds'],
+    [{ visibilityTimeoutSeconds: '60' }, 'visibilityTimeoutSeconds'],
+    [{ workerCpu: '4096' }, 'workerCpu'],
+    [{ messageRetentionSeconds: '1209600' }, 'messageRetentionSeconds'],
+  ])('reports a check across keys on the key the user set (%o), naming no other key', (settings, key) => {
+    const found = issues(settings);
+    expect(found.map((i) => i.key)).toEqual([`retainwise:${key}`]);
+    for (const other of CONFIG_KEYS.filter((k) => k !== key)) {
+      expect(found[0]?.message).not.toMatch(new RegExp(`\\b${other}\\b`));
+    }
+  });
+
+  it('does not judge other keys against a value that is itself wrong', () => {
+    expect(issues({ workerCpu: 'lots', workerMemory: '16384' }).map((i) => i.key)).toEqual([
+      'retainwise:workerCpu',
+    ]);
   });
 
   it('stops the program with that error (it reads its config first)', async () => {

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EGRESS_INTERFACE_ENDPOINTS, Network, subnetCidr, type NetworkSettings } from '../network.js';
-import { mainRouteTableOf, routeTableOf, type OfflineVpc } from '../offline.js';
+import { mainRouteTableOf, routeTableOf, type OfflineVpc } from '../plan/offline.js';
 import type { PolicyDocument } from '../policy.js';
-import { ConfigError } from '../validation.js';
+import { SettingsError } from '../validation.js';
 import { ACCOUNT, deployComponent, REGION, type Stack } from './support/program.js';
 
 const ENDPOINT = 'aws:ec2/vpcEndpoint:VpcEndpoint';
@@ -19,7 +19,7 @@ const network = (settings: NetworkSettings, vpc?: Partial<OfflineVpc>) =>
     () =>
       new Network('network', {
         ...settings,
-        namePrefix: 'retainwise-prod',
+        environment: 'prod',
         region: REGION,
         accountId: ACCOUNT,
       }),
@@ -137,7 +137,8 @@ describe('Network', () => {
         trafficType: 'ALL',
         logDestinationType: 'cloud-watch-logs',
         logDestination: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/vpc/retainwise-prod-flow-logs`,
-        iamRoleArn: `arn:aws:iam::${ACCOUNT}:role/retainwise-prod-vpc-flow-logs`,
+        // The name the deploy role is allowed to manage and pass (config.ts: ci.flowLogsRoleName).
+        iamRoleArn: `arn:aws:iam::${ACCOUNT}:role/retainwise-vpc-flow-logs-role`,
       });
       const trust = stack.json<PolicyDocument>('aws:iam/role:Role', 'network-flow-logs', 'assumeRolePolicy');
       expect(trust.Statement).toEqual([
@@ -261,9 +262,9 @@ describe('Network', () => {
         enableDnsHostnames: false,
         endpoints: [foreignS3, foreignSqs],
       });
-      expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).message).toMatch(/^Invalid existing VPC vpc-0a1b2c3d4e5f60718:/);
-      expect((error as ConfigError).issues).toEqual([
+      expect(error).toBeInstanceOf(SettingsError);
+      expect((error as SettingsError).message).toMatch(/^Invalid existing VPC vpc-0a1b2c3d4e5f60718:/);
+      expect((error as SettingsError).issues).toEqual([
         {
           key: 'vpcId',
           message: expect.stringMatching(/enableDnsSupport is off.*--enable-dns-support/) as unknown,
@@ -347,16 +348,16 @@ describe('Network', () => {
         new Network('bad', {
           ...EXISTING,
           vpcCidr: '10.0.0.0/16',
-          namePrefix: 'x',
+          environment: 'x',
           region: REGION,
           accountId: ACCOUNT,
         }),
-    ).toThrow(ConfigError);
+    ).toThrow(SettingsError);
     expect(
       () =>
         new Network('bad', {
           privateSubnetIds: EXISTING.privateSubnetIds,
-          namePrefix: 'x',
+          environment: 'x',
           region: REGION,
           accountId: ACCOUNT,
         }),

@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { adoptionImportFile } from '../adopt.js';
-import { readStackFiles } from '../plan.js';
-import { estimateMonthlyCost, fargateTaskHour } from '../pricing.js';
+import { adoptionImportFile } from '../plan/adopt.js';
+import { readStackFiles } from '../plan/plan.js';
+import { estimateMonthlyCost, fargateTaskHour } from '../plan/pricing.js';
 import { deployStack } from './support/program.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const plan = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'infra/plan.ts', ...args], {
+  run(process.execPath, ['--import', 'tsx', 'infra/plan/plan.ts', ...args], {
     cwd: ROOT,
     maxBuffer: 64 * 1024 * 1024,
   });

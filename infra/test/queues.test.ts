@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../policy.js';
-import { PredictionQueues, SQS_MESSAGE_ACTIONS } from '../queues.js';
-import { ConfigError } from '../validation.js';
+import { PredictionQueues, SQS_MESSAGE_ACTIONS } from '../prediction-queues.js';
+import { SettingsError } from '../validation.js';
 import { ACCOUNT, deployComponent, type Stack } from './support/program.js';
 
 const QUEUE = 'aws:sqs/queue:Queue';
@@ -9,10 +9,10 @@ const WORKER_ROLE = `arn:aws:iam::${ACCOUNT}:role/prod-retainwise-worker-task-ro
 const BREAK_GLASS = `arn:aws:iam::${ACCOUNT}:role/break-glass`;
 const KMS_KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/00000000-0000-4000-8000-000000000000`;
 const required = {
-  queueName: 'prod-retainwise-predictions-queue',
-  dlqName: 'prod-retainwise-predictions-dlq',
+  environment: 'prod',
   sqsVpcEndpointId: 'vpce-0123456789abcdef0',
-  workloadPrincipalArns: [WORKER_ROLE],
+  workloadRoleNames: ['prod-retainwise-worker-task-role'],
+  accountId: ACCOUNT,
 };
 
 describe('PredictionQueues', () => {
@@ -118,7 +118,7 @@ describe('PredictionQueues', () => {
 
   it('uses a customer managed KMS key when one is configured', async () => {
     const kms = await deployComponent(
-      () => new PredictionQueues('predictions', { ...required, kmsKeyArn: KMS_KEY }),
+      () => new PredictionQueues('predictions', { ...required, queueKmsKeyArn: KMS_KEY }),
     );
     for (const name of ['predictions-queue', 'predictions-dlq']) {
       const inputs = kms.one(QUEUE, name).inputs;
@@ -128,9 +128,7 @@ describe('PredictionQueues', () => {
   });
 
   it('rejects a policy binding no workload to the endpoint', () => {
-    expect(() => new PredictionQueues('bad', { ...required, workloadPrincipalArns: [] })).toThrow(
-      ConfigError,
-    );
+    expect(() => new PredictionQueues('bad', { ...required, workloadRoleNames: [] })).toThrow(SettingsError);
   });
 
   it('rejects settings SQS would refuse, naming the argument', () => {

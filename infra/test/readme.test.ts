@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS } from '../config.js';
-import { estimateMonthlyCost } from '../pricing.js';
+import { estimateMonthlyCost } from '../plan/pricing.js';
 import { deployStack } from './support/program.js';
 
 const README = readFileSync(path.join(import.meta.dirname, '../README.md'), 'utf8');

@@ -2,8 +2,10 @@
 // what worker/src/config.ts declares and accepts.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, WORKER_ENV_VARS } from '../../worker/src/config.js';
+import { parseConfig, type StackConfig } from '../config.js';
+import { workerEnvironment } from '../worker-settings.js';
 import { workerContainer, type Container } from './support/ecs.js';
-import { deployStack } from './support/program.js';
+import { deployStack, engineConfig, MINIMAL_CONFIG } from './support/program.js';
 
 /** Set only by ECS or only outside AWS: the task definition must not set them. */
 const NOT_FROM_THE_TASK_DEFINITION = ['ECS_AGENT_URI', 'AWS_ENDPOINT_URL'];
@@ -56,5 +58,68 @@ describe('worker environment contract', () => {
       metricsNamespace: 'RetainWise/Worker',
     });
     expect(config.endpoint).toBeUndefined();
+  });
+});
+
+/** Whole numbers around every bound either side has today, and each value of the worker's enumerations. */
+const PROBES: Record<string, string[]> = {
+  ...Object.fromEntries(
+    [
+      'workerConcurrency',
+      'heartbeatIntervalSeconds',
+      'jobTimeoutSeconds',
+      'shutdownTimeoutSeconds',
+      'databasePoolSize',
+      'visibilityTimeoutSeconds',
+      'receiveWaitTimeSeconds',
+      'maxReceiveCount',
+      'messageRetentionSeconds',
+    ].map((key) => [
+      key,
+      [0, 1, 2, 4, 5, 9, 10, 11, 12, 16, 17, 19, 20, 21, 59, 60, 61, 110, 111, 1000, 1001, 3600, 3601]
+        .concat([43_200, 43_201, 345_600, 1_209_599, 1_209_600, 1_209_601])
+        .map(String),
+    ]),
+  ),
+  logLevel: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent', 'verbose'],
+  databaseSsl: ['verify-full', 'require', 'disable', 'prefer'],
+  environment: ['a', 'staging-2', 'x'.repeat(20), 'x'.repeat(21)],
+};
+
+describe('every value the stack accepts for a worker setting, the worker accepts', () => {
+  const accepted = (settings: Record<string, string>): StackConfig | undefined => {
+    try {
+      return parseConfig(engineConfig({ ...MINIMAL_CONFIG, ...settings }), {
+        project: 'retainwise',
+        stack: 'prod',
+      });
+    } catch {
+      return undefined;
+    }
+  };
+  it.each(Object.entries(PROBES))('probes %s with values the stack accepts', (key, values) => {
+    expect(values.some((value) => accepted({ [key]: value }))).toBe(true);
+  });
+
+  const cases = Object.entries(PROBES).flatMap(([key, values]) => values.map((value) => [key, value]));
+
+  it.each(cases)('%s = %s', (key, value) => {
+    // Settings that only make sense together move along, so the value itself decides.
+    const companions: Record<string, string> =
+      key === 'messageRetentionSeconds' ? { dlqMessageRetentionSeconds: '1209600' } : {};
+    const config = accepted({ ...companions, [key]: value });
+    if (!config) return;
+    const environment = workerEnvironment({
+      queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+      dlqUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
+      bucketName: 'retainwise-uploads-123456789012',
+      region: config.region,
+      environment: config.environment,
+      queue: config.queues,
+      worker: config.worker,
+    }) as Record<string, string>;
+    expect(() =>
+      loadConfig({ ...environment, DATABASE_URL: 'postgresql://worker:secret@db.internal:5432/retainwise' }),
+    ).not.toThrow();
   });
 });

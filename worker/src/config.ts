@@ -107,7 +107,26 @@ const schema = z.object({
   HEALTH_FILE: text.default(DEFAULT_HEALTH_FILE),
 });
 
-type EnvName = keyof typeof schema.shape;
+/** The name of a variable the worker reads. */
+export type EnvName = keyof typeof schema.shape;
+type Schema = typeof schema.shape;
+
+/**
+ * The default of a variable, as the worker applies it. infra/ takes its worker settings' defaults from here, so the
+ * task definition and an unset variable mean the same thing.
+ */
+export function workerEnvDefault<N extends EnvName>(name: N): z.output<Schema[N]> {
+  return schema.shape[name].parse(undefined) as z.output<Schema[N]>;
+}
+
+/**
+ * What the worker says about one value of a variable (undefined: accepted). infra/ checks every value it sets with
+ * this, so a setting the stack accepts can never stop the worker at start.
+ */
+export function workerEnvProblem(name: EnvName, value: string): string | undefined {
+  const result = schema.shape[name].safeParse(value);
+  return result.success ? undefined : result.error.issues[0]?.message;
+}
 
 const REQUIRED: readonly EnvName[] = [
   'PREDICTIONS_QUEUE_URL',
@@ -175,14 +194,26 @@ export class ConfigError extends Error {
 
 type Parsed = z.infer<typeof schema>;
 
-function crossFieldProblems(env: Parsed): string[] {
+/**
+ * Checks across variables, on the variables that parsed (a malformed one is already reported). Each goes to a
+ * variable that was set, in its own words, so the message names nothing the operator did not set.
+ */
+function crossFieldProblems(env: Partial<Parsed>, present: Record<string, string>): string[] {
   const problems: string[] = [];
-  if (env.HEARTBEAT_INTERVAL_SECONDS >= env.SQS_VISIBILITY_TIMEOUT_SECONDS) {
+  const heartbeat = env.HEARTBEAT_INTERVAL_SECONDS;
+  const visibility = env.SQS_VISIBILITY_TIMEOUT_SECONDS;
+  if (heartbeat !== undefined && visibility !== undefined && heartbeat >= visibility) {
     problems.push(
-      'HEARTBEAT_INTERVAL_SECONDS: must be shorter than SQS_VISIBILITY_TIMEOUT_SECONDS, or messages reappear mid-job',
+      present['HEARTBEAT_INTERVAL_SECONDS'] !== undefined
+        ? `HEARTBEAT_INTERVAL_SECONDS: must be shorter than the visibility timeout (${visibility} s), or messages reappear mid-job`
+        : `SQS_VISIBILITY_TIMEOUT_SECONDS: must be longer than the heartbeat interval (${heartbeat} s), or messages reappear mid-job`,
     );
   }
-  if (env.DATABASE_SSL !== 'disable') {
+  if (
+    env.DATABASE_SSL !== undefined &&
+    env.DATABASE_SSL !== 'disable' &&
+    env.DATABASE_CA_FILE !== undefined
+  ) {
     try {
       accessSync(env.DATABASE_CA_FILE, constants.R_OK);
     } catch {
@@ -201,24 +232,22 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       return value === undefined || value.trim() === '' ? [] : [[name, value]];
     }),
   );
-  const result = schema.safeParse(present);
-  if (!result.success) {
-    // One line per variable (its first problem), in the contract's order.
-    const byName = new Map<string, string>();
-    for (const issue of result.error.issues) {
-      const name = String(issue.path[0]);
-      if (!byName.has(name)) {
-        byName.set(
-          name,
-          present[name] === undefined ? `${name}: required but not set` : `${name}: ${issue.message}`,
-        );
-      }
-    }
-    throw new ConfigError([...byName.values()]);
+  // One variable at a time, in the contract's order: one line per variable (its first problem).
+  const parsed: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, field] of Object.entries(schema.shape) as [EnvName, z.ZodType][]) {
+    const result = field.safeParse(present[name]);
+    if (result.success) parsed[name] = result.data;
+    else
+      problems.push(
+        present[name] === undefined
+          ? `${name}: required but not set`
+          : `${name}: ${result.error.issues[0]?.message ?? 'is invalid'}`,
+      );
   }
-  const env = result.data;
-  const problems = crossFieldProblems(env);
+  problems.push(...crossFieldProblems(parsed, present));
   if (problems.length > 0) throw new ConfigError(problems);
+  const env = parsed as Parsed;
   const db = env.DATABASE_URL;
   return {
     queueUrl: env.PREDICTIONS_QUEUE_URL,

@@ -69,7 +69,7 @@ export interface Storage {
   openInput(key: string, signal?: AbortSignal): Promise<Readable>;
   createOutput(key: string): OutputUpload;
   /**
-   * Empties the results object of a job that has FAILED. The role may not delete (infra/iam.ts), but it may
+   * Empties the results object of a job that has FAILED. The role may not delete (infra/task-roles.ts), but it may
    * overwrite: the customer's data is then only in a noncurrent version, and the bucket's lifecycle rule on
    * predictions/ removes noncurrent versions and empty objects (README, Operations).
    */

@@ -6,7 +6,7 @@ import {
   type InvokeAnswer,
   type OfflineVpc,
   type RecordedResource,
-} from '../../offline.js';
+} from '../../plan/offline.js';
 import type { PolicyDocument } from '../../policy.js';
 
 export const ACCOUNT = '123456789012';

@@ -120,8 +120,27 @@ describe('worker configuration', () => {
     expect(
       problems({ ...REQUIRED, SQS_VISIBILITY_TIMEOUT_SECONDS: '60', HEARTBEAT_INTERVAL_SECONDS: '60' }),
     ).toEqual([
-      'HEARTBEAT_INTERVAL_SECONDS: must be shorter than SQS_VISIBILITY_TIMEOUT_SECONDS, or messages reappear mid-job',
+      'HEARTBEAT_INTERVAL_SECONDS: must be shorter than the visibility timeout (60 s), or messages reappear mid-job',
     ]);
+  });
+
+  it('checks across variables even while another variable is malformed', () => {
+    const found = problems({
+      ...REQUIRED,
+      WORKER_CONCURRENCY: 'two',
+      SQS_VISIBILITY_TIMEOUT_SECONDS: '60',
+      HEARTBEAT_INTERVAL_SECONDS: '60',
+    });
+    expect(found.map((p) => p.split(':')[0])).toEqual(['WORKER_CONCURRENCY', 'HEARTBEAT_INTERVAL_SECONDS']);
+  });
+
+  it('reports a check across variables on the one that was set, naming no variable that was not', () => {
+    const found = problems({ ...REQUIRED, SQS_VISIBILITY_TIMEOUT_SECONDS: '30' });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(
+      /^SQS_VISIBILITY_TIMEOUT_SECONDS: must be longer than the heartbeat interval \(60 s\)/,
+    );
+    expect(found[0]).not.toContain('HEARTBEAT_INTERVAL_SECONDS');
   });
 
   it('checks the CA bundle is readable unless TLS is disabled', () => {

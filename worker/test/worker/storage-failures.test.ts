@@ -136,7 +136,7 @@ it('fails a job whose results cannot be saved on any attempt as a storage fault,
 
 /**
  * Issue #13.4. The results must exist before the row may become COMPLETED, and the worker's role may write but
- * never delete them (infra/iam.ts, workerTaskPolicy), so a job that fails after writing them could leave the
+ * never delete them (infra/task-roles.ts, workerTaskPolicy), so a job that fails after writing them could leave the
  * customer's scored data behind a FAILED row, unserved (the API serves only COMPLETED rows' s3_output_key) and
  * unknown to anything that cleans up. Instead the job empties the object once its row is FAILED: no results
  * without a COMPLETED row, and an empty object under predictions/ is what the bucket's lifecycle rule removes.

@@ -108,7 +108,7 @@ export async function runOffline<T extends Outputs>(
   const outputs = await failOnUnhandledRejection(async () => {
     try {
       // An async program (the stack's default export) settles first, as the language host awaits it: a
-      // ConfigError it throws rejects this run once, not every Output derived from its promise.
+      // SettingsError it throws rejects this run once, not every Output derived from its promise.
       return await unwrap(pulumi.output(await program()));
     } finally {
       // Waits for every registration still in flight (those whose inputs resolved after the outputs did).
@@ -174,7 +174,7 @@ export function programLocation(
 
 /**
  * Runs `body` as Pulumi's language host runs a program: an unhandled rejection, which is how a failed Output
- * (a ConfigError thrown in an apply) ends a real preview, fails the run instead of escaping it
+ * (a SettingsError thrown in an apply) ends a real preview, fails the run instead of escaping it
  * (pulumi/pulumi sdk/nodejs/cmd/run/run.ts, `uncaughtHandler`).
  */
 async function failOnUnhandledRejection<T>(body: () => Promise<T>): Promise<T> {
@@ -432,7 +432,7 @@ export class OfflineCloud implements pulumi.runtime.Mocks {
         };
       }
       default:
-        throw new Error(`the offline runtime has no answer for ${token}; add one to infra/offline.ts`);
+        throw new Error(`the offline runtime has no answer for ${token}; add one to infra/plan/offline.ts`);
     }
   }
 

@@ -13,6 +13,7 @@ import {
   type PolicyDocument,
   type PolicyStatement,
 } from './policy.js';
+import type { PredictionQueues } from './prediction-queues.js';
 
 /** Where the backend stores uploads and the worker writes results (spec/csv-io.md §11). */
 export const UPLOADS_PREFIX = 'uploads/';
@@ -159,15 +160,27 @@ export function ecsTasksTrustPolicy(accountId: string): PolicyDocument {
   return serviceTrustPolicy('ecs-tasks.amazonaws.com', accountId);
 }
 
-export interface TaskRolesArgs {
-  /** Name of the worker's task role (existing: `prod-retainwise-worker-task-role`). */
-  workerTaskRoleName: string;
-  /** Name of the backend API's task role (existing: `prod-retainwise-backend-task-role`). */
-  backendTaskRoleName: string;
-  queueArn: pulumi.Input<string>;
-  dlqArn: pulumi.Input<string>;
-  /** @default undefined (SQS-managed encryption: no KMS permission needed) */
-  queueKmsKeyArn?: string | undefined;
+/** The task role names of the stack config (`retainwise:<key>`). */
+export interface TaskRoleSettings {
+  /** Name of the worker's task role. @default `<environment>-retainwise-worker-task-role` (the existing one in prod) */
+  workerTaskRoleName?: string | undefined;
+  /** Name of the backend API's task role. @default `<environment>-retainwise-backend-task-role` */
+  backendTaskRoleName?: string | undefined;
+}
+
+export function resolveTaskRoleSettings(
+  s: TaskRoleSettings,
+  environment: string,
+): Required<TaskRoleSettings> {
+  return {
+    workerTaskRoleName: s.workerTaskRoleName ?? `${environment}-retainwise-worker-task-role`,
+    backendTaskRoleName: s.backendTaskRoleName ?? `${environment}-retainwise-backend-task-role`,
+  };
+}
+
+export interface TaskRolesArgs extends TaskRoleSettings {
+  environment: string;
+  queues: PredictionQueues;
   bucketName: pulumi.Input<string>;
   /** The worker's cluster, for its task scale-in protection calls. */
   clusterName: string;
@@ -182,16 +195,18 @@ export class TaskRoles extends pulumi.ComponentResource {
   constructor(name: string, args: TaskRolesArgs, opts?: pulumi.ComponentResourceOptions) {
     super('retainwise:iam:TaskRoles', name, {}, opts);
     const parent = { parent: this };
+    const names = resolveTaskRoleSettings(args, args.environment);
+    const { queue, deadLetterQueue } = args.queues;
     const policy = (build: (p: TaskPolicyInputs) => PolicyDocument) =>
       policyJson(
-        [args.queueArn, args.dlqArn, args.bucketName, args.accountId],
+        [queue.arn, deadLetterQueue.arn, args.bucketName, args.accountId],
         ([queueArn, dlqArn, bucketName, accountId]) =>
           build({
             queueArn,
             dlqArn,
             bucketName,
             accountId,
-            queueKmsKeyArn: args.queueKmsKeyArn,
+            queueKmsKeyArn: args.queues.settings.queueKmsKeyArn,
             region: args.region,
             clusterName: args.clusterName,
           }),
@@ -221,13 +236,13 @@ export class TaskRoles extends pulumi.ComponentResource {
     };
     this.workerTaskRole = role(
       'worker',
-      args.workerTaskRoleName,
+      names.workerTaskRoleName,
       'RetainWise worker tasks',
       workerTaskPolicy,
     );
     this.backendTaskRole = role(
       'backend',
-      args.backendTaskRoleName,
+      names.backendTaskRoleName,
       'RetainWise backend API tasks',
       backendTaskPolicy,
     );

@@ -15,16 +15,8 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { CONTAINER_INSIGHTS, metric, SQS } from './metrics.js';
-import { assertValid, check, inRange, withDefaults, type Issue } from './validation.js';
-
-export const SCALING_DEFAULTS = {
-  minTasks: 0,
-  maxTasks: 4,
-  acceptableLatencySeconds: 300,
-  averageJobSeconds: 60,
-  scaleInIdleMinutes: 15,
-  businessHours: undefined as BusinessHours | undefined,
-};
+import { assertValid, check, inRange, pick, withDefaults, type Issue } from './validation.js';
+import type { WorkerService } from './worker-service.js';
 
 /** Days of the week in a cron day-of-week field: names, ranges and lists (MON-FRI, SAT,SUN). */
 const CRON_DAYS =
@@ -36,7 +28,7 @@ export interface BusinessHours {
   minTasks: number;
   /** "HH:MM" in `timezone`, when the minimum rises. */
   start: string;
-  /** "HH:MM" in `timezone`, after `start` on the same day, when it falls back to minTasks. */
+  /** "HH:MM" in `timezone`, after `start` on the same day, when it falls back to workerMinTasks. */
   end: string;
   /** A cron day-of-week field. @default 'MON-FRI' */
   days?: string | undefined;
@@ -50,20 +42,46 @@ export function businessHoursCron(clock: string, days: string): string {
   return `cron(${minute} ${hour} ? * ${days} *)`;
 }
 
+/** The scaling settings of the stack config (`retainwise:<key>`). */
 export interface ScalingSettings {
   /** Tasks kept running when the queue is idle; 0 lets the service scale to zero. @default 0 */
-  minTasks?: number;
+  workerMinTasks?: number | undefined;
   /** Upper bound of the service, e.g. what the database's connection limit allows. @default 4 */
-  maxTasks?: number;
+  workerMaxTasks?: number | undefined;
   /** How long a job may wait in the queue before a task picks it up, in seconds. @default 300 */
-  acceptableLatencySeconds?: number;
+  acceptableLatencySeconds?: number | undefined;
   /** Mean wall-clock time of one job (see the JobDuration metric), in seconds. @default 60 */
-  averageJobSeconds?: number;
+  averageJobSeconds?: number | undefined;
   /** Minutes a whole task must have been spare (not needed by waiting or running jobs) before the service gives
    *  one up; it then gives up one more per scale-in cooldown while that lasts. @default 15 */
-  scaleInIdleMinutes?: number;
+  scaleInIdleMinutes?: number | undefined;
   /** A higher minimum during business hours. @default undefined (none) */
-  businessHours?: BusinessHours | undefined;
+  workerBusinessHours?: BusinessHours | undefined;
+}
+
+export type ResolvedScalingSettings = Required<Omit<ScalingSettings, 'workerBusinessHours'>> &
+  Pick<ScalingSettings, 'workerBusinessHours'>;
+
+/** The scaling settings with every default applied (the only place they are). */
+export function resolveScalingSettings(s: ScalingSettings): ResolvedScalingSettings {
+  return withDefaults(
+    {
+      workerMinTasks: 0,
+      workerMaxTasks: 4,
+      acceptableLatencySeconds: 300,
+      averageJobSeconds: 60,
+      scaleInIdleMinutes: 15,
+      workerBusinessHours: undefined,
+    },
+    pick(s, [
+      'workerMinTasks',
+      'workerMaxTasks',
+      'acceptableLatencySeconds',
+      'averageJobSeconds',
+      'scaleInIdleMinutes',
+      'workerBusinessHours',
+    ]),
+  );
 }
 
 /**
@@ -79,46 +97,52 @@ export function backlogPerTaskTarget(s: {
   return (s.acceptableLatencySeconds / s.averageJobSeconds) * s.workerConcurrency;
 }
 
-export function validateScalingSettings(
-  s: Required<Omit<ScalingSettings, 'businessHours'>> &
-    Pick<ScalingSettings, 'businessHours'> & { workerConcurrency: number },
-): Issue[] {
+export function validateScalingSettings(s: ResolvedScalingSettings, workerConcurrency: number): Issue[] {
+  const backlog = backlogPerTaskTarget({ ...s, workerConcurrency });
   return check(
-    [inRange(s.minTasks, 0, 100), 'minTasks', 'must be 0-100'],
-    [inRange(s.maxTasks, 1, 100), 'maxTasks', 'must be 1-100'],
-    [s.minTasks <= s.maxTasks, 'minTasks', `must not exceed maxTasks (${s.maxTasks})`],
+    [inRange(s.workerMinTasks, 0, 100), 'workerMinTasks', 'must be 0-100'],
+    [inRange(s.workerMaxTasks, 1, 100), 'workerMaxTasks', 'must be 1-100'],
+    [
+      s.workerMinTasks <= s.workerMaxTasks,
+      {
+        workerMinTasks: `must not exceed the maximum (${s.workerMaxTasks})`,
+        workerMaxTasks: `must not be below the minimum (${s.workerMinTasks})`,
+      },
+    ],
     [inRange(s.acceptableLatencySeconds, 1, 86_400), 'acceptableLatencySeconds', 'must be 1-86400'],
     [inRange(s.averageJobSeconds, 1, 86_400), 'averageJobSeconds', 'must be 1-86400'],
     [
-      backlogPerTaskTarget(s) >= 1,
-      'acceptableLatencySeconds',
-      `÷ averageJobSeconds × workerConcurrency must be at least 1 (a task cannot hold less than one job); it is ${backlogPerTaskTarget(s).toFixed(2)}`,
+      backlog >= 1,
+      Object.fromEntries(
+        ['acceptableLatencySeconds', 'averageJobSeconds', 'workerConcurrency'].map((key) => [
+          key,
+          `leaves a task less than one job: the backlog per task (latency ${s.acceptableLatencySeconds} s ÷ ${s.averageJobSeconds} s per job × ${workerConcurrency} jobs at once) must be at least 1; it is ${backlog.toFixed(2)}`,
+        ]),
+      ),
     ],
     // An alarm may look back at most one day of one-minute periods.
     [inRange(s.scaleInIdleMinutes, 1, 1440), 'scaleInIdleMinutes', 'must be 1-1440'],
-    ...businessHoursChecks(s.businessHours, s),
+    ...businessHoursChecks(s),
   );
 }
 
-function businessHoursChecks(
-  b: BusinessHours | undefined,
-  s: { minTasks: number; maxTasks: number },
-): [boolean, string, string][] {
+function businessHoursChecks(s: ResolvedScalingSettings): [boolean, string, string][] {
+  const b = s.workerBusinessHours;
   if (!b) return [];
   const start = CLOCK.test(b.start);
   const end = CLOCK.test(b.end);
   return [
     [
-      inRange(b.minTasks, s.minTasks + 1, s.maxTasks),
-      'businessHours',
-      `minTasks must be more than minTasks (${s.minTasks}) and at most maxTasks (${s.maxTasks})`,
+      inRange(b.minTasks, s.workerMinTasks + 1, s.workerMaxTasks),
+      'workerBusinessHours',
+      `minTasks must be more than workerMinTasks (${s.workerMinTasks}) and at most workerMaxTasks (${s.workerMaxTasks})`,
     ],
-    [start, 'businessHours', `start must be "HH:MM", e.g. "08:00"; it is "${b.start}"`],
-    [end, 'businessHours', `end must be "HH:MM", e.g. "18:00"; it is "${b.end}"`],
-    [!start || !end || b.start < b.end, 'businessHours', 'end must come after start on the same day'],
+    [start, 'workerBusinessHours', `start must be "HH:MM", e.g. "08:00"; it is "${b.start}"`],
+    [end, 'workerBusinessHours', `end must be "HH:MM", e.g. "18:00"; it is "${b.end}"`],
+    [!start || !end || b.start < b.end, 'workerBusinessHours', 'end must come after start on the same day'],
     [
       b.days === undefined || CRON_DAYS.test(b.days),
-      'businessHours',
+      'workerBusinessHours',
       'days must be a cron day-of-week field of names, e.g. "MON-FRI"',
     ],
   ];
@@ -155,11 +179,8 @@ export function scaleOutSteps(backlogPerTask: number, maxTasks: number): StepAdj
 }
 
 export interface QueueDepthScalingArgs extends ScalingSettings {
-  clusterName: pulumi.Input<string>;
-  serviceName: pulumi.Input<string>;
-  queueName: pulumi.Input<string>;
-  /** Jobs one task runs at once (the worker's WORKER_CONCURRENCY). */
-  workerConcurrency: number;
+  /** The service scaled, its queue and the jobs one task runs at once (WORKER_CONCURRENCY). */
+  worker: WorkerService;
 }
 
 export class QueueDepthScaling extends pulumi.ComponentResource {
@@ -167,16 +188,20 @@ export class QueueDepthScaling extends pulumi.ComponentResource {
   readonly backlogPerTaskTarget: number;
 
   constructor(name: string, args: QueueDepthScalingArgs, opts?: pulumi.ComponentResourceOptions) {
-    const s = withDefaults(SCALING_DEFAULTS, args);
-    assertValid(`QueueDepthScaling '${name}' arguments`, validateScalingSettings(s));
+    const s = resolveScalingSettings(args);
+    const c = args.worker.settings.workerConcurrency;
+    assertValid(`QueueDepthScaling '${name}' arguments`, validateScalingSettings(s, c));
     super('retainwise:scaling:QueueDepthScaling', name, {}, opts);
     const parent = { parent: this };
-    this.backlogPerTaskTarget = backlogPerTaskTarget(s);
+    this.backlogPerTaskTarget = backlogPerTaskTarget({ ...s, workerConcurrency: c });
+    const clusterName = args.worker.cluster.name;
+    const serviceName = args.worker.fargate.service.name;
+    const queueName = args.worker.queues.queue.name;
 
-    const queue = [{ name: 'QueueName', value: args.queueName }];
+    const queue = [{ name: 'QueueName', value: queueName }];
     const service = [
-      { name: 'ClusterName', value: args.clusterName },
-      { name: 'ServiceName', value: args.serviceName },
+      { name: 'ClusterName', value: clusterName },
+      { name: 'ServiceName', value: serviceName },
     ];
 
     this.target = new aws.appautoscaling.Target(
@@ -184,41 +209,50 @@ export class QueueDepthScaling extends pulumi.ComponentResource {
       {
         serviceNamespace: 'ecs',
         scalableDimension: 'ecs:service:DesiredCount',
-        resourceId: pulumi.interpolate`service/${args.clusterName}/${args.serviceName}`,
-        minCapacity: s.minTasks,
-        maxCapacity: s.maxTasks,
+        resourceId: pulumi.interpolate`service/${clusterName}/${serviceName}`,
+        minCapacity: s.workerMinTasks,
+        maxCapacity: s.workerMaxTasks,
       },
       parent,
     );
-    const scalable = {
-      serviceNamespace: this.target.serviceNamespace,
-      scalableDimension: this.target.scalableDimension,
-      resourceId: this.target.resourceId,
-    };
-
-    const scaleOut = new aws.appautoscaling.Policy(
-      `${name}-scale-out`,
-      {
-        name: pulumi.interpolate`${args.serviceName}-scale-out`,
-        policyType: 'StepScaling',
-        ...scalable,
-        stepScalingPolicyConfiguration: {
-          adjustmentType: 'ChangeInCapacity',
-          cooldown: SCALE_OUT_COOLDOWN_SECONDS,
-          metricAggregationType: 'Maximum',
-          stepAdjustments: scaleOutSteps(this.backlogPerTaskTarget, s.maxTasks),
+    const stepPolicy = (
+      id: string,
+      cooldown: number,
+      metricAggregationType: string,
+      stepAdjustments: StepAdjustment[],
+    ) =>
+      new aws.appautoscaling.Policy(
+        `${name}-${id}`,
+        {
+          name: pulumi.interpolate`${serviceName}-${id}`,
+          policyType: 'StepScaling',
+          serviceNamespace: this.target.serviceNamespace,
+          scalableDimension: this.target.scalableDimension,
+          resourceId: this.target.resourceId,
+          stepScalingPolicyConfiguration: {
+            adjustmentType: 'ChangeInCapacity',
+            cooldown,
+            metricAggregationType,
+            stepAdjustments,
+          },
         },
-      },
-      parent,
+        parent,
+      );
+
+    const scaleOut = stepPolicy(
+      'scale-out',
+      SCALE_OUT_COOLDOWN_SECONDS,
+      'Maximum',
+      scaleOutSteps(this.backlogPerTaskTarget, s.workerMaxTasks),
     );
     new aws.cloudwatch.MetricAlarm(
       `${name}-work-waiting`,
       {
-        name: pulumi.interpolate`${args.serviceName}-work-waiting`,
-        alarmDescription: pulumi.interpolate`Scaling: jobs wait in ${args.queueName}; adds tasks to ${args.serviceName}, one per ${this.backlogPerTaskTarget} waiting jobs, more for bigger backlogs.`,
+        name: pulumi.interpolate`${serviceName}-work-waiting`,
+        alarmDescription: pulumi.interpolate`Scaling: jobs wait in ${queueName}; adds tasks to ${serviceName}, one per ${this.backlogPerTaskTarget} waiting jobs, more for bigger backlogs.`,
         namespace: SQS,
         metricName: 'ApproximateNumberOfMessagesVisible',
-        dimensions: { QueueName: args.queueName },
+        dimensions: { QueueName: queueName },
         statistic: 'Maximum',
         period: 60,
         evaluationPeriods: 1,
@@ -232,27 +266,14 @@ export class QueueDepthScaling extends pulumi.ComponentResource {
       parent,
     );
 
-    const c = args.workerConcurrency;
-    const scaleIn = new aws.appautoscaling.Policy(
-      `${name}-scale-in`,
-      {
-        name: pulumi.interpolate`${args.serviceName}-scale-in`,
-        policyType: 'StepScaling',
-        ...scalable,
-        stepScalingPolicyConfiguration: {
-          adjustmentType: 'ChangeInCapacity',
-          cooldown: SCALE_IN_COOLDOWN_SECONDS,
-          metricAggregationType: 'Minimum',
-          stepAdjustments: [{ metricIntervalLowerBound: '0', scalingAdjustment: -1 }],
-        },
-      },
-      parent,
-    );
+    const scaleIn = stepPolicy('scale-in', SCALE_IN_COOLDOWN_SECONDS, 'Minimum', [
+      { metricIntervalLowerBound: '0', scalingAdjustment: -1 },
+    ]);
     new aws.cloudwatch.MetricAlarm(
       `${name}-spare-task`,
       {
-        name: pulumi.interpolate`${args.serviceName}-spare-task`,
-        alarmDescription: pulumi.interpolate`Scaling: for ${s.scaleInIdleMinutes} minutes ${args.serviceName} has had at least one task more than the jobs waiting in and taken from ${args.queueName} need; removes one task per ${SCALE_IN_COOLDOWN_SECONDS} s, down to ${s.minTasks}.`,
+        name: pulumi.interpolate`${serviceName}-spare-task`,
+        alarmDescription: pulumi.interpolate`Scaling: for ${s.scaleInIdleMinutes} minutes ${serviceName} has had at least one task more than the jobs waiting in and taken from ${queueName} need; removes one task per ${SCALE_IN_COOLDOWN_SECONDS} s, down to ${s.workerMinTasks}.`,
         metricQueries: [
           metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
           metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', queue, 'Maximum'),
@@ -276,21 +297,23 @@ export class QueueDepthScaling extends pulumi.ComponentResource {
       },
       parent,
     );
-    if (s.businessHours) {
-      const { minTasks, start, end, days = 'MON-FRI', timezone = 'UTC' } = s.businessHours;
+    if (s.workerBusinessHours) {
+      const { minTasks, start, end, days = 'MON-FRI', timezone = 'UTC' } = s.workerBusinessHours;
       const edges = [
         ['start', start, minTasks],
-        ['end', end, s.minTasks],
+        ['end', end, s.workerMinTasks],
       ] as const;
       for (const [edge, clock, min] of edges) {
         new aws.appautoscaling.ScheduledAction(
           `${name}-business-hours-${edge}`,
           {
-            name: pulumi.interpolate`${args.serviceName}-business-hours-${edge}`,
-            ...scalable,
+            name: pulumi.interpolate`${serviceName}-business-hours-${edge}`,
+            serviceNamespace: this.target.serviceNamespace,
+            scalableDimension: this.target.scalableDimension,
+            resourceId: this.target.resourceId,
             schedule: businessHoursCron(clock, days),
             timezone,
-            scalableTargetAction: { minCapacity: min, maxCapacity: s.maxTasks },
+            scalableTargetAction: { minCapacity: min, maxCapacity: s.workerMaxTasks },
           },
           parent,
         );

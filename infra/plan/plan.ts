@@ -7,12 +7,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import { EXIT, EXIT_CODES, parsing, reportFailure, UsageError } from '../worker/src/cli/command.js';
+import { EXIT, EXIT_CODES, parsing, reportFailure, UsageError } from '../../worker/src/cli/command.js';
 import { adoptionImportFile } from './adopt.js';
 import { runProject, type RecordedResource } from './offline.js';
 import { estimateMonthlyCost, type CostEstimate } from './pricing.js';
 
-const PROJECT_DIR = path.resolve(import.meta.dirname, '..');
+const PROJECT_DIR = path.resolve(import.meta.dirname, '../..');
 
 export interface StackFiles {
   project: string;
@@ -243,7 +243,7 @@ async function main(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-// Run as a script (`tsx infra/plan.ts`), not when the tests import the helpers above.
+// Run as a script (`tsx infra/plan/plan.ts`), not when the tests import the helpers above.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),

@@ -1,8 +1,8 @@
 // The prediction job queue, its dead-letter queue and their resource policies (spec/message-contract.md §2).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { policyDocument, policyJson, type PolicyDocument } from './policy.js';
-import { assertValid, check, inRange, withDefaults, type Issue } from './validation.js';
+import { policyDocument, policyJson, roleArn, type PolicyDocument } from './policy.js';
+import { assertValid, check, inRange, pick, withDefaults, type Issue } from './validation.js';
 
 /** The existing queues' settings (spec/existing-system-lessons.md §E). */
 export const QUEUE_DEFAULTS = {
@@ -89,44 +89,72 @@ export function queuePolicyDocument(p: QueuePolicyInputs): PolicyDocument {
   ]);
 }
 
-export interface PredictionQueuesArgs {
-  /** Name of the job queue (standard, not FIFO). No default here; the stack config derives `<env>-retainwise-predictions-queue`. */
-  queueName: string;
-  /** Name of the dead-letter queue. No default here; the stack config derives `<env>-retainwise-predictions-dlq`. */
-  dlqName: string;
+/** The queue settings of the stack config (`retainwise:<key>`). */
+export interface QueueSettings {
+  /** Name of the job queue (standard, not FIFO). @default `<environment>-retainwise-predictions-queue` */
+  queueName?: string | undefined;
+  /** Name of the dead-letter queue. @default `<environment>-retainwise-predictions-dlq` */
+  dlqName?: string | undefined;
   /** Seconds a received message stays invisible; the worker extends it by heartbeat. @default 300 */
-  visibilityTimeoutSeconds?: number;
+  visibilityTimeoutSeconds?: number | undefined;
   /** Seconds the job queue keeps a message; the worker's MESSAGE_MAX_AGE_SECONDS equals it. @default 345600 (4 days) */
-  messageRetentionSeconds?: number;
+  messageRetentionSeconds?: number | undefined;
   /** Seconds the DLQ keeps a message; must exceed the main queue's because SQS keeps the original enqueue time. @default 1209600 (14 days) */
-  dlqMessageRetentionSeconds?: number;
+  dlqMessageRetentionSeconds?: number | undefined;
   /** Long-poll wait of ReceiveMessage, for both queues. @default 20 */
-  receiveWaitTimeSeconds?: number;
+  receiveWaitTimeSeconds?: number | undefined;
   /** Largest accepted message body. @default 262144 */
-  maxMessageSizeBytes?: number;
+  maxMessageSizeBytes?: number | undefined;
   /** Receives before SQS moves a message to the DLQ; the worker's MAX_RECEIVE_COUNT equals it. @default 3 */
-  maxReceiveCount?: number;
+  maxReceiveCount?: number | undefined;
   /** Customer managed KMS key ARN for encryption at rest. @default undefined (SQS-managed SSE) */
-  kmsKeyArn?: string;
-  /** How long SQS reuses a KMS data key (only with `kmsKeyArn`). @default 300 */
-  kmsDataKeyReusePeriodSeconds?: number;
+  queueKmsKeyArn?: string | undefined;
+  /** How long SQS reuses a KMS data key (only with `queueKmsKeyArn`). @default 300 */
+  kmsDataKeyReusePeriodSeconds?: number | undefined;
+  /** Break-glass role ARNs allowed to use messages from outside the VPC (e.g. a DLQ redrive from the console). @default [] */
+  breakGlassPrincipalArns?: string[] | undefined;
+}
+
+export type ResolvedQueueSettings = Required<Omit<QueueSettings, 'queueKmsKeyArn'>> &
+  Pick<QueueSettings, 'queueKmsKeyArn'>;
+
+/** The queue settings with every default applied (the only place they are). */
+export function resolveQueueSettings(s: QueueSettings, environment: string): ResolvedQueueSettings {
+  return {
+    ...withDefaults(
+      {
+        ...QUEUE_DEFAULTS,
+        queueName: `${environment}-retainwise-predictions-queue`,
+        dlqName: `${environment}-retainwise-predictions-dlq`,
+        breakGlassPrincipalArns: [] as string[],
+      },
+      pick(s, [
+        'queueName',
+        'dlqName',
+        'visibilityTimeoutSeconds',
+        'messageRetentionSeconds',
+        'dlqMessageRetentionSeconds',
+        'receiveWaitTimeSeconds',
+        'maxMessageSizeBytes',
+        'maxReceiveCount',
+        'kmsDataKeyReusePeriodSeconds',
+        'breakGlassPrincipalArns',
+      ]),
+    ),
+    queueKmsKeyArn: s.queueKmsKeyArn,
+  };
+}
+
+export interface PredictionQueuesArgs extends QueueSettings {
+  environment: string;
   /** The SQS interface endpoint all data-plane calls must come through (`aws:SourceVpce`). */
   sqsVpcEndpointId: pulumi.Input<string>;
   /** Task roles of the services that use the queues, bound to the SQS endpoint for every call. At least one. */
-  workloadPrincipalArns: pulumi.Input<string>[];
+  workloadRoleNames: string[];
   /** The operator role(s), whose own policy decides their message access from anywhere. @default [] */
-  operatorPrincipalArns?: pulumi.Input<string>[];
-  /** Break-glass role ARNs allowed to use messages from outside the VPC (e.g. a DLQ redrive from the console). @default [] */
-  breakGlassPrincipalArns?: string[];
+  operatorRoleNames?: string[];
+  accountId: pulumi.Input<string>;
 }
-
-export type ResolvedQueueSettings = Required<
-  Omit<
-    PredictionQueuesArgs,
-    'kmsKeyArn' | 'sqsVpcEndpointId' | 'workloadPrincipalArns' | 'operatorPrincipalArns'
-  >
-> &
-  Pick<PredictionQueuesArgs, 'kmsKeyArn'>;
 
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -139,7 +167,10 @@ export function validateQueueSettings(s: ResolvedQueueSettings): Issue[] {
       'must be 1-80 letters, digits, "-" or "_" (a standard queue)',
     ],
     [QUEUE_NAME.test(s.dlqName), 'dlqName', 'must be 1-80 letters, digits, "-" or "_" (a standard queue)'],
-    [s.queueName !== s.dlqName, 'dlqName', 'must differ from queueName'],
+    [
+      s.queueName !== s.dlqName,
+      { dlqName: "must differ from the job queue's name", queueName: "must differ from the DLQ's name" },
+    ],
     [inRange(s.visibilityTimeoutSeconds, 0, 43_200), 'visibilityTimeoutSeconds', 'must be 0-43200'],
     [inRange(s.messageRetentionSeconds, 60, 1_209_600), 'messageRetentionSeconds', 'must be 60-1209600'],
     [
@@ -149,8 +180,10 @@ export function validateQueueSettings(s: ResolvedQueueSettings): Issue[] {
     ],
     [
       s.dlqMessageRetentionSeconds > s.messageRetentionSeconds,
-      'dlqMessageRetentionSeconds',
-      `must exceed messageRetentionSeconds (${s.messageRetentionSeconds}): a dead-lettered message keeps its original enqueue time and would expire early`,
+      {
+        dlqMessageRetentionSeconds: `must exceed the job queue's retention (${s.messageRetentionSeconds} s): a dead-lettered message keeps its original enqueue time and would expire early`,
+        messageRetentionSeconds: `must be shorter than the DLQ's retention (${s.dlqMessageRetentionSeconds} s): a dead-lettered message keeps its original enqueue time and would expire early`,
+      },
     ],
     [inRange(s.receiveWaitTimeSeconds, 1, 20), 'receiveWaitTimeSeconds', 'must be 1-20 (long polling)'],
     [inRange(s.maxMessageSizeBytes, 1024, 1_048_576), 'maxMessageSizeBytes', 'must be 1024-1048576'],
@@ -166,20 +199,20 @@ export class PredictionQueues extends pulumi.ComponentResource {
   readonly settings: ResolvedQueueSettings;
 
   constructor(name: string, args: PredictionQueuesArgs, opts?: pulumi.ComponentResourceOptions) {
-    const s: ResolvedQueueSettings = withDefaults({ ...QUEUE_DEFAULTS, breakGlassPrincipalArns: [] }, args);
+    const s = resolveQueueSettings(args, args.environment);
     assertValid(`PredictionQueues '${name}' arguments`, [
       ...validateQueueSettings(s),
       ...check([
-        args.workloadPrincipalArns.length > 0,
-        'workloadPrincipalArns',
+        args.workloadRoleNames.length > 0,
+        'workloadRoleNames',
         'needs at least the worker task role: without one, nothing binds a leaked credential to the VPC',
       ]),
     ]);
     super('retainwise:messaging:PredictionQueues', name, {}, opts);
     this.settings = s;
 
-    const encryption = s.kmsKeyArn
-      ? { kmsMasterKeyId: s.kmsKeyArn, kmsDataKeyReusePeriodSeconds: s.kmsDataKeyReusePeriodSeconds }
+    const encryption = s.queueKmsKeyArn
+      ? { kmsMasterKeyId: s.queueKmsKeyArn, kmsDataKeyReusePeriodSeconds: s.kmsDataKeyReusePeriodSeconds }
       : { sqsManagedSseEnabled: true };
     // Replacing a queue drops its messages: a rename or a type change must be a deliberate, two-step act.
     const queueOpts: pulumi.CustomResourceOptions = { parent: this, protect: true };
@@ -231,18 +264,17 @@ export class PredictionQueues extends pulumi.ComponentResource {
         {
           queueUrl: queue.url,
           policy: policyJson(
-            [
-              queue.arn,
-              args.sqsVpcEndpointId,
-              pulumi.all(args.workloadPrincipalArns),
-              pulumi.all(args.operatorPrincipalArns ?? []),
-            ],
-            ([queueArn, endpoint, workloads, operators]) =>
+            [queue.arn, args.sqsVpcEndpointId, args.accountId],
+            ([queueArn, endpoint, accountId]) =>
               queuePolicyDocument({
                 queueArn,
                 sqsVpcEndpointId: endpoint,
-                workloadPrincipalArns: workloads,
-                exemptPrincipalArns: [...operators, ...s.breakGlassPrincipalArns],
+                // By name: the task roles' policies name the queues, so the roles come after them.
+                workloadPrincipalArns: args.workloadRoleNames.map((n) => roleArn(accountId, n)),
+                exemptPrincipalArns: [
+                  ...(args.operatorRoleNames ?? []).map((n) => roleArn(accountId, n)),
+                  ...s.breakGlassPrincipalArns,
+                ],
               }),
           ),
         },
