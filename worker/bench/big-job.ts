@@ -9,8 +9,8 @@ import {
   submitJob,
   uploadStamp,
   type SubmittedJob,
-} from '../src/local/backend.js';
-import { startLocalStack, type LocalStack } from '../src/local/stack.js';
+} from '../local/backend.js';
+import { startLocalStack, type LocalStack } from '../local/stack.js';
 import { chunksOf, csvParseRecords } from './parsers.js';
 import { median, spawnWorkerChild, waitSettled } from './processes.js';
 import { measureSmallJobCpu, type SmallJobCpu } from './small-job-cpu.js';

@@ -1,6 +1,6 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DEMO_USER_ID, submitJob } from '../src/local/backend.js';
-import { startLocalStack } from '../src/local/stack.js';
+import { DEMO_USER_ID, submitJob } from '../local/backend.js';
+import { startLocalStack } from '../local/stack.js';
 import { spawnWorkerChild, statuses, waitSettled } from './processes.js';
 import { smallCsv } from './small-csv.js';
 

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { LocalStack } from '../src/local/stack.js';
+import type { LocalStack } from '../local/stack.js';
 
 /**
  * The worker as the container runs it (`node dist/src/main.js`, compiled by the image's own `npm run build`), in

@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { submitJob } from '../src/local/backend.js';
-import type { LocalStack } from '../src/local/stack.js';
+import { submitJob } from '../local/backend.js';
+import type { LocalStack } from '../local/stack.js';
 import { median, waitSettled, type WorkerChild } from './processes.js';
 import { smallCsv } from './small-csv.js';
 

@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { BadInput } from '../cli/command.js';
 import { describeError } from '../errors.js';
-import { backendMessage } from '../local/backend.js';
+import { backendMessage } from './backend-message.js';
 import { mainQueue, type OpsContext, type Outcome } from './context.js';
 import { formatDuration } from './duration.js';
 import { describeEvidence, splitOrphans } from './orphans.js';
@@ -28,7 +28,7 @@ interface Published {
 }
 
 /**
- * Publishes the row's job exactly as the backend does (worker/src/local/backend.ts, message-contract.md §3-4),
+ * Publishes the row's job exactly as the backend does (backend-message.ts, message-contract.md §3-4),
  * stamped now. The row is touched first, so that it counts as freshly published, and only while still QUEUED.
  */
 async function publish(ctx: OpsContext, row: OpsRow): Promise<Published> {

@@ -20,7 +20,7 @@ import {
   type ParsedDockerfile,
 } from './dockerfile.js';
 import { FAST, listKeys, submitJob, telcoCsv, useStack, waitForPrediction } from '../support/harness.js';
-import type { LocalStack } from '../../src/local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import { deployStack } from '../../../infra/test/support/program.js';
 import { workerContainer, type Container } from '../../../infra/test/support/ecs.js';
 import { loadBuildContext, replayStage, stageDir, type BuildContext, type ImageConfig } from './replay.js';
@@ -120,6 +120,7 @@ describe('.dockerignore', () => {
       'worker/test/image/production-layout.test.ts',
       'worker/src/scoring/columns.test.ts',
       'worker/bench/data/rows.csv',
+      'worker/local/start.ts',
       'worker/dist/src/main.js',
       'coverage/index.html',
       '.github/workflows/ci.yml',

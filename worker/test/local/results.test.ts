@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { saveResults } from '../../src/local/results.js';
+import { saveResults } from '../../local/results.js';
 
 // `npm start -- --file` saves results that can be gigabytes (2.2 KB a row): memory must not grow with them.
 // Measured without clocks or the garbage collector: whenever the object's next chunk is read, everything but a

@@ -246,7 +246,7 @@ describe.skipIf(process.getuid?.() !== 0)('npm start from a private folder, as r
     for (const file of ['package.json', 'worker/package.json']) {
       await cp(join(REPO, file), join(clone, file));
     }
-    for (const folder of ['worker/src', 'worker/model']) {
+    for (const folder of ['worker/src', 'worker/local', 'worker/model']) {
       await cp(join(REPO, folder), join(clone, folder), { recursive: true });
     }
     // Links would resolve back to the readable checkout, so the packages that locate the binaries are copied
@@ -273,7 +273,7 @@ describe.skipIf(process.getuid?.() !== 0)('npm start from a private folder, as r
   });
 
   it('says in one line why PostgreSQL cannot start and what to do', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(clone, 'worker/src/local/start.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(clone, 'worker/local/start.ts')], {
       cwd: REPO,
       env: { ...process.env, TMPDIR: tmp, INIT_CWD: home },
       stdio: ['ignore', 'pipe', 'pipe'],

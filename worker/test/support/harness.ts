@@ -9,12 +9,12 @@ import {
   submitJob as submitLikeBackend,
   type SubmitOptions,
   type SubmittedJob,
-} from '../../src/local/backend.js';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../src/local/stack.js';
+} from '../../local/backend.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 import type { RunningWorker } from '../../src/worker.js';
 
-export { DEMO_USER_ID, readPrediction, waitForPrediction } from '../../src/local/backend.js';
-export type { PredictionRow, SubmittedJob } from '../../src/local/backend.js';
+export { DEMO_USER_ID, readPrediction, waitForPrediction } from '../../local/backend.js';
+export type { PredictionRow, SubmittedJob } from '../../local/backend.js';
 
 /**
  * One local stack (fauxqs + embedded PostgreSQL + the backend's schema) per test file, started once in beforeAll

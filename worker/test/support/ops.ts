@@ -1,5 +1,5 @@
 import { runOps } from '../../src/ops/main.js';
-import type { LocalStack } from '../../src/local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 
 export interface OpsRun {
   code: number;

@@ -35,7 +35,7 @@ afterAll(async () => {
   await worker?.stop();
 });
 
-const DEMO_CSV = readFileSync(new URL('../../src/local/demo-customers.csv', import.meta.url), 'utf8');
+const DEMO_CSV = readFileSync(new URL('../../local/demo-customers.csv', import.meta.url), 'utf8');
 
 async function uploadStatus(uploadId: number): Promise<string | undefined> {
   const result = await context.stack.db.query<{ status: string }>(

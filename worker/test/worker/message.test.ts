@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatNaiveUtc, parseJobMessage, parseTimestamp, type ParseResult } from '../../src/message.js';
-import { pythonJson } from '../../src/local/backend.js';
+import { pythonJson } from '../../src/ops/backend-message.js';
 
 const NOW = new Date('2025-12-07T14:05:00.000Z');
 const BUCKET = 'retainwise-uploads-123456789012';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { FAST, spawnWorker, submitJob, telcoCsv, useStack, type WorkerProcess } from '../support/harness.js';
-import { readPrediction } from '../../src/local/backend.js';
+import { readPrediction } from '../../local/backend.js';
 
 const context = useStack();
 

@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import type { LocalStack } from '../../src/local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import type { RunningWorker } from '../../src/worker.js';
 import {
   FAST,

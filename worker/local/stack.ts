@@ -11,7 +11,7 @@ import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { describeError } from '../errors.js';
+import { describeError } from '../src/errors.js';
 
 /**
  * Everything the worker talks to, on this machine, without Docker or an AWS account: fauxqs (SQS + S3, in this
@@ -68,7 +68,7 @@ export const LOCAL_DLQ = 'local-retainwise-predictions-dlq';
 const DATABASE = 'retainwise';
 const SCHEMA_SQL = new URL('./schema.sql', import.meta.url);
 /** the production roles, as the runbook has them run: every local run proves their grants are enough */
-const ROLES_SQL = new URL('../../../docs/database-roles.sql', import.meta.url);
+const ROLES_SQL = new URL('../../docs/database-roles.sql', import.meta.url);
 const LOCAL_ROLE_PASSWORDS = `ALTER ROLE retainwise_worker PASSWORD 'retainwise_worker';
 ALTER ROLE retainwise_operator PASSWORD 'retainwise_operator';`;
 

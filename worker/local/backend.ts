@@ -1,7 +1,7 @@
 import { Upload } from '@aws-sdk/lib-storage';
 import { SendMessageCommand, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
-import { formatNaiveUtc, TASK_TYPE, type JobMessage } from '../message.js';
+import { backendMessage } from '../src/ops/backend-message.js';
 import type { LocalStack } from './stack.js';
 
 /**
@@ -12,16 +12,6 @@ import type { LocalStack } from './stack.js';
 
 /** A Clerk-style user id that passes the message contract's `^user_[a-zA-Z0-9_]{20,40}$`. */
 export const DEMO_USER_ID = 'user_2ZxQ8kLmN4pRt7VwY1bC3dEfGh';
-
-/** Python's `json.dumps(obj)`: `", "` and `": "` separators and ASCII-only output (ensure_ascii). */
-export function pythonJson(value: Record<string, unknown>): string {
-  const ascii = (text: string) =>
-    text.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  const entries = Object.entries(value).map(
-    ([k, v]) => `${ascii(JSON.stringify(k))}: ${ascii(JSON.stringify(v))}`,
-  );
-  return `{${entries.join(', ')}}`;
-}
 
 /** The upload endpoint's file-name sanitising (message-contract.md §3.2). */
 export function sanitiseFilename(name: string): string {
@@ -37,35 +27,6 @@ export function sanitiseFilename(name: string): string {
 export function uploadStamp(at: Date): string {
   const iso = at.toISOString();
   return `${iso.slice(0, 10).replace(/-/g, '')}_${iso.slice(11, 19).replace(/:/g, '')}`;
-}
-
-/** What the backend's message names: the job as the worker reads it, less the priority it always sends. */
-export type BackendJob = Omit<JobMessage, 'priority'>;
-
-/**
- * The message body and attributes `publish_prediction_task` sends (message-contract.md §3, §4): the six fields
- * in its order, every value a string, Python's spacing, and the task_type/user_id attributes. `npm run ops --
- * requeue` publishes through this too, so a requeued job is indistinguishable from one the backend sent.
- */
-export function backendMessage(
-  job: BackendJob,
-  editBody?: (body: Record<string, unknown>) => Record<string, unknown>,
-): { MessageBody: string; MessageAttributes: Record<string, MessageAttributeValue> } {
-  const fields: Record<string, unknown> = {
-    prediction_id: job.predictionId,
-    upload_id: String(job.uploadId),
-    user_id: job.userId,
-    s3_file_path: `s3://${job.bucket}/${job.key}`,
-    timestamp: formatNaiveUtc(job.publishedAt),
-    priority: 'normal',
-  };
-  return {
-    MessageBody: pythonJson(editBody ? editBody(fields) : fields),
-    MessageAttributes: {
-      task_type: { DataType: 'String', StringValue: TASK_TYPE },
-      user_id: { DataType: 'String', StringValue: job.userId },
-    },
-  };
 }
 
 export interface SubmitOptions {

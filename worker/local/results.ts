@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { openOutput } from '../cli/output-target.js';
+import { openOutput } from '../src/cli/output-target.js';
 
 /**
  * Streams a results object to `target`, under that name only once complete: an interrupted save leaves no file
