@@ -108,7 +108,7 @@ describe('npm run score', () => {
     expect((await readdir(dir)).filter((f) => f.startsWith(name.replace('.csv', '.scored')))).toEqual([]);
   });
 
-  describe('progress', () => {
+  describe('a large file', () => {
     let big: string;
     beforeAll(async () => {
       const [header, ...rows] = (await readFile(join(FIXTURES, 'telco-sample.csv'), 'utf8'))
@@ -133,6 +133,14 @@ describe('npm run score', () => {
       expect(code).toBe(0);
       expect(stderr).not.toMatch(new RegExp(ERASE));
       expect(stderr.split('\n')).toHaveLength(3);
+    });
+
+    it('ends quietly with exit 0 when the reader of its stdout goes away, as under `| head -1`', () => {
+      // pipefail: the pipeline's status is the CLI's, not head's
+      const piped = ['set -o pipefail; "$@" | head -1', 'score', process.execPath, '--import', 'tsx', CLI];
+      const { code, stdout, stderr } = run('bash', '-c', ...piped, big, '-o', '-');
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      expect(stdout).toBe(`${OUTPUT_COLUMNS.join(',')}\n`);
     });
   });
 
