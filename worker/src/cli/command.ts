@@ -33,3 +33,12 @@ export function reportFailure(
   write(`${command}: ${message}\n${error instanceof UsageError ? `${usage}\n` : ''}`);
   return error instanceof BadInput || isBadInput ? EXIT.badInput : EXIT.failed;
 }
+
+/**
+ * A write to a pipe whose reader has gone, as under `| head`: the reader took what it wanted, so the command
+ * ends quietly and successfully, as Unix tools killed by SIGPIPE appear to (Node ignores SIGPIPE and reports EPIPE
+ * instead, https://nodejs.org/api/process.html#signal-events).
+ */
+export function isClosedPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+}

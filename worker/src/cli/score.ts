@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isInputError, loadModel, scoreCsv, type ScoreSummary } from '../scoring/index.js';
-import { BadInput, EXIT, EXIT_CODES, parsing, reportFailure, UsageError } from './command.js';
+import { BadInput, EXIT, EXIT_CODES, isClosedPipe, parsing, reportFailure, UsageError } from './command.js';
 import { openOutput, STDOUT } from './output-target.js';
 import { describeMapping, progressLine } from './progress.js';
 
@@ -92,6 +92,8 @@ async function main(argv: string[]): Promise<number> {
     await target.commit();
   } catch (error) {
     await target.abort();
+    // no summary either: the rows it would count were never read
+    if (isClosedPipe(error)) return EXIT.ok;
     throw error;
   } finally {
     progress.clear();
