@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +60,20 @@ it('a job whose worker is killed (SIGKILL) mid-job is completed by another, once
   } finally {
     await survivor.stop();
   }
+});
+
+it('runs a job without a warning from its dependencies, writing nothing under its home folder', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'retainwise-home-'));
+  const worker = spawnWorker({ ...childEnv({ LOG_LEVEL: 'warn' }), HOME: home });
+  try {
+    const job = await submitJob(context.stack, { csv: telcoCsv(10) });
+    expect((await waitForPrediction(context.stack, job.predictionId)).status).toBe('COMPLETED');
+  } finally {
+    worker.child.kill('SIGTERM');
+  }
+  expect(await worker.exited).toBe(0);
+  expect(worker.output()).toBe('');
+  expect(readdirSync(home)).toEqual([]);
 });
 
 describe('SIGTERM', () => {
