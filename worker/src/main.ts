@@ -1,3 +1,4 @@
+import './cli/quiet.js';
 import { ConfigError, loadConfig } from './config.js';
 import { describeError } from './errors.js';
 import { selfCheck } from './self-check.js';
