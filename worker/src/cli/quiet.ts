@@ -1,6 +1,6 @@
 /**
- * Imported first by every entry point (the worker's main, `npm start`, `score`; `train` and `bench` load it with
- * --import in their npm scripts), so that it runs before the modules it quiets are evaluated.
+ * Imported first by every entry point (the worker's main, `npm start`, `score`, `ops`; `train` and `bench` load
+ * it with --import in their npm scripts), so that it runs before the modules it quiets are evaluated.
  *
  * onnxruntime's official Linux builds start Microsoft's telemetry unless ORT_DISABLE_TELEMETRY is set when it
  * initialises: a device id and an event store under ~/.cache/Microsoft/DeveloperTools (the image sets the same

@@ -1,3 +1,4 @@
+import '../cli/quiet.js';
 import { runOps } from './main.js';
 
 // `npm run ops -- …` (package.json): the process around runOps.
