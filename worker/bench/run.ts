@@ -4,6 +4,8 @@ import os from 'node:os';
 import Papa from 'papaparse';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { EXIT, EXIT_CODES, parsing, reportFailure } from '../src/cli/command.js';
 import { batchReader } from '../src/scoring/canonical.js';
 import { mapColumns } from '../src/scoring/columns.js';
 import { createEncoder, chooseVariant } from '../src/scoring/encoder.js';
@@ -36,6 +38,32 @@ import { runSoakBench } from './soak.js';
  *   BENCH_SMALL_JOB_CPU_JOBS (100)
  *   BENCH_JOB_REPS / BENCH_SMALL_JOBS: see jobs.ts
  */
+
+const USAGE = 'usage: npm run bench -- [--soak]';
+
+const HELP = `${USAGE}
+Runs the benchmark suite (the whole job path, in-process cases, small jobs, a drain), prints a table and writes
+worker/bench/results.json. Sizes and repetitions are environment variables: BENCH_ROWS (1000000),
+BENCH_MICRO_ROWS (100000), BENCH_REPS (5), BENCH_JOB_RUNS (3), BENCH_DRAIN_JOBS (1000),
+BENCH_SMALL_JOB_CPU_JOBS (100), BENCH_RESULTS (the results file).
+  --soak      runs only the soak (worker/bench/soak.ts) and adds its figures to results.json
+  -h, --help  this help
+${EXIT_CODES}`;
+
+const args = (() => {
+  try {
+    return parsing(
+      () =>
+        parseArgs({ options: { soak: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values,
+    );
+  } catch (error) {
+    process.exit(reportFailure('bench', USAGE, error));
+  }
+})();
+if (args.help) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(EXIT.ok);
+}
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const MICRO_ROWS = Math.min(ROWS, Number(process.env.BENCH_MICRO_ROWS ?? 100_000));
@@ -303,5 +331,5 @@ async function main(): Promise<void> {
   log(`wrote ${RESULTS}`);
 }
 
-if (process.argv.includes('--soak')) await runSoakBench(RESULTS);
+if (args.soak) await runSoakBench(RESULTS);
 else await main();
