@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import type { OpsContext, Outcome } from '../../src/ops/context.js';
 import { dlqRedrive } from '../../src/ops/dlq.js';
 import { status } from '../../src/ops/status.js';
-import { readPrediction, submitJob, telcoCsv, useStack } from '../support/harness.js';
+import { telcoCsv, useStack } from '../support/harness.js';
 
 const ctx = useStack();
 let operatorDb: pg.Pool;
@@ -78,7 +78,7 @@ const attributes = (arn: string, visible: number, inFlight = 0) => ({
 
 describe('dlq redrive --all against AWS', () => {
   it('sets the rows back to QUEUED, releases the letters, and then starts one move task from the DLQ to the main queue', async () => {
-    const job = await submitJob(ctx.stack, { csv: telcoCsv(5), withoutMessage: true });
+    const job = await ctx.submitJob({ csv: telcoCsv(5), withoutMessage: true });
     await ctx.stack.db.query(`UPDATE predictions SET status = 'FAILED', error_message = 'x' WHERE id = $1`, [
       job.predictionId,
     ]);
@@ -111,7 +111,7 @@ describe('dlq redrive --all against AWS', () => {
           Failed: [],
         }),
         StartMessageMoveTask: async () => {
-          rowWhenStarted = (await readPrediction(ctx.stack, job.predictionId))?.status;
+          rowWhenStarted = (await ctx.readPrediction(job.predictionId))?.status;
           return { TaskHandle: 'eyJ0YXNrSWQiOiJ0YXNrLTEifQ==' };
         },
         ListMessageMoveTasks: () => ({
@@ -144,7 +144,7 @@ describe('dlq redrive --all against AWS', () => {
       moveTask: { taskHandle: 'eyJ0YXNrSWQiOiJ0YXNrLTEifQ==', status: 'RUNNING', toMove: 1 },
       results: [{ predictionId: job.predictionId, rowStatus: 'FAILED', action: 'moved by the move task' }],
     });
-    expect(await readPrediction(ctx.stack, job.predictionId)).toMatchObject({
+    expect(await ctx.readPrediction(job.predictionId)).toMatchObject({
       status: 'QUEUED',
       error_message: null,
     });
@@ -153,8 +153,8 @@ describe('dlq redrive --all against AWS', () => {
 
 describe('status against AWS', () => {
   it("reads the worker service's tasks from ECS and decides orphans by CloudWatch's oldest message age", async () => {
-    const orphan = await submitJob(ctx.stack, { csv: telcoCsv(5), withoutMessage: true });
-    const waiting = await submitJob(ctx.stack, { csv: telcoCsv(5), withoutMessage: true });
+    const orphan = await ctx.submitJob({ csv: telcoCsv(5), withoutMessage: true });
+    const waiting = await ctx.submitJob({ csv: telcoCsv(5), withoutMessage: true });
     await ctx.stack.db.query(
       `UPDATE predictions SET updated_at = now() - make_interval(mins => CASE WHEN id = $1 THEN 90 ELSE 20 END)
         WHERE id IN ($1, $2)`,

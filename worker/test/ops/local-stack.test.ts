@@ -1,82 +1,37 @@
 // `npm run ops` end to end on the local stack: fauxqs, embedded PostgreSQL and a real worker, with the worker and
 // the ops CLI each connected as its own role from docs/database-roles.sql. Each test is a day-2 situation from
-// docs/operations.md and runs the commands the runbook gives for it.
+// docs/operations.md and runs the commands the runbook gives for it (runbook.test.ts runs all of them).
 import { DeleteMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NEVER_STARTED_MESSAGE } from '../../src/ops/requeue.js';
 import type { RunningWorker } from '../../src/worker.js';
-import {
-  dlqMessages,
-  readPrediction,
-  startTestWorker,
-  submitJob,
-  telcoCsv,
-  useStack,
-  waitFor,
-  waitForPrediction,
-} from '../support/harness.js';
-import { ops } from '../support/ops.js';
+import { telcoCsv, useStack, waitFor } from '../support/harness.js';
+import { drained, ops, orphan, type StatusJson } from '../support/ops.js';
 
 const MAX_RECEIVE_COUNT = 2;
 const ctx = useStack({ maxReceiveCount: MAX_RECEIVE_COUNT });
 let worker: RunningWorker;
 /** a job that ended COMPLETED, for the refusals */
 let completed: { predictionId: string; body: string } | undefined;
+const deadLetterCount = async () => (await ctx.dlqMessages()).length;
 
 beforeAll(async () => {
-  worker = await startTestWorker(ctx.stack, { MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) });
+  worker = await ctx.startTestWorker({ MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) });
 });
 afterAll(async () => {
   await worker?.stop();
 });
-
-/** A job the backend inserted `minutes` ago whose message it never sent (its PREDICTIONS_QUEUE_URL was empty). */
-async function orphan(minutes: number): Promise<string> {
-  const job = await submitJob(ctx.stack, { csv: telcoCsv(10), withoutMessage: true });
-  await ctx.stack.db.query(
-    `UPDATE predictions SET created_at = now() - make_interval(mins => $2), updated_at = now() - make_interval(mins => $2)
-      WHERE id = $1`,
-    [job.predictionId, minutes],
-  );
-  return job.predictionId;
-}
-
-const deadLetterCount = async () => (await dlqMessages(ctx.stack)).length;
-
-/** until the worker has deleted the message of the job it finished last (just after the row's commit) */
-async function drained(): Promise<void> {
-  await waitFor(async () => {
-    const { queue } = (await ops(ctx.stack, 'status', '--json')).json<StatusJson>();
-    return queue.visible + queue.inFlight + queue.delayed === 0;
-  });
-}
-
-interface StatusJson {
-  dlq: { visible: number; inFlight: number };
-  queue: { visible: number; inFlight: number; delayed: number; oldestMessageAgeUnknown: string };
-  service: null;
-  serviceUnknown: string;
-  predictions: {
-    byStatus: Record<string, number>;
-    queuedWithoutMessage: { id: string }[];
-    runningTooLong: { id: string }[];
-  };
-  problems: string[];
-}
 
 describe('a poisoned job', () => {
   it('goes to the DLQ, shows in status and dlq list, and once the cause is fixed redrives to COMPLETED', async () => {
     const { stack } = ctx;
     // The cause: a deploy lost the worker's grant on uploads, so every attempt fails to complete the job.
     await stack.db.query('REVOKE UPDATE (status, updated_at) ON uploads FROM retainwise_worker');
-    const byId = await submitJob(stack, { csv: telcoCsv(20) });
-    const byAll = await submitJob(stack, { csv: telcoCsv(20) });
+    const byId = await ctx.submitJob({ csv: telcoCsv(20) });
+    const byAll = await ctx.submitJob({ csv: telcoCsv(20) });
     try {
       for (const job of [byId, byAll]) {
-        const failed = await waitForPrediction(stack, job.predictionId);
+        const failed = await ctx.waitForPrediction(job.predictionId);
         expect(failed.status).toBe('FAILED');
       }
       await waitFor(async () => (await deadLetterCount()) === 2);
@@ -105,13 +60,13 @@ describe('a poisoned job', () => {
     const dryRun = await ops(stack, 'dlq', 'redrive', byId.predictionId, '--dry-run');
     expect(dryRun.code).toBe(0);
     expect(dryRun.stdout).toContain('would move');
-    expect((await readPrediction(stack, byId.predictionId))?.status).toBe('FAILED');
+    expect((await ctx.readPrediction(byId.predictionId))?.status).toBe('FAILED');
     expect(await deadLetterCount()).toBe(2);
 
     const one = await ops(stack, 'dlq', 'redrive', byId.predictionId);
     expect(one.code, one.stdout + one.stderr).toBe(0);
     expect(one.stdout).toMatch(new RegExp(`${byId.predictionId}\\s+FAILED\\s+moved`));
-    const row = await waitForPrediction(stack, byId.predictionId);
+    const row = await ctx.waitForPrediction(byId.predictionId);
     expect(row).toMatchObject({ status: 'COMPLETED', error_message: null, rows_processed: 20 });
     completed = byId;
 
@@ -127,7 +82,7 @@ describe('a poisoned job', () => {
       [byAll.predictionId, 'FAILED', 'moved'],
     ]);
     expect(redrive.results[0]?.reason).toMatch(/^SQS refused the move task/);
-    expect((await waitForPrediction(stack, byAll.predictionId)).status).toBe('COMPLETED');
+    expect((await ctx.waitForPrediction(byAll.predictionId)).status).toBe('COMPLETED');
     expect(await deadLetterCount()).toBe(0);
   });
 });
@@ -135,7 +90,7 @@ describe('a poisoned job', () => {
 describe('an orphaned QUEUED row (the backend never sent its message)', () => {
   it('is found by status and requeued by requeue, exactly as the backend publishes, to COMPLETED', async () => {
     const { stack } = ctx;
-    const id = await orphan(60);
+    const id = await orphan(ctx, 60);
     const status = await ops(stack, 'status', '--older-than', '30m', '--json');
     expect(status.code).toBe(1);
     expect(status.json<StatusJson>().predictions.queuedWithoutMessage.map((r) => r.id)).toContain(id);
@@ -145,7 +100,7 @@ describe('an orphaned QUEUED row (the backend never sent its message)', () => {
     const [result] = requeued.json<{ results: { action: string; messageId: string }[] }>().results;
     expect(result?.action).toBe('requeued');
     const sent = await stack.fauxqs.spy.waitForMessageWithId(result?.messageId ?? '', 'published');
-    const row = await readPrediction(stack, id);
+    const row = await ctx.readPrediction(id);
     const upload = await stack.db.query<{ s3_object_key: string }>(
       'SELECT s3_object_key FROM uploads WHERE id = $1',
       [row?.upload_id],
@@ -162,35 +117,35 @@ describe('an orphaned QUEUED row (the backend never sent its message)', () => {
       task_type: { DataType: 'String', StringValue: 'ml_prediction' },
       user_id: { DataType: 'String', StringValue: row?.user_id },
     });
-    expect((await waitForPrediction(stack, id)).status).toBe('COMPLETED');
+    expect((await ctx.waitForPrediction(id)).status).toBe('COMPLETED');
   });
 
   it('sweep lists the rows older than the limit, and with --requeue brings them to COMPLETED', async () => {
     const { stack } = ctx;
-    const old = await orphan(120);
-    const recent = await orphan(5);
+    const old = await orphan(ctx, 120);
+    const recent = await orphan(ctx, 5);
     const listed = await ops(stack, 'sweep', '--older-than', '1h');
     expect(listed.code).toBe(1);
     expect(listed.stdout).toMatch(new RegExp(`${old}\\s+2h 0m\\s+skipped: no message`));
     expect(listed.stdout).not.toContain(recent);
-    expect((await readPrediction(stack, old))?.status).toBe('QUEUED');
+    expect((await ctx.readPrediction(old))?.status).toBe('QUEUED');
 
     const swept = await ops(stack, 'sweep', '--older-than', '1h', '--requeue');
     expect(swept.code, swept.stdout).toBe(0);
     expect(swept.stdout).toMatch(new RegExp(`${old}\\s+2h 0m\\s+requeued`));
-    expect((await waitForPrediction(stack, old)).status).toBe('COMPLETED');
-    expect((await readPrediction(stack, recent))?.status).toBe('QUEUED');
-    await drained();
+    expect((await ctx.waitForPrediction(old)).status).toBe('COMPLETED');
+    expect((await ctx.readPrediction(recent))?.status).toBe('QUEUED');
+    await drained(ctx.stack);
     await ops(stack, 'sweep', '--older-than', '1m', '--fail'); // leaves no orphan to the next test
   });
 
   it('sweep --fail fails them with a message that tells the user to upload again', async () => {
     const { stack } = ctx;
-    const old = await orphan(120);
+    const old = await orphan(ctx, 120);
     const swept = await ops(stack, 'sweep', '--older-than', '1h', '--fail', '--json');
     expect(swept.code, swept.stdout).toBe(0);
     expect(swept.json<{ results: unknown[] }>().results).toEqual([{ predictionId: old, action: 'failed' }]);
-    expect(await readPrediction(stack, old)).toMatchObject({
+    expect(await ctx.readPrediction(old)).toMatchObject({
       status: 'FAILED',
       error_message: NEVER_STARTED_MESSAGE,
     });
@@ -237,8 +192,8 @@ describe('refusals change nothing and exit 2 with one line', () => {
     const all = await ops(stack, 'dlq', 'redrive', '--all');
     expect(all.code).toBe(1);
     expect(all.stdout).toMatch(new RegExp(`${predictionId}\\s+COMPLETED\\s+not moved: already COMPLETED`));
-    expect((await readPrediction(stack, predictionId))?.status).toBe('COMPLETED');
-    const [kept] = await dlqMessages(stack);
+    expect((await ctx.readPrediction(predictionId))?.status).toBe('COMPLETED');
+    const [kept] = await ctx.dlqMessages();
     expect(kept?.Body).toBe(body);
     await stack.sqs.send(
       new DeleteMessageCommand({ QueueUrl: stack.dlqUrl, ReceiptHandle: kept?.ReceiptHandle }),
@@ -266,55 +221,5 @@ describe('refusals change nothing and exit 2 with one line', () => {
     const run = await ops(ctx.stack, ...argv);
     expect(run.code).toBe(2);
     expect(run.stderr.split('\n')[0]).toBe(line);
-  });
-});
-
-describe('the runbook', () => {
-  const documents = ['docs/operations.md', 'README.md'].map((path) =>
-    readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8'),
-  );
-  const commands = [
-    ...new Set(
-      documents.flatMap((text) =>
-        [...text.matchAll(/npm run ops -- ([^`\n#|]+)/g)].map((m) => (m[1] ?? '').trim()),
-      ),
-    ),
-  ].filter((command) => !command.startsWith('<command>'));
-
-  it('gives ops commands for every alarm, the sweeps and the redrives', () => {
-    for (const needed of [
-      'status',
-      'dlq list',
-      'dlq redrive --all',
-      'requeue <prediction_id>',
-      'sweep --older-than 30m --requeue',
-    ]) {
-      expect(
-        commands.some((c) => c.startsWith(needed)),
-        needed,
-      ).toBe(true);
-    }
-  });
-
-  it('gives only commands that run on the local stack as they are written (none is a usage error)', async () => {
-    const { stack } = ctx;
-    const folder = mkdtempSync(join(tmpdir(), 'ops-outputs-'));
-    onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
-    const outputs = join(folder, 'outputs.json');
-    // what `pulumi stack output --json` names, for this stack
-    writeFileSync(
-      outputs,
-      JSON.stringify({ queueUrl: stack.queueUrl, dlqUrl: stack.dlqUrl, bucketName: stack.bucket }),
-    );
-    for (const command of commands) {
-      const queued = await orphan(1);
-      const argv = command
-        .replace(/<prediction_id>(\.\.\.)?/g, queued)
-        .replace(/--stack-outputs (outputs\.json|-)/, `--stack-outputs ${outputs}`)
-        .split(/\s+/);
-      const run = await ops(stack, ...argv);
-      expect(run.stderr, command).not.toContain('usage:');
-      expect([0, 1, 2], command).toContain(run.code);
-    }
   });
 });

@@ -6,7 +6,10 @@ import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import {
+  readPrediction,
   submitJob as submitLikeBackend,
+  waitForPrediction,
+  type PredictionRow,
   type SubmitOptions,
   type SubmittedJob,
 } from '../../local/backend.js';
@@ -16,11 +19,25 @@ import type { RunningWorker } from '../../src/worker.js';
 export { DEMO_USER_ID, readPrediction, waitForPrediction } from '../../local/backend.js';
 export type { PredictionRow, SubmittedJob } from '../../local/backend.js';
 
+/** A test file's stack, and the helpers below bound to it (`context.submitJob(…)` for `submitJob(stack, …)`). */
+export interface StackContext {
+  readonly stack: LocalStack;
+  submitJob(options: SubmitOptions): Promise<SubmittedJob>;
+  readPrediction(predictionId: string): Promise<PredictionRow | undefined>;
+  waitForPrediction(
+    predictionId: string,
+    options?: Parameters<typeof waitForPrediction>[2],
+  ): Promise<PredictionRow>;
+  startTestWorker(env?: Record<string, string>): Promise<RunningWorker>;
+  listKeys(prefix: string): Promise<string[]>;
+  dlqMessages(): Promise<Message[]>;
+}
+
 /**
  * One local stack (fauxqs + embedded PostgreSQL + the backend's schema) per test file, started once in beforeAll
  * and shared by the file's tests: each test submits its own jobs with fresh ids, so they do not interfere.
  */
-export function useStack(options: LocalStackOptions = {}): { readonly stack: LocalStack } {
+export function useStack(options: LocalStackOptions = {}): StackContext {
   const holder: { stack?: LocalStack } = {};
   beforeAll(async () => {
     holder.stack = await startLocalStack(options);
@@ -28,12 +45,19 @@ export function useStack(options: LocalStackOptions = {}): { readonly stack: Loc
   afterAll(async () => {
     await holder.stack?.stop();
   });
-  return {
+  const context: StackContext = {
     get stack() {
       if (!holder.stack) throw new Error('stack not started (use inside a test)');
       return holder.stack;
     },
+    submitJob: (job) => submitJob(context.stack, job),
+    readPrediction: (predictionId) => readPrediction(context.stack, predictionId),
+    waitForPrediction: (predictionId, wait) => waitForPrediction(context.stack, predictionId, wait),
+    startTestWorker: (env) => startTestWorker(context.stack, env),
+    listKeys: (prefix) => listKeys(context.stack, prefix),
+    dlqMessages: () => dlqMessages(context.stack),
   };
+  return context;
 }
 
 let uploads = 0;

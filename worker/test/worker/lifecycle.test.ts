@@ -5,19 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkLiveness } from '../../src/health.js';
-import {
-  DEMO_USER_ID,
-  FAST,
-  listKeys,
-  readPrediction,
-  spawnWorker,
-  startTestWorker,
-  submitJob,
-  telcoCsv,
-  useStack,
-  waitFor,
-  waitForPrediction,
-} from '../support/harness.js';
+import { DEMO_USER_ID, FAST, spawnWorker, telcoCsv, useStack, waitFor } from '../support/harness.js';
 
 /**
  * The worker as a process: killed mid-job, stopped with SIGTERM, misconfigured, and its health check. Child
@@ -31,7 +19,7 @@ const LARGE_ROWS = 100_000;
 const LARGE = telcoCsv(LARGE_ROWS);
 
 const isRunning = (id: string) => async () =>
-  (await readPrediction(context.stack, id))?.status === 'RUNNING' ? true : undefined;
+  (await context.readPrediction(id))?.status === 'RUNNING' ? true : undefined;
 
 function childEnv(overrides: Record<string, string> = {}) {
   return context.stack.workerEnv({
@@ -43,19 +31,19 @@ function childEnv(overrides: Record<string, string> = {}) {
 }
 
 it('a job whose worker is killed (SIGKILL) mid-job is completed by another, once', async () => {
-  const job = await submitJob(context.stack, { csv: LARGE });
+  const job = await context.submitJob({ csv: LARGE });
   const doomed = spawnWorker(childEnv());
   await waitFor(isRunning(job.predictionId));
   doomed.child.kill('SIGKILL');
   await doomed.exited;
-  expect((await readPrediction(context.stack, job.predictionId))?.status).toBe('RUNNING');
+  expect((await context.readPrediction(job.predictionId))?.status).toBe('RUNNING');
 
   // The message reappears after its visibility timeout (3 s) and the redelivery reclaims the RUNNING row.
-  const survivor = await startTestWorker(context.stack);
+  const survivor = await context.startTestWorker();
   try {
-    const row = await waitForPrediction(context.stack, job.predictionId);
+    const row = await context.waitForPrediction(job.predictionId);
     expect(row).toMatchObject({ status: 'COMPLETED', rows_processed: LARGE_ROWS });
-    expect(await listKeys(context.stack, `predictions/${DEMO_USER_ID}/${job.predictionId}`)).toHaveLength(1);
+    expect(await context.listKeys(`predictions/${DEMO_USER_ID}/${job.predictionId}`)).toHaveLength(1);
     await context.stack.fauxqs.spy.waitForMessageWithId(job.messageId, 'consumed', 10_000);
   } finally {
     await survivor.stop();
@@ -66,8 +54,8 @@ it('runs a job without a warning from its dependencies, writing nothing under it
   const home = mkdtempSync(join(tmpdir(), 'retainwise-home-'));
   const worker = spawnWorker({ ...childEnv({ LOG_LEVEL: 'warn' }), HOME: home });
   try {
-    const job = await submitJob(context.stack, { csv: telcoCsv(10) });
-    expect((await waitForPrediction(context.stack, job.predictionId)).status).toBe('COMPLETED');
+    const job = await context.submitJob({ csv: telcoCsv(10) });
+    expect((await context.waitForPrediction(job.predictionId)).status).toBe('COMPLETED');
   } finally {
     worker.child.kill('SIGTERM');
   }
@@ -78,12 +66,12 @@ it('runs a job without a warning from its dependencies, writing nothing under it
 
 describe('SIGTERM', () => {
   it('stops receiving, finishes the running job and exits 0', async () => {
-    const job = await submitJob(context.stack, { csv: LARGE });
+    const job = await context.submitJob({ csv: LARGE });
     const worker = spawnWorker(childEnv());
     await waitFor(isRunning(job.predictionId));
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
-    expect(await readPrediction(context.stack, job.predictionId)).toMatchObject({ status: 'COMPLETED' });
+    expect(await context.readPrediction(job.predictionId)).toMatchObject({ status: 'COMPLETED' });
     const output = worker.output();
     // the job was still running when the signal came, and finished after it
     expect(output).toContain('"in_flight":1');
@@ -95,7 +83,7 @@ describe('SIGTERM', () => {
   it('hands an unfinished job straight back (visibility 0) when the drain time is up', async () => {
     // Large enough to outlast the worker's last long poll (1 s here), after which unfinished jobs are handed
     // back, even on an idle machine.
-    const job = await submitJob(context.stack, { csv: LARGE });
+    const job = await context.submitJob({ csv: LARGE });
     const worker = spawnWorker(childEnv({ SHUTDOWN_TIMEOUT_SECONDS: '0' }));
     await waitFor(isRunning(job.predictionId));
     worker.child.kill('SIGTERM');
@@ -109,11 +97,11 @@ describe('SIGTERM', () => {
         []),
     ];
     expect(visibleAgain.map((m) => m.messageId)).toContain(job.messageId);
-    expect((await readPrediction(context.stack, job.predictionId))?.status).toBe('RUNNING');
+    expect((await context.readPrediction(job.predictionId))?.status).toBe('RUNNING');
 
-    const next = await startTestWorker(context.stack);
+    const next = await context.startTestWorker();
     try {
-      expect(await waitForPrediction(context.stack, job.predictionId)).toMatchObject({ status: 'COMPLETED' });
+      expect(await context.waitForPrediction(job.predictionId)).toMatchObject({ status: 'COMPLETED' });
     } finally {
       await next.stop();
     }
@@ -124,7 +112,7 @@ describe('a second SIGTERM or SIGINT', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'after SIGTERM, %s ends the drain at once but still hands the job back and exits 0',
     async (second) => {
-      const job = await submitJob(context.stack, { csv: LARGE });
+      const job = await context.submitJob({ csv: LARGE });
       // a drain far longer than the test: only the second signal can end it
       const worker = spawnWorker(childEnv({ SHUTDOWN_TIMEOUT_SECONDS: '600' }));
       await waitFor(isRunning(job.predictionId));
@@ -133,10 +121,10 @@ describe('a second SIGTERM or SIGINT', () => {
       worker.child.kill(second);
       expect(await worker.exited).toBe(0);
       expect(worker.output()).toContain('"handed_back":1');
-      expect((await readPrediction(context.stack, job.predictionId))?.status).toBe('RUNNING');
-      const next = await startTestWorker(context.stack);
+      expect((await context.readPrediction(job.predictionId))?.status).toBe('RUNNING');
+      const next = await context.startTestWorker();
       try {
-        expect(await waitForPrediction(context.stack, job.predictionId)).toMatchObject({
+        expect(await context.waitForPrediction(job.predictionId)).toMatchObject({
           status: 'COMPLETED',
         });
       } finally {

@@ -1,16 +1,5 @@
 import { expect, it } from 'vitest';
-import {
-  DEMO_USER_ID,
-  dlqMessages,
-  listKeys,
-  readPrediction,
-  startTestWorker,
-  submitJob,
-  telcoCsv,
-  useStack,
-  waitFor,
-  waitForPrediction,
-} from '../support/harness.js';
+import { DEMO_USER_ID, telcoCsv, useStack, waitFor } from '../support/harness.js';
 
 /**
  * Transient failures are retried by SQS with back-off and only the last attempt fails the row
@@ -21,20 +10,20 @@ const context = useStack({ visibilityTimeoutSeconds: 5, maxReceiveCount: 3 });
 const ROWS = 150_000;
 
 it('survives the database going down mid-job: the row stays RUNNING, a redelivery completes it', async () => {
-  const worker = await startTestWorker(context.stack);
+  const worker = await context.startTestWorker();
   try {
     // seconds of scoring, so the database really goes away while the job runs
-    const job = await submitJob(context.stack, { csv: telcoCsv(ROWS) });
-    await waitForPrediction(context.stack, job.predictionId, { done: (row) => row.status === 'RUNNING' });
+    const job = await context.submitJob({ csv: telcoCsv(ROWS) });
+    await context.waitForPrediction(job.predictionId, { done: (row) => row.status === 'RUNNING' });
     await context.stack.stopPostgres();
     const key = `predictions/${DEMO_USER_ID}/${job.predictionId}.csv`;
-    expect(await listKeys(context.stack, key), 'the job ended before the database went away').toEqual([]);
+    expect(await context.listKeys(key), 'the job ended before the database went away').toEqual([]);
     // The results are written (S3 is fine) but the final UPDATE cannot reach the database.
-    await waitFor(async () => ((await listKeys(context.stack, key)).length === 1 ? true : undefined));
+    await waitFor(async () => ((await context.listKeys(key)).length === 1 ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 500));
     await context.stack.startPostgres();
 
-    const row = await waitForPrediction(context.stack, job.predictionId);
+    const row = await context.waitForPrediction(job.predictionId);
     expect(row).toMatchObject({
       status: 'COMPLETED',
       rows_processed: ROWS,
@@ -42,7 +31,7 @@ it('survives the database going down mid-job: the row stays RUNNING, a redeliver
       error_message: null,
     });
     await context.stack.fauxqs.spy.waitForMessageWithId(job.messageId, 'consumed', 10_000);
-    expect(await listKeys(context.stack, key)).toEqual([key]);
+    expect(await context.listKeys(key)).toEqual([key]);
   } finally {
     await worker.stop();
   }
@@ -50,14 +39,14 @@ it('survives the database going down mid-job: the row stays RUNNING, a redeliver
 
 it('fails a job that fails transiently on every attempt, on the last one, and lets SQS move it to the DLQ', async () => {
   // A time limit the job can never meet: each attempt is aborted and retried until attempts run out.
-  const worker = await startTestWorker(context.stack, {
+  const worker = await context.startTestWorker({
     JOB_TIMEOUT_SECONDS: '1',
     HEARTBEAT_INTERVAL_SECONDS: '1',
   });
   try {
     // ~5 s of scoring even on a fast machine: every attempt is cut off at 1 s, long before its upload ends
-    const job = await submitJob(context.stack, { csv: telcoCsv(200_000) });
-    const row = await waitForPrediction(context.stack, job.predictionId, { timeoutMs: 45_000 });
+    const job = await context.submitJob({ csv: telcoCsv(200_000) });
+    const row = await context.waitForPrediction(job.predictionId, { timeoutMs: 45_000 });
     expect(row).toMatchObject({
       status: 'FAILED',
       error_message: 'Processing took too long on every attempt (3) - please upload the file again later',
@@ -68,9 +57,9 @@ it('fails a job that fails transiently on every attempt, on the last one, and le
       undefined,
       20_000,
     );
-    expect((await dlqMessages(context.stack)).map((m) => m.Body)).toContain(job.body);
-    expect(await listKeys(context.stack, `predictions/${DEMO_USER_ID}/${job.predictionId}`)).toEqual([]);
-    expect((await readPrediction(context.stack, job.predictionId))?.status).toBe('FAILED');
+    expect((await context.dlqMessages()).map((m) => m.Body)).toContain(job.body);
+    expect(await context.listKeys(`predictions/${DEMO_USER_ID}/${job.predictionId}`)).toEqual([]);
+    expect((await context.readPrediction(job.predictionId))?.status).toBe('FAILED');
   } finally {
     await worker.stop();
   }

@@ -5,8 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { FAST, spawnWorker, submitJob, telcoCsv, useStack, type WorkerProcess } from '../support/harness.js';
-import { readPrediction } from '../../local/backend.js';
+import { FAST, spawnWorker, telcoCsv, useStack, type WorkerProcess } from '../support/harness.js';
 
 const context = useStack();
 
@@ -33,13 +32,13 @@ const env = (overrides: Record<string, string> = {}) =>
   });
 
 it('checks model, database, both queues and scratch space, exits 0 and leaves queued jobs alone', async () => {
-  const job = await submitJob(context.stack, { csv: telcoCsv(5) });
+  const job = await context.submitJob({ csv: telcoCsv(5) });
   const check = spawnWorker(env(), ['--self-check']);
   expect(await exitCode(check), check.output()).toBe(0);
   for (const part of ['model', 'database', 'queue', 'dead-letter queue', 'scratch space']) {
     expect(check.output()).toContain(`ok: ${part}`);
   }
-  expect((await readPrediction(context.stack, job.predictionId))?.status).toBe('QUEUED');
+  expect((await context.readPrediction(job.predictionId))?.status).toBe('QUEUED');
 });
 
 it('exits 1 naming what failed, in one line each, when the database cannot be reached', async () => {

@@ -1,16 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
 import type { RunningWorker } from '../../src/worker.js';
-import {
-  FAST,
-  spawnWorker,
-  startTestWorker,
-  submitJob,
-  telcoCsv,
-  useStack,
-  waitFor,
-  waitForPrediction,
-} from '../support/harness.js';
+import { FAST, spawnWorker, telcoCsv, useStack, waitFor } from '../support/harness.js';
 import { awsService, startStallProxy, type StallProxy } from '../support/stall-proxy.js';
 
 /**
@@ -57,8 +48,8 @@ async function proxiedEnv(stack: LocalStack) {
 }
 
 async function startJobThenStall(proxy: StallProxy, kind: string | undefined, rows: number) {
-  const job = await submitJob(context.stack, { csv: telcoCsv(rows) });
-  await waitForPrediction(context.stack, job.predictionId, { done: (row) => row.status === 'RUNNING' });
+  const job = await context.submitJob({ csv: telcoCsv(rows) });
+  await context.waitForPrediction(job.predictionId, { done: (row) => row.status === 'RUNNING' });
   if (kind === undefined) proxy.stall();
   else proxy.stall(kind);
   return job;
@@ -66,22 +57,23 @@ async function startJobThenStall(proxy: StallProxy, kind: string | undefined, ro
 
 it('recovers its receive loop when SQS stalls while idle', async () => {
   const { aws, env } = await proxiedEnv(context.stack);
-  worker = await startTestWorker(context.stack, env);
+  worker = await context.startTestWorker(env);
   aws.stall('sqs');
   await waitFor(() => (aws.stalled('sqs') > 0 ? true : undefined));
   await pause(REQUEST_TIMEOUT_SECONDS * 1000);
   aws.resume();
-  const job = await submitJob(context.stack, { csv: telcoCsv(10) });
-  expect(
-    await waitForPrediction(context.stack, job.predictionId, { timeoutMs: RECOVERS_WITHIN_MS }),
-  ).toMatchObject({ status: 'COMPLETED', rows_processed: 10 });
+  const job = await context.submitJob({ csv: telcoCsv(10) });
+  expect(await context.waitForPrediction(job.predictionId, { timeoutMs: RECOVERS_WITHIN_MS })).toMatchObject({
+    status: 'COMPLETED',
+    rows_processed: 10,
+  });
 });
 
 it('completes a job whose message could not be settled while SQS stalled', async () => {
   const { aws, env } = await proxiedEnv(context.stack);
-  worker = await startTestWorker(context.stack, env);
+  worker = await context.startTestWorker(env);
   const job = await startJobThenStall(aws, 'sqs', 20_000);
-  expect(await waitForPrediction(context.stack, job.predictionId)).toMatchObject({ status: 'COMPLETED' });
+  expect(await context.waitForPrediction(job.predictionId)).toMatchObject({ status: 'COMPLETED' });
   aws.resume();
   // The delete hung and was abandoned; the redelivery finds the row COMPLETED and deletes the message.
   await context.stack.fauxqs.spy.waitForMessageWithId(job.messageId, 'consumed', RECOVERS_WITHIN_MS);
@@ -89,41 +81,45 @@ it('completes a job whose message could not be settled while SQS stalled', async
 
 it('retries a job whose S3 transfers stall mid-job, and completes it', async () => {
   const { aws, env } = await proxiedEnv(context.stack);
-  worker = await startTestWorker(context.stack, env);
+  worker = await context.startTestWorker(env);
   const job = await startJobThenStall(aws, 's3', 40_000);
   await waitFor(() => (aws.stalled('s3') > 0 ? true : undefined));
   await pause(REQUEST_TIMEOUT_SECONDS * 1000);
   aws.resume();
-  expect(
-    await waitForPrediction(context.stack, job.predictionId, { timeoutMs: RECOVERS_WITHIN_MS }),
-  ).toMatchObject({ status: 'COMPLETED', rows_processed: 40_000, error_message: null });
+  expect(await context.waitForPrediction(job.predictionId, { timeoutMs: RECOVERS_WITHIN_MS })).toMatchObject({
+    status: 'COMPLETED',
+    rows_processed: 40_000,
+    error_message: null,
+  });
 });
 
 it('retries a job whose database connection stalls mid-job, and completes it', async () => {
   const { db, env } = await proxiedEnv(context.stack);
-  worker = await startTestWorker(context.stack, env);
+  worker = await context.startTestWorker(env);
   const job = await startJobThenStall(db, undefined, 20_000);
   await pause(REQUEST_TIMEOUT_SECONDS * 1000);
   db.resume();
-  expect(
-    await waitForPrediction(context.stack, job.predictionId, { timeoutMs: RECOVERS_WITHIN_MS }),
-  ).toMatchObject({ status: 'COMPLETED', rows_processed: 20_000 });
+  expect(await context.waitForPrediction(job.predictionId, { timeoutMs: RECOVERS_WITHIN_MS })).toMatchObject({
+    status: 'COMPLETED',
+    rows_processed: 20_000,
+  });
 });
 
 it('claims a job once the database answers again after stalling while idle', async () => {
   const { db, env } = await proxiedEnv(context.stack);
-  worker = await startTestWorker(context.stack, env);
+  worker = await context.startTestWorker(env);
   // a finished job leaves idle connections in the pool, which the stall then hangs
-  const first = await submitJob(context.stack, { csv: telcoCsv(10) });
-  expect((await waitForPrediction(context.stack, first.predictionId)).status).toBe('COMPLETED');
+  const first = await context.submitJob({ csv: telcoCsv(10) });
+  expect((await context.waitForPrediction(first.predictionId)).status).toBe('COMPLETED');
   db.stall();
-  const job = await submitJob(context.stack, { csv: telcoCsv(10) });
+  const job = await context.submitJob({ csv: telcoCsv(10) });
   await waitFor(() => (db.stalled() > 0 ? true : undefined));
   await pause(REQUEST_TIMEOUT_SECONDS * 1000);
   db.resume();
-  expect(
-    await waitForPrediction(context.stack, job.predictionId, { timeoutMs: RECOVERS_WITHIN_MS }),
-  ).toMatchObject({ status: 'COMPLETED', rows_processed: 10 });
+  expect(await context.waitForPrediction(job.predictionId, { timeoutMs: RECOVERS_WITHIN_MS })).toMatchObject({
+    status: 'COMPLETED',
+    rows_processed: 10,
+  });
 });
 
 it('exits within its shutdown timeout on SIGTERM while SQS and the database stall', async () => {
@@ -131,8 +127,8 @@ it('exits within its shutdown timeout on SIGTERM while SQS and the database stal
   const child = spawnWorker(context.stack.workerEnv({ ...FAST, LOG_LEVEL: 'info', ...env }));
   try {
     await waitFor(() => (child.output().includes('"msg":"worker ready"') ? true : undefined), 20_000);
-    const job = await submitJob(context.stack, { csv: telcoCsv(20_000) });
-    await waitForPrediction(context.stack, job.predictionId, { done: (row) => row.status === 'RUNNING' });
+    const job = await context.submitJob({ csv: telcoCsv(20_000) });
+    await context.waitForPrediction(job.predictionId, { done: (row) => row.status === 'RUNNING' });
     aws.stall('sqs');
     db.stall();
     child.child.kill('SIGTERM');
