@@ -1,134 +1,30 @@
-// The worker image, checked without a Docker engine: worker/Dockerfile is parsed and its `build` and
-// `prod-deps` stages are replayed in a temporary folder (the same COPY and RUN lines, the same npm flags, the
-// same pruning), the runtime stage's COPY lines assemble the image's /app, and the worker is started from
-// that layout, then run as Fargate runs the registered task definition's container (task-sandbox.ts).
-// Whatever is changed in the Dockerfile or the task definition is what this test runs.
+// The worker image, checked without a Docker engine: worker/Dockerfile's `build` and `prod-deps` stages are
+// replayed in a temporary folder (the same COPY and RUN lines, the same npm flags, the same pruning), the runtime
+// stage's COPY lines assemble the image's /app, and the worker is started from that layout, then run as Fargate
+// runs the registered task definition's container (task-sandbox.ts). Whatever is changed in the Dockerfile or the
+// task definition is what this test runs; dockerfile-rules.test.ts checks the file itself.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { validate } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  execForm,
-  instructionsOf,
-  parseDockerfile,
-  stageEnv,
-  stageNamed,
-  type ParsedDockerfile,
-} from './dockerfile.js';
+import { execForm, instructionsOf, stageEnv, stageNamed, type ParsedDockerfile } from './dockerfile.js';
+import { loadImageSources } from './image-sources.js';
 import { FAST, listKeys, submitJob, telcoCsv, useStack, waitForPrediction } from '../support/harness.js';
-import type { LocalStack } from '../../local/stack.js';
 import { deployStack } from '../../../infra/test/support/program.js';
-import { workerContainer, type Container } from '../../../infra/test/support/ecs.js';
-import { loadBuildContext, replayStage, stageDir, type BuildContext, type ImageConfig } from './replay.js';
+import { workerContainer } from '../../../infra/test/support/ecs.js';
+import { replayStage, stageDir, type BuildContext, type ImageConfig } from './replay.js';
+import { loggedProblems, taskEnvironment, untilHealthy } from './task-checks.js';
 import { assembleBaseImage, sandboxPrerequisites, startTask } from './task-sandbox.js';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const dockerfilePath = path.join(repoRoot, 'worker', 'Dockerfile');
 const MAX_PRODUCTION_NODE_MODULES_BYTES = 100 * 1000 * 1000;
 
-let dockerfileText: string;
 let dockerfile: ParsedDockerfile;
 let context: BuildContext;
 
 beforeAll(async () => {
-  dockerfileText = await readFile(dockerfilePath, 'utf8');
-  dockerfile = parseDockerfile(dockerfileText);
-  context = await loadBuildContext(repoRoot);
-});
-
-describe('worker/Dockerfile', () => {
-  it('passes the Dockerfile linter without problems', () => {
-    const problems = validate(dockerfileText).map((d) => ({
-      line: d.range.start.line + 1,
-      message: d.message,
-    }));
-    expect(problems).toEqual([]);
-  });
-
-  it('builds every stage from one Node.js LTS slim Debian image pinned by exact version and digest', () => {
-    const images = new Set(dockerfile.stages.map((s) => s.image));
-    expect(images.size).toBe(1);
-    const [image = ''] = images;
-    const match = /^node:(\d+)\.\d+\.\d+-(bookworm|trixie)-slim@sha256:[0-9a-f]{64}$/.exec(image);
-    expect(match, image).not.toBeNull();
-    // Even-numbered majors are Node.js's long-term-support lines.
-    expect(Number(match?.[1]) % 2).toBe(0);
-  });
-
-  it('compiles on the build host and installs production dependencies for the target CPU', () => {
-    expect(stageNamed(dockerfile, 'build').platform).toBe('$BUILDPLATFORM');
-    expect(stageNamed(dockerfile, 'prod-deps').platform).toBeNull();
-    expect(stageNamed(dockerfile, 'runtime').platform).toBeNull();
-    const prodInstall = instructionsOf(stageNamed(dockerfile, 'prod-deps'), 'RUN')[0]?.args ?? [];
-    expect(prodInstall.slice(0, 2)).toEqual(['npm', 'ci']);
-    expect(prodInstall).toEqual(expect.arrayContaining(['--omit=dev', '--workspace', 'worker']));
-    for (const stage of ['build', 'prod-deps', 'runtime']) {
-      expect(stageEnv(stageNamed(dockerfile, stage)).ONNXRUNTIME_NODE_INSTALL).toBe('skip');
-    }
-  });
-
-  it('runs the worker as the unprivileged node user under tini, with NODE_ENV=production', () => {
-    const runtime = stageNamed(dockerfile, 'runtime');
-    expect(instructionsOf(runtime, 'USER').map((i) => i.content)).toEqual(['node']);
-    expect(stageEnv(runtime)).toMatchObject({ NODE_ENV: 'production', TINI_SUBREAPER: '1' });
-    expect(instructionsOf(runtime, 'WORKDIR').at(-1)?.content).toBe('/app/worker');
-    expect(execForm(instructionsOf(runtime, 'ENTRYPOINT')[0]!)).toEqual(['/usr/bin/tini', '--']);
-    expect(execForm(instructionsOf(runtime, 'CMD')[0]!)).toEqual([
-      'node',
-      '--enable-source-maps',
-      'dist/src/main.js',
-    ]);
-    const runtimeRun = instructionsOf(runtime, 'RUN')
-      .map((i) => i.content)
-      .join('\n');
-    expect(runtimeRun).toMatch(/apt-get install -y --no-install-recommends tini/);
-    expect(runtimeRun).toMatch(/rm -rf \/var\/lib\/apt\/lists/);
-  });
-
-  it('declares a health check that runs the compiled health-check script', () => {
-    const [healthcheck, ...more] = instructionsOf(stageNamed(dockerfile, 'runtime'), 'HEALTHCHECK');
-    expect(more).toEqual([]);
-    expect(execForm(healthcheck!)).toEqual(['node', '/app/worker/dist/src/healthcheck.js']);
-    expect(healthcheck!.flags.get('interval')).toBe('30s');
-    expect(healthcheck!.flags.get('start-period')).toBe('60s');
-  });
-});
-
-describe('.dockerignore', () => {
-  it('sends only what the image needs into the build context', () => {
-    for (const needed of [
-      'package.json',
-      'package-lock.json',
-      'tsconfig.json',
-      'worker/package.json',
-      'worker/tsconfig.build.json',
-      'worker/src/main.ts',
-      'worker/model/churn.onnx',
-      'worker/certs/rds-global-bundle.pem',
-    ]) {
-      expect(context.isIgnored(needed), needed).toBe(false);
-    }
-    for (const excluded of [
-      '.git/HEAD',
-      'node_modules/vitest/package.json',
-      'worker/node_modules/x/index.js',
-      'infra/index.ts',
-      'worker/test/image/production-layout.test.ts',
-      'worker/src/scoring/columns.test.ts',
-      'worker/bench/data/rows.csv',
-      'worker/local/start.ts',
-      'worker/dist/src/main.js',
-      'coverage/index.html',
-      '.github/workflows/ci.yml',
-      '.env',
-    ]) {
-      expect(context.isIgnored(excluded), excluded).toBe(true);
-    }
-  });
+  ({ dockerfile, context } = await loadImageSources());
 });
 
 describe('the replayed production layout (/app of the runtime stage)', () => {
@@ -297,67 +193,6 @@ describe('the replayed production layout (/app of the runtime stage)', () => {
     }, 300_000);
   });
 });
-
-/** The variables that address AWS or the database: there is no AWS here, so they name the local stack's. */
-const LOCAL_STACK_VARIABLES = [
-  'PREDICTIONS_QUEUE_URL',
-  'PREDICTIONS_DLQ_URL',
-  'S3_BUCKET',
-  'DATABASE_SSL',
-  'AWS_ENDPOINT_URL',
-] as const;
-
-/** The container's registered environment and secrets, with what addresses AWS pointed at the local stack. */
-function taskEnvironment(container: Container, stack: LocalStack): Record<string, string> {
-  const local = stack.workerEnv();
-  const localValue = (name: string): string => {
-    const value = local[name];
-    if (value === undefined) throw new Error(`the local stack has no value for ${name}`);
-    return value;
-  };
-  return {
-    ...Object.fromEntries(container.environment.map(({ name, value }) => [name, value])),
-    ...Object.fromEntries(container.secrets.map(({ name }) => [name, localValue(name)])),
-    ...Object.fromEntries(LOCAL_STACK_VARIABLES.map((name) => [name, localValue(name)])),
-  };
-}
-
-/**
- * The warnings and errors in a container's output: the worker's (pino JSON, level 40 and up) and
- * onnxruntime's (`[W:onnxruntime…`). Node.js's own process warnings are left out: they concern the Node.js
- * running the tests, which stands in for the image's.
- */
-function loggedProblems(output: string): string[] {
-  return output.split('\n').filter((line) => {
-    if (/\[[WEF]:onnxruntime/.test(line)) return true;
-    try {
-      const entry = JSON.parse(line) as { level?: unknown } | null;
-      return typeof entry?.level === 'number' && entry.level >= 40;
-    } catch {
-      return false; // not a log entry
-    }
-  });
-}
-
-/**
- * Runs the container's health check as ECS does until it passes, for as long as ECS would wait (the start
- * period, in which failures do not count, then `retries` checks `interval` apart) or until the container exits.
- * Checks every second rather than every `interval`, so a passing check is seen early.
- */
-async function untilHealthy(
-  container: Container,
-  task: Awaited<ReturnType<typeof startTask>>,
-): Promise<{ code: number | null; output: string }> {
-  const { command, startPeriod = 0, retries = 3, interval = 30 } = container.healthCheck;
-  const deadline = Date.now() + (startPeriod + retries * interval) * 1000;
-  let exited = false;
-  void task.exited.then(() => (exited = true));
-  for (;;) {
-    const result = await task.exec(command);
-    if (result.code === 0 || exited || Date.now() > deadline) return result;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-}
 
 async function directoryBytes(dir: string): Promise<number> {
   let total = 0;
