@@ -33,10 +33,7 @@ export async function openOutput(path: string): Promise<OutputTarget> {
     const stream = (await open(path, 'w').catch(writeError(path))).createWriteStream();
     return {
       stream,
-      commit: async () => {
-        stream.end();
-        await finished(stream);
-      },
+      commit: () => end(stream),
       abort: () => Promise.resolve(void stream.destroy()),
     };
   }
@@ -45,8 +42,7 @@ export async function openOutput(path: string): Promise<OutputTarget> {
   return {
     stream,
     commit: async () => {
-      stream.end();
-      await finished(stream);
+      await end(stream);
       await rename(partial, path);
     },
     abort: async () => {
@@ -54,6 +50,12 @@ export async function openOutput(path: string): Promise<OutputTarget> {
       await rm(partial, { force: true });
     },
   };
+}
+
+/** Ends the stream and waits until everything written has reached the file. */
+async function end(stream: Writable): Promise<void> {
+  stream.end();
+  await finished(stream);
 }
 
 /** The errors opening an output can meet, as one line the user can act on. */
