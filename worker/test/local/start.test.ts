@@ -7,7 +7,7 @@ import { FIXTURES } from '../scoring/helpers.js';
 
 // `npm start` as a user runs it: a child process, stopped by a signal or failing to start. Each run gets its own
 // TMPDIR, so whatever the stack leaves in the temp dir is visible, and its own INIT_CWD for `.local/results`.
-const START = join(import.meta.dirname, '..', '..', 'src', 'local', 'start.ts');
+const START = join(import.meta.dirname, '..', '..', 'local', 'start.ts');
 const REPO = join(import.meta.dirname, '..', '..', '..');
 
 let tmp: string;
