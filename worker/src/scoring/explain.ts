@@ -1,5 +1,5 @@
 import type { CanonicalBatch } from './canonical.js';
-import { canonicalColumn } from './columns.js';
+import { canonicalColumn } from './canonical-columns.js';
 import { engagementRules } from './engagement.js';
 import { isImputed, type Encoder } from './encoder.js';
 import type { Manifest } from './manifest.js';

@@ -4,8 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { checkManifestColumns } from './encoder.js';
-import { readManifest, type Manifest } from './manifest.js';
+import { checkManifestColumns, readManifest, type Manifest } from './manifest.js';
 
 /**
  * The model: manifest + ONNX session, checked against each other at load (lessons #21) so a mismatched
