@@ -1,5 +1,5 @@
 import type { CanonicalBatch, ColumnValues } from './canonical.js';
-import { canonicalColumn } from './columns.js';
+import { canonicalColumn } from './canonical-columns.js';
 import type { Feature, Manifest } from './manifest.js';
 import { MISSING_CATEGORY } from './values.js';
 
@@ -38,29 +38,6 @@ export function imputedCount(mask: number): number {
 
 export function modelColumns(manifest: Manifest): string[] {
   return [...new Set(manifest.features.map((f) => f.column))];
-}
-
-/** Checks, once at model load, that every manifest column and category is one the mapper produces. */
-export function checkManifestColumns(manifest: Manifest): void {
-  for (const [name, spec] of Object.entries(manifest.columns)) {
-    const column = canonicalColumn(name);
-    if (!column || column.role === 'engagement')
-      throw new Error(`manifest column ${name} is not a model column of the mapper`);
-    const labels = column.value.kind === 'category' ? column.value.parser.labels : undefined;
-    for (const category of [
-      ...(spec.categories ?? []),
-      ...(spec.impute === undefined ? [] : [spec.impute]),
-    ]) {
-      if (!labels?.includes(category))
-        throw new Error(`manifest category ${name}=${category} is not a canonical label`);
-    }
-  }
-  for (const feature of manifest.features) {
-    const kind = canonicalColumn(feature.column)?.value.kind;
-    if (kind !== (feature.kind === 'numeric' ? 'number' : 'category')) {
-      throw new Error(`manifest feature ${feature.name} does not match the kind of column ${feature.column}`);
-    }
-  }
 }
 
 /** Index of the first variant whose required optional columns are all present (the richest first). */

@@ -1,11 +1,12 @@
 import type { CanonicalBatch } from './canonical.js';
-import { canonicalColumn } from './columns.js';
+import { canonicalColumn } from './canonical-columns.js';
 import { engagementRules } from './engagement.js';
 import { isImputed, type Encoder } from './encoder.js';
 import type { Manifest } from './manifest.js';
 import type { ModelOutputs } from './model.js';
 import type { FactorBytes } from './row-bytes.js';
 import { MISSING_CATEGORY } from './values.js';
+import { CATEGORY_MESSAGES, NUMERIC_NAMES, numericMessage, snake } from './factor-texts.js';
 
 /**
  * Per-row explanations. Model factors are the model's own arithmetic: the ONNX `contributions` of a
@@ -61,109 +62,8 @@ export interface BatchScores {
 
 export type Explainer = (scores: BatchScores, row: number) => Explanation;
 
-const snake = (text: string): string =>
-  text
-    .replace(/([a-z])([A-Z])/g, '$1_$2')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_|_$/g, '');
-
-const ADD_ON_NAMES: Record<string, string> = {
-  OnlineSecurity: 'online security',
-  OnlineBackup: 'online backup',
-  DeviceProtection: 'device protection',
-  TechSupport: 'tech support',
-  StreamingTV: 'TV streaming',
-  StreamingMovies: 'movie streaming',
-};
-
-const CATEGORY_MESSAGES: Record<string, Record<string, string>> = {
-  Contract: {
-    'Month-to-month': 'Month-to-month contract',
-    'One year': 'One year contract',
-    'Two year': 'Two year contract',
-  },
-  gender: { Female: 'Female customer', Male: 'Male customer' },
-  SeniorCitizen: { Yes: 'Senior citizen', No: 'Not a senior citizen' },
-  Partner: { Yes: 'Has a partner', No: 'No partner' },
-  Dependents: { Yes: 'Has dependents', No: 'No dependents' },
-  PhoneService: { Yes: 'Has phone service', No: 'No phone service' },
-  MultipleLines: {
-    Yes: 'Multiple phone lines',
-    No: 'Single phone line',
-    'No phone service': 'No phone lines',
-  },
-  InternetService: {
-    DSL: 'DSL internet service',
-    'Fiber optic': 'Fiber optic internet service',
-    No: 'No internet service',
-  },
-  PaperlessBilling: { Yes: 'Paperless billing', No: 'Paper billing' },
-  PaymentMethod: {
-    'Electronic check': 'Pays by electronic check',
-    'Mailed check': 'Pays by mailed check',
-    'Bank transfer (automatic)': 'Pays by automatic bank transfer',
-    'Credit card (automatic)': 'Pays by automatic credit card',
-  },
-  ...Object.fromEntries(
-    Object.entries(ADD_ON_NAMES).map(([column, name]) => [
-      column,
-      { Yes: `Has ${name}`, No: `No ${name}`, 'No internet service': `No internet service (no ${name})` },
-    ]),
-  ),
-};
-
 /** per numeric column and side: bounds memory on a file of all-distinct values */
 const TEXT_CACHE_LIMIT = 16_384;
-
-const NUMERIC_NAMES: Record<string, string> = {
-  tenure: 'Tenure',
-  MonthlyCharges: 'Monthly charges',
-  TotalCharges: 'Total charges',
-};
-
-const months = (t: number): string => {
-  const shown = Number.isInteger(t) ? String(t) : t.toFixed(1);
-  return `${shown} ${shown === '1' ? 'month' : 'months'} tenure`;
-};
-/** `$1,889.50` (Intl formatting costs microseconds per call on this hot path) */
-const money = (x: number): string => {
-  const [whole = '', cents = ''] = Math.abs(x).toFixed(2).split('.');
-  return `${x < 0 ? '-' : ''}$${whole.replace(/\B(?=(\d{3})+$)/g, ',')}.${cents}`;
-};
-
-/**
- * Message for a present numeric cell; `above` = its encoded value is above the training mean. A value
- * outside the feature's clip range is shown as the model reads it, clipped to the range (encoder.ts),
- * with "or less"/"or more" and "value out of range", so a text stays true for a large real value and
- * never echoes an absurd cell such as -1e308.
- */
-function numericMessage(
-  column: string,
-  raw: number,
-  [low, high]: readonly [number, number],
-  above: boolean,
-  risk: boolean,
-): string {
-  const value = raw < low ? low : raw > high ? high : raw;
-  const bound = raw < low ? 'or less' : raw > high ? 'or more' : '';
-  const note = bound && `${bound}, value out of range`;
-  switch (column) {
-    case 'tenure': {
-      const tenure = note ? `${months(value)} (${note})` : months(value);
-      if (!risk) return `${tenure} - well-established relationship`;
-      if (value < 3) return `${tenure} - early high-risk period`;
-      if (value < 6) return `${tenure} - past critical period but still establishing`;
-      return `${tenure} - shorter than typical`;
-    }
-    case 'MonthlyCharges':
-      return `${above ? 'High' : 'Low'} monthly charges (${money(value)}${note && ` ${note}`})`;
-    case 'TotalCharges':
-      return `${above ? 'High' : 'Low'} total charges to date (${money(value)}${note && ` ${note}`})`;
-    default:
-      return `${column} of ${value}${note && ` (${note})`}`;
-  }
-}
 
 /**
  * At most this many model factors are listed per side (the largest): the explanation shows 3, and more

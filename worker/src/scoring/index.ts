@@ -4,11 +4,7 @@ export { scoreCsv, BATCH_ROWS, type ScoreOptions, type ScoreSummary } from './pi
 export type { ByteSource } from './csv-reader.js';
 export { InputError, isInputError, type InputErrorCode } from './errors.js';
 export { readCanonicalTable, type CanonicalTable } from './training-table.js';
-export {
-  mapColumns,
-  matchHeader,
-  CANONICAL_COLUMNS,
-  REQUIRED_COLUMNS,
-  type ColumnMapping,
-} from './columns.js';
+export { mapColumns, type ColumnMapping } from './columns.js';
+export { matchHeader } from './header-match.js';
+export { CANONICAL_COLUMNS, REQUIRED_COLUMNS } from './canonical-columns.js';
 export { OUTPUT_COLUMNS } from './output.js';

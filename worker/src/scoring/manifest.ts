@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { canonicalColumn } from './canonical-columns.js';
 
 /**
  * The model manifest (`worker/model/manifest.json`): the one contract between the training pipeline
@@ -120,4 +121,27 @@ export async function readManifest(path: string): Promise<Manifest> {
     throw new Error(`Invalid model manifest ${path}: ${z.prettifyError(parsed.error)}`);
   }
   return parsed.data;
+}
+
+/** Checks, once at model load, that every manifest column and category is one the mapper produces. */
+export function checkManifestColumns(manifest: Manifest): void {
+  for (const [name, spec] of Object.entries(manifest.columns)) {
+    const column = canonicalColumn(name);
+    if (!column || column.role === 'engagement')
+      throw new Error(`manifest column ${name} is not a model column of the mapper`);
+    const labels = column.value.kind === 'category' ? column.value.parser.labels : undefined;
+    for (const category of [
+      ...(spec.categories ?? []),
+      ...(spec.impute === undefined ? [] : [spec.impute]),
+    ]) {
+      if (!labels?.includes(category))
+        throw new Error(`manifest category ${name}=${category} is not a canonical label`);
+    }
+  }
+  for (const feature of manifest.features) {
+    const kind = canonicalColumn(feature.column)?.value.kind;
+    if (kind !== (feature.kind === 'numeric' ? 'number' : 'category')) {
+      throw new Error(`manifest feature ${feature.name} does not match the kind of column ${feature.column}`);
+    }
+  }
 }

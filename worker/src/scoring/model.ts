@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { checkManifestColumns } from './encoder.js';
-import { readManifest, type Manifest } from './manifest.js';
+import { packageRoot } from '../package-root.js';
+import { checkManifestColumns, readManifest, type Manifest } from './manifest.js';
 
 /**
  * The model: manifest + ONNX session, checked against each other at load (lessons #21) so a mismatched
@@ -26,16 +24,9 @@ export interface ModelOutputs {
   readonly contributions: Float64Array;
 }
 
-/** `worker/model`, found from this module whether it runs from source (tsx) or from `dist/`. */
+/** `worker/model`, whether the code runs from source (tsx) or from `dist/`. */
 export function defaultModelDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir)
-      throw new Error('cannot locate the worker package (no package.json above the scoring module)');
-    dir = parent;
-  }
-  return join(dir, 'model');
+  return join(packageRoot(), 'model');
 }
 
 // On a 2-vCPU task onnxruntime's default intra-op pool spins waiting for work and competes with the JS

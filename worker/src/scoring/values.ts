@@ -44,6 +44,9 @@ const DECORATION = /[\s$£€]/g;
  * "29,85", "12 months") is missing (NaN).
  */
 export function parseNumber(cell: string): number {
+  const plain = plainDecimal(cell, 46 /* . */);
+  if (!Number.isNaN(plain)) return plain;
+  // a plain number with more digits than plainDecimal reads exactly
   if (PLAIN_NUMBER.test(cell)) return Number(cell);
   const stripped = cell.replace(DECORATION, '');
   if (!LOOSE_NUMBER.test(stripped)) return NaN;
@@ -77,7 +80,7 @@ const AMBIGUOUS_DOT = /^[+-]?[1-9]\d{0,2}\.\d{3}$/;
  * be one ("29.85") is a decimal point, and a lone group of three ("1.234") is missing (NaN).
  */
 function parseDecimalCommaNumber(cell: string): number {
-  const plain = plainDecimalComma(cell);
+  const plain = plainDecimal(cell, 44 /* , */);
   if (!Number.isNaN(plain)) return plain;
   const stripped = cell.replace(DECORATION, '');
   if (AMBIGUOUS_DOT.test(stripped)) return NaN;
@@ -94,12 +97,12 @@ const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11
 const MAX_PLAIN_DIGITS = 15;
 
 /**
- * `-?digits[,digits]` read without building a "29.85" string, as parseNumber's fast path reads the common
- * cell without allocating. Digits and power of ten are exact integers, and IEEE division rounds correctly,
- * so the result is the double nearest the decimal: the same as Number("29.85"). NaN when the cell is not
- * of that shape.
+ * `-?digits[<mark>digits]` (at most 15 digits) read without a regular expression or, for a decimal comma,
+ * building a "29.85" string: the common cell, read without allocating. Digits and power of ten are exact
+ * integers, and IEEE division rounds correctly, so the result is the double nearest the decimal: the same
+ * as Number("29.85"). NaN when the cell is not of that shape.
  */
-function plainDecimalComma(cell: string): number {
+function plainDecimal(cell: string, mark: number): number {
   const length = cell.length;
   let at = cell.charCodeAt(0) === 45 /* - */ ? 1 : 0;
   const negative = at === 1;
@@ -112,7 +115,7 @@ function plainDecimalComma(cell: string): number {
       mantissa = mantissa * 10 + (code - 48);
       digits++;
       if (decimals >= 0) decimals++;
-    } else if (code === 44 /* , */ && decimals < 0) decimals = 0;
+    } else if (code === mark && decimals < 0) decimals = 0;
     else return NaN;
   }
   if (digits === 0 || digits > MAX_PLAIN_DIGITS) return NaN;

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  cleanHeader,
-  cleanHeaders,
-  CANONICAL_COLUMNS,
-  mapColumns,
-  matchHeader,
-  normaliseName,
-  REQUIRED_COLUMNS,
-} from '../../src/scoring/columns.js';
+import { CANONICAL_COLUMNS, REQUIRED_COLUMNS } from '../../src/scoring/canonical-columns.js';
+import { mapColumns } from '../../src/scoring/columns.js';
+import { matchHeader } from '../../src/scoring/header-match.js';
+import { cleanHeader, cleanHeaders, normaliseName } from '../../src/scoring/header-names.js';
 import { InputError } from '../../src/scoring/errors.js';
 
 /** spec/csv-io.md §4, verbatim. */

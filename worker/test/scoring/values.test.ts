@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalColumn } from '../../src/scoring/columns.js';
+import { canonicalColumn } from '../../src/scoring/canonical-columns.js';
 import {
   contract,
   isMissingCell,
