@@ -40,7 +40,9 @@ export function spawnWorkerChild(stack: LocalStack, env: Record<string, string>)
   const started = performance.now();
   // e.g. BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker under the benchmark
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+  // e.g. BENCH_WORKER_MAIN=/tmp/old/worker/dist/src/main.js runs another build, for an A/B in one run
+  const main = process.env.BENCH_WORKER_MAIN ?? MAIN;
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: {
       PATH: process.env.PATH ?? '',
       ...stack.workerEnv({ SQS_WAIT_TIME_SECONDS: '1', LOG_LEVEL: 'info', ...env }),

@@ -116,6 +116,26 @@ RETURNING upload_id, user_id,
           (SELECT u.user_id FROM uploads u WHERE u.id = predictions.upload_id) AS upload_user_id,
           (SELECT u.s3_object_key FROM uploads u WHERE u.id = predictions.upload_id) AS upload_key`;
 
+/**
+ * The result and the upload's status in one statement, so one round trip instead of a four-statement transaction
+ * (BEGIN, two UPDATEs, COMMIT): a statement is its own transaction, so both rows change or neither does, and the
+ * upload changes only when the prediction did. Data-modifying WITH queries run to completion whether or not the
+ * outer query reads them, on the same snapshot (PostgreSQL manual, 7.8.4); a concurrent attempt's UPDATE waits
+ * on the prediction's row lock and re-checks status = 'RUNNING' as before.
+ */
+const COMPLETE = `
+WITH completed AS (
+  UPDATE predictions
+     SET status = 'COMPLETED', s3_output_key = $2, rows_processed = $3, metrics_json = $4::json,
+         error_message = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'RUNNING'
+  RETURNING id
+), processed AS (
+  UPDATE uploads SET status = 'processed', updated_at = now()
+   WHERE id = $5 AND EXISTS (SELECT 1 FROM completed)
+)
+SELECT EXISTS (SELECT 1 FROM completed) AS completed`;
+
 export function createStore(pool: pg.Pool): Store {
   return {
     claim: (predictionId, { receiveCount, visibilityTimeoutSeconds }) =>
@@ -158,34 +178,24 @@ export function createStore(pool: pg.Pool): Store {
       transient('complete', async () => {
         const client = await pool.connect();
         let broken: Error | undefined;
-        // pg emits 'error' on a checked-out client whose server ends the connection between two statements (a
-        // restart, a failover); unheard, that event would crash the process. The next statement then fails.
+        // pg emits 'error' on a checked-out client whose server ends the connection (a restart, a failover);
+        // unheard, that event would crash the process. The statement then fails.
         const lost = (error: Error) => (broken ??= error);
         client.on('error', lost);
         try {
-          await client.query('BEGIN');
-          const updated = await client.query(
-            `UPDATE predictions
-                SET status = 'COMPLETED', s3_output_key = $2, rows_processed = $3, metrics_json = $4::json,
-                    error_message = NULL, updated_at = now()
-              WHERE id = $1 AND status = 'RUNNING'`,
-            [predictionId, outputKey, rowsProcessed, JSON.stringify(metrics)],
-          );
-          if (updated.rowCount !== 1) {
-            await client.query('ROLLBACK');
-            return false;
-          }
-          await client.query(`UPDATE uploads SET status = 'processed', updated_at = now() WHERE id = $1`, [
+          const completed = await client.query<{ completed: boolean }>(COMPLETE, [
+            predictionId,
+            outputKey,
+            rowsProcessed,
+            JSON.stringify(metrics),
             uploadId,
           ]);
-          await client.query('COMMIT');
-          return true;
+          return completed.rows[0]?.completed === true;
         } catch (error) {
           broken ??= error instanceof Error ? error : new Error(String(error));
-          await client.query('ROLLBACK').catch(() => undefined);
           throw error;
         } finally {
-          // A client whose transaction failed is discarded rather than handed to the next job in an unknown state.
+          // A client whose statement failed is discarded rather than handed to the next job in an unknown state.
           client.off('error', lost);
           client.release(broken);
         }
