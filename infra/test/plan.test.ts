@@ -63,12 +63,27 @@ describe('offline plan (npm run plan)', () => {
     const { stdout } = await plan();
     expect(stdout).toMatch(/^Offline plan of stack "prod": \d+ resources/);
     expect(stdout).toMatch(
-      /aws:sqs\/queue:Queue\s+predictions-queue\s+name=prod-retainwise-predictions-queue visibilityTimeoutSeconds=300/,
+      / = {3}│ {2}├─ aws:sqs:Queue\s+predictions-queue\s+name=prod-retainwise-predictions-q/,
     );
     expect(stdout).toMatch(
       /Estimated fixed monthly cost:[\s\S]*Interface VPC endpoints[\s\S]*\$\s+\d+\.\d\d {2}total/,
     );
     expect(stdout).toContain('us-east-1 on-demand list prices');
+  });
+
+  it('fits every line of the table for Pulumi.prod.yaml in 120 columns', async () => {
+    const { stdout } = await plan();
+    for (const line of stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(120);
+  });
+
+  it("counts in the table's footer exactly what --json lists beyond the table's header", async () => {
+    const [table, json] = await Promise.all([plan(), plan('--json')]);
+    const { resources } = JSON.parse(json.stdout) as PlanJson;
+    const custom = resources.filter((r) => r.custom).length;
+    expect(table.stdout).toMatch(new RegExp(`^Offline plan of stack "prod": ${custom} resources `));
+    expect(table.stdout).toContain(
+      `--json lists ${resources.length} resources: these ${custom} and the ${resources.length - custom} components`,
+    );
   });
 
   it('reads stack files the way the engine passes config, and refuses secrets it cannot decrypt', () => {
