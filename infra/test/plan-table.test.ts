@@ -28,14 +28,39 @@ function registered(
   };
 }
 
+/** Two components, one nesting a third, in the order the program registers them. */
+const FIXTURE = (() => {
+  const queues = registered('retainwise:messaging:PredictionQueues', 'predictions', { custom: false });
+  const queue = registered('aws:sqs/queue:Queue', 'predictions-queue', {
+    parent: queues,
+    inputs: { name: 'q' },
+  });
+  const worker = registered('retainwise:worker:WorkerService', 'worker', { custom: false });
+  const fargate = registered('retainwise:ecs:FargateService', 'worker', { parent: worker, custom: false });
+  const cluster = registered('aws:ecs/cluster:Cluster', 'worker-cluster', {
+    parent: fargate,
+    inputs: { name: 'c' },
+  });
+  const repository = registered('aws:ecr/repository:Repository', 'worker-repository', {
+    parent: worker,
+    inputs: { name: 'r' },
+  });
+  return [queues, worker, queue, fargate, repository, cluster];
+})();
+
 const table = (resources: RecordedResource[], stack = 'dev') =>
   renderTable({ stack, project: 'demo', resources, outputs: {}, cost: estimateMonthlyCost(resources) }).split(
     '\n',
   );
 
-/** The tree part of each resource line: op, type column and name, without the padding and the settings. */
-const treeOf = (lines: string[]) =>
-  lines.filter((l) => /^ [+=] {3}/.test(l)).map((l) => l.replace(/^( [+=] {3}\S.*?) {2,}(\S+).*$/, '$1  $2'));
+/** Each resource line's op, type column and name, cut at the header's column starts, without the padding. */
+function treeOf(lines: string[]): string[] {
+  const header = lines[2] ?? '';
+  const [name, settings] = [header.indexOf('Name'), header.indexOf('Key settings')];
+  return lines
+    .filter((l) => /^ [+=] /.test(l))
+    .map((l) => `${l.slice(0, name).trimEnd()}  ${l.slice(name, settings).trimEnd()}`);
+}
 
 describe('the plan table, drawn like pulumi preview', () => {
   it('shortens a type the way pulumi displays it: the module file is dropped when it repeats the type name', () => {
@@ -47,30 +72,15 @@ describe('the plan table, drawn like pulumi preview', () => {
   });
 
   it('puts the stack at the root and each component above its children, with tree glyphs', () => {
-    const queues = registered('retainwise:messaging:PredictionQueues', 'predictions', { custom: false });
-    const queue = registered('aws:sqs/queue:Queue', 'predictions-queue', {
-      parent: queues,
-      inputs: { name: 'q' },
-    });
-    const worker = registered('retainwise:worker:WorkerService', 'worker', { custom: false });
-    const fargate = registered('retainwise:ecs:FargateService', 'worker', { parent: worker, custom: false });
-    const cluster = registered('aws:ecs/cluster:Cluster', 'worker-cluster', {
-      parent: fargate,
-      inputs: { name: 'c' },
-    });
-    const repository = registered('aws:ecr/repository:Repository', 'worker-repository', {
-      parent: worker,
-      inputs: { name: 'r' },
-    });
-    const lines = table([queues, worker, queue, fargate, repository, cluster]);
+    const lines = table(FIXTURE);
     expect(lines[2]).toMatch(/^ {5}Type +Name +Key settings$/);
     expect(treeOf(lines)).toEqual([
       ' +   pulumi:pulumi:Stack  demo-dev',
       ' +   ├─ retainwise:messaging:PredictionQueues  predictions',
-      ' +   │  └─ aws:sqs:Queue  predictions-queue',
+      ' =   │  └─ aws:sqs:Queue  predictions-queue',
       ' +   └─ retainwise:worker:WorkerService  worker',
       ' +      ├─ retainwise:ecs:FargateService  worker',
-      ' +      │  └─ aws:ecs:Cluster  worker-cluster',
+      ' =      │  └─ aws:ecs:Cluster  worker-cluster',
       ' +      └─ aws:ecr:Repository  worker-repository',
     ]);
     // Settings only for what a provider creates; a component's line ends with its name.
@@ -79,19 +89,22 @@ describe('the plan table, drawn like pulumi preview', () => {
   });
 
   it('marks the existing resources that `--import-file` adopts with "=" (import), the rest with "+" (create)', async () => {
+    expect(table(FIXTURE)).toContain(
+      '+ 4 to create, = 2 to import (the existing resources that `npm run plan -- --import-file` adopts)',
+    );
     const lines = table((await deployStack()).resources, 'prod');
     expect(lines.find((l) => / predictions-queue /.test(l))).toMatch(/^ = {3}│ {2}├─ aws:sqs:Queue /);
+    expect(lines.find((l) => / worker-service /.test(l))).toMatch(/^ = {3}│ {2}│ {2}[├└]─ aws:ecs:Service /);
     expect(lines.find((l) => / predictions-queue-policy /.test(l))).toMatch(/^ \+ {3}/);
-    expect(lines).toContain(
-      '+ 69 to create, = 11 to import (the existing resources that `npm run plan -- --import-file` adopts)',
-    );
   });
 
-  it('says in one line why --json lists more resources than the header counts', async () => {
-    const lines = table((await deployStack()).resources, 'prod');
-    expect(lines[0]).toMatch(/^Offline plan of stack "prod": 71 resources in 9 components /);
+  it('says in one line why --json lists more resources than the header counts', () => {
+    const lines = table(FIXTURE);
+    expect(lines[0]).toBe(
+      'Offline plan of stack "dev": 3 resources in 3 components (no AWS account contacted)',
+    );
     expect(lines).toContain(
-      '--json lists 80 resources: these 71 and the 9 components above them (custom: false), not the stack row',
+      '--json lists 6 resources: the 3 counted above and the 3 components that group them (custom: false), not the stack',
     );
   });
 
