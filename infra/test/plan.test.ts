@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { adoptionImportFile } from '../plan/adopt.js';
+import { placeholderWarnings } from '../plan/placeholders.js';
 import { readStackFiles } from '../plan/plan.js';
 import { estimateMonthlyCost, fargateTaskHour } from '../plan/pricing.js';
 import { deployStack } from './support/program.js';
@@ -82,6 +83,37 @@ describe('offline plan (npm run plan)', () => {
     expect(table.stdout).toContain(
       `--json lists ${resources.length} resources: the ${custom} counted above and the ${resources.length - custom} components`,
     );
+  });
+
+  it.each([[], ['--json'], ['--import-file']])(
+    'warns on stderr about the placeholders still in Pulumi.prod.yaml, naming each key (%s), and exits 0',
+    async (...args: string[]) => {
+      const { stdout, stderr } = await plan(...args);
+      expect(stderr.split('\n').filter(Boolean)).toEqual([
+        expect.stringMatching(
+          /^plan: warning: Pulumi\.prod\.yaml aws:allowedAccountIds holds the placeholder account 123456789012: put .*account id/,
+        ),
+        expect.stringMatching(
+          /^plan: warning: Pulumi\.prod\.yaml retainwise:stateKmsKeyArn holds the placeholder account 123456789012: put .*KMS key/,
+        ),
+        expect.stringMatching(
+          /^plan: warning: Pulumi\.prod\.yaml retainwise:databaseUrlSecretArn holds the placeholder account 123456789012: put .*secret/,
+        ),
+        expect.stringMatching(
+          /^plan: warning: Pulumi\.prod\.yaml retainwise:alarmEmail holds the placeholder ops@retainwise\.example: put .*address/,
+        ),
+      ]);
+      if (args.length > 0) expect(() => JSON.parse(stdout) as unknown).not.toThrow();
+    },
+  );
+
+  it('warns about no placeholder once the stack file holds real values', () => {
+    expect(
+      placeholderWarnings('Pulumi.prod.yaml', {
+        'aws:allowedAccountIds': '["210987654321"]',
+        'retainwise:alarmEmail': 'oncall@retainwise.com',
+      }),
+    ).toEqual([]);
   });
 
   it('reads stack files the way the engine passes config, and refuses secrets it cannot decrypt', () => {
