@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { EXIT, EXIT_CODES, parsing, reportFailure, UsageError } from '../../worker/src/cli/command.js';
 import { adoptionImportFile } from './adopt.js';
 import { runProject } from './offline.js';
+import { placeholderWarnings } from './placeholders.js';
 import { estimateMonthlyCost } from './pricing.js';
 import { renderTable } from './table.js';
 
@@ -72,6 +73,10 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError('--json and --import-file exclude each other');
   const { stack, json } = values;
   const files = readStackFiles(PROJECT_DIR, stack);
+  // stderr only, so that stdout (the table, --json, --import-file) stays what it was.
+  for (const warning of placeholderWarnings(`Pulumi.${stack}.yaml`, files.config)) {
+    process.stderr.write(`plan: warning: ${warning}\n`);
+  }
   const run = await runProject(PROJECT_DIR, {
     stack,
     config: files.config,
