@@ -1,7 +1,8 @@
 // `npm run plan [-- --stack <name>] [-- --json | --import-file]`: runs the Pulumi program offline (Pulumi's
-// mocks, no AWS account, no CLI) with Pulumi.<stack>.yaml and prints every resource it would register with its
-// key settings, the stack outputs and the fixed monthly cost. With --json, stdout carries one JSON document and
-// nothing else; with --import-file, the `pulumi import --file` document adopting the existing resources.
+// mocks, no AWS account, no CLI) with Pulumi.<stack>.yaml and prints every resource it would register, as
+// `pulumi preview`'s tree with key settings, the stack outputs and the fixed monthly cost. With --json, stdout
+// carries one JSON document and nothing else; with --import-file, the `pulumi import --file` document adopting
+// the existing resources. Placeholder values left in the stack file are warned about on stderr.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,11 +47,13 @@ const USAGE = 'usage: npm run plan [-- --stack <name>] [-- --json | --import-fil
 
 const HELP = `${USAGE}
 Runs the Pulumi program offline (Pulumi's mocks: no AWS account, CLI or Docker) with Pulumi.<stack>.yaml.
-  (no flags)      a table of every resource with its key settings, the stack outputs and the fixed monthly cost
+  (no flags)      every resource as pulumi preview's tree (op, type, name, key settings; 120 columns wide),
+                  the stack outputs and the fixed monthly cost
   --json          one JSON document on stdout: every resource with its full inputs, the outputs and the cost
   --import-file   the \`pulumi import --file\` document that adopts the existing resources
   --stack <name>  another stack file (default: prod)
   -h, --help      this help
+Placeholders still in the stack file (account 123456789012, ops@retainwise.example) are warned about on stderr.
 ${EXIT_CODES}`;
 
 async function main(argv: string[]): Promise<number> {
