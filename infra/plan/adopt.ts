@@ -46,12 +46,16 @@ const EXISTING = new Set([
   'github-provider',
 ]);
 
+/** Whether the import file adopts `r`: an existing resource the program would otherwise try to create. */
+export const isAdopted = (r: RecordedResource): boolean =>
+  r.custom && EXISTING.has(r.name) && IMPORT_ID[r.type] !== undefined;
+
 export function adoptionImportFile(
   resources: RecordedResource[],
   ctx: { accountId: string; region: string },
 ): { resources: ImportEntry[] } {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
-  const adopted = resources.filter((r) => r.custom && EXISTING.has(r.name) && IMPORT_ID[r.type]);
+  const adopted = resources.filter(isAdopted);
   const parents = new Map<string, RecordedResource>();
   for (const r of adopted) {
     for (

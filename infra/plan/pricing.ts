@@ -70,23 +70,16 @@ export function estimateMonthlyCost(resources: RecordedResource[]): CostEstimate
     });
     usageBased.push(`Interface endpoint data: $${PRICES.interfaceEndpointPerGb}/GB`);
   }
-  const nats = of('aws:ec2/natGateway:NatGateway').length;
-  if (nats > 0) {
-    lines.push({
-      item: 'NAT gateways',
-      quantity: String(nats),
-      monthlyUsd: money(nats * PRICES.natGatewayHour * HOURS_PER_MONTH),
-    });
+  /** A line for every resource of `type` at one monthly price each, if there are any. */
+  const perResource = (type: string, item: string, monthlyUsdEach: number): boolean => {
+    const count = of(type).length;
+    if (count > 0) lines.push({ item, quantity: String(count), monthlyUsd: money(count * monthlyUsdEach) });
+    return count > 0;
+  };
+  if (perResource('aws:ec2/natGateway:NatGateway', 'NAT gateways', PRICES.natGatewayHour * HOURS_PER_MONTH)) {
     usageBased.push(`NAT gateway data processing: $${PRICES.natGatewayPerGb}/GB`);
   }
-  const ips = of('aws:ec2/eip:Eip').length;
-  if (ips > 0) {
-    lines.push({
-      item: 'Public IPv4 addresses (NAT)',
-      quantity: String(ips),
-      monthlyUsd: money(ips * PRICES.publicIpv4Hour * HOURS_PER_MONTH),
-    });
-  }
+  perResource('aws:ec2/eip:Eip', 'Public IPv4 addresses (NAT)', PRICES.publicIpv4Hour * HOURS_PER_MONTH);
 
   const taskDefinitions = new Map(
     of('aws:ecs/taskDefinition:TaskDefinition').map((t) => [String(t.inputs['family']), t]),
@@ -131,14 +124,7 @@ export function estimateMonthlyCost(resources: RecordedResource[]): CostEstimate
       monthlyUsd: money(alarmMetrics * PRICES.alarmPerMetricMonth),
     });
   }
-  const dashboards = of('aws:cloudwatch/dashboard:Dashboard').length;
-  if (dashboards > 0) {
-    lines.push({
-      item: 'CloudWatch dashboards',
-      quantity: String(dashboards),
-      monthlyUsd: money(dashboards * PRICES.dashboardMonth),
-    });
-  }
+  perResource('aws:cloudwatch/dashboard:Dashboard', 'CloudWatch dashboards', PRICES.dashboardMonth);
 
   usageBased.push(
     `CloudWatch Logs (tasks, VPC flow logs): $${PRICES.logIngestionPerGb}/GB ingested, $${PRICES.logStoragePerGbMonth}/GB-month stored`,

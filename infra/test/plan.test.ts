@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { adoptionImportFile } from '../plan/adopt.js';
+import { placeholderWarnings } from '../plan/placeholders.js';
 import { readStackFiles } from '../plan/plan.js';
 import { estimateMonthlyCost, fargateTaskHour } from '../plan/pricing.js';
 import { deployStack } from './support/program.js';
@@ -62,13 +63,61 @@ describe('offline plan (npm run plan)', () => {
   it('prints a table of the resources, the outputs and the fixed monthly cost with its assumptions', async () => {
     const { stdout } = await plan();
     expect(stdout).toMatch(/^Offline plan of stack "prod": \d+ resources/);
-    expect(stdout).toMatch(
-      /aws:sqs\/queue:Queue\s+predictions-queue\s+name=prod-retainwise-predictions-queue visibilityTimeoutSeconds=300/,
-    );
+    expect(stdout).toMatch(/ = {3}│ {2}├─ aws:sqs:Queue\s+predictions-queue\s+name=prod-retainwise-/);
     expect(stdout).toMatch(
       /Estimated fixed monthly cost:[\s\S]*Interface VPC endpoints[\s\S]*\$\s+\d+\.\d\d {2}total/,
     );
     expect(stdout).toContain('us-east-1 on-demand list prices');
+  });
+
+  it('fits every line of the table for Pulumi.prod.yaml in 120 columns', async () => {
+    const { stdout } = await plan();
+    for (const line of stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(120);
+  });
+
+  it("counts in the table's footer exactly what --json lists beyond the table's header", async () => {
+    const [table, json] = await Promise.all([plan(), plan('--json')]);
+    const { resources } = JSON.parse(json.stdout) as PlanJson;
+    const custom = resources.filter((r) => r.custom).length;
+    expect(table.stdout).toMatch(new RegExp(`^Offline plan of stack "prod": ${custom} resources `));
+    expect(table.stdout).toContain(
+      `--json lists ${resources.length} resources: the ${custom} counted above and the ${resources.length - custom} components`,
+    );
+  });
+
+  it.each([
+    ['the table', []],
+    ['--json', ['--json']],
+    ['--import-file', ['--import-file']],
+  ])(
+    'warns on stderr about the placeholders still in Pulumi.prod.yaml, naming each key (%s), and exits 0',
+    async (_, args: string[]) => {
+      const { stdout, stderr } = await plan(...args);
+      expect(stderr.split('\n').filter(Boolean)).toEqual([
+        expect.stringMatching(
+          /^plan: warning: Pulumi\.prod\.yaml aws:allowedAccountIds holds the placeholder account 123456789012: put .*account id/,
+        ),
+        expect.stringMatching(
+          /^plan: warning: Pulumi\.prod\.yaml retainwise:stateKmsKeyArn holds the placeholder account 123456789012: put .*KMS key/,
+        ),
+        expect.stringMatching(
+          /^plan: warning: Pulumi\.prod\.yaml retainwise:databaseUrlSecretArn holds the placeholder account 123456789012: put .*secret/,
+        ),
+        expect.stringMatching(
+          /^plan: warning: Pulumi\.prod\.yaml retainwise:alarmEmail holds the placeholder address ops@retainwise\.example: put .*address/,
+        ),
+      ]);
+      if (args.length > 0) expect(() => JSON.parse(stdout) as unknown).not.toThrow();
+    },
+  );
+
+  it('warns about no placeholder once the stack file holds real values', () => {
+    expect(
+      placeholderWarnings('Pulumi.prod.yaml', {
+        'aws:allowedAccountIds': '["210987654321"]',
+        'retainwise:alarmEmail': 'oncall@retainwise.com',
+      }),
+    ).toEqual([]);
   });
 
   it('reads stack files the way the engine passes config, and refuses secrets it cannot decrypt', () => {

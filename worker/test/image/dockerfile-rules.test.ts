@@ -31,6 +31,15 @@ describe('worker/Dockerfile', () => {
     expect(Number(match?.[1]) % 2).toBe(0);
   });
 
+  it('names every base image literally, pinned by digest, so Dependabot can update it', () => {
+    // Dependabot's docker file parser matches `FROM [--platform=…] <image>[:tag][@digest]` and skips a FROM line
+    // whose image is a build argument (dependabot/dependabot-core docker/lib/dependabot/docker/file_parser.rb
+    // FROM_LINE; issue #2057), so `ARG NODE_IMAGE` + `FROM ${NODE_IMAGE}` would never get an update PR.
+    for (const stage of sources.dockerfile.stages) {
+      expect(stage.image, stage.name).toMatch(/^[a-z0-9][a-z0-9._/-]*:[\w.-]+@sha256:[0-9a-f]{64}$/);
+    }
+  });
+
   it('compiles on the build host and installs production dependencies for the target CPU', () => {
     expect(stageNamed(sources.dockerfile, 'build').platform).toBe('$BUILDPLATFORM');
     expect(stageNamed(sources.dockerfile, 'prod-deps').platform).toBeNull();

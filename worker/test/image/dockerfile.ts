@@ -13,7 +13,7 @@ export interface DockerInstruction {
 
 export interface DockerStage {
   name: string;
-  /** The image reference after ARG expansion. */
+  /** The image reference exactly as the FROM line writes it (no ARG expansion: see worker/Dockerfile). */
   image: string;
   /** `--platform` of the FROM line, if any. */
   platform: string | null;
@@ -21,24 +21,11 @@ export interface DockerStage {
 }
 
 export interface ParsedDockerfile {
-  /** ARGs declared before the first FROM, with their default values. */
-  globalArgs: ReadonlyMap<string, string>;
   stages: DockerStage[];
 }
 
 export function parseDockerfile(text: string): ParsedDockerfile {
   const dockerfile = DockerfileParser.parse(text);
-  const globalArgs = new Map(
-    dockerfile.getInitialARGs().map((arg) => {
-      const property = arg.getProperty();
-      return [property?.getName() ?? '', property?.getValue() ?? ''] as const;
-    }),
-  );
-  const expand = (value: string): string =>
-    value.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced?: string, bare?: string) => {
-      const name = braced ?? bare ?? '';
-      return globalArgs.get(name) ?? whole;
-    });
 
   const stages: DockerStage[] = [];
   for (const instruction of dockerfile.getInstructions()) {
@@ -53,11 +40,11 @@ export function parseDockerfile(text: string): ParsedDockerfile {
       if (as?.toUpperCase() !== 'AS' || name === undefined) {
         throw new Error(`Every stage needs a name (FROM <image> AS <name>): ${instruction.toString()}`);
       }
-      stages.push({ name, image: expand(image), platform: flags.get('platform') ?? null, instructions: [] });
+      stages.push({ name, image, platform: flags.get('platform') ?? null, instructions: [] });
       continue;
     }
     const stage = stages.at(-1);
-    if (stage === undefined) continue; // a global ARG, already collected
+    if (stage === undefined) continue; // before the first FROM only an ARG may stand
     stage.instructions.push({
       keyword,
       flags,
@@ -65,7 +52,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
       content: instruction.getArgumentsContent() ?? '',
     });
   }
-  return { globalArgs, stages };
+  return { stages };
 }
 
 export function stageNamed(dockerfile: ParsedDockerfile, name: string): DockerStage {
