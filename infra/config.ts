@@ -27,7 +27,7 @@ import {
   resolveScalingSettings,
   validateScalingSettings,
   type ResolvedScalingSettings,
-} from './queue-depth-scaling.js';
+} from './scaling-settings.js';
 import { resolveTaskRoleSettings, type TaskRoleSettings } from './task-roles.js';
 import { SettingsError, type Issue } from './validation.js';
 import {
