@@ -2,7 +2,7 @@
 // and step policies: jobs arrive, ECS starts and stops tasks towards the desired count, tasks take jobs, SQS and
 // Container Insights publish what they would, the alarms evaluate, and the alarms in ALARM invoke their policies
 // (once a minute, as CloudWatch does for Auto Scaling actions). What the model assumes, beyond the documented
-// alarm and scaling semantics in alarm-timeline.ts:
+// alarm and scaling semantics in alarm-timeline.ts and step-scaling.ts:
 // - ECS never stops a task that runs a job: the worker protects its task while busy (worker/src/protection.ts),
 //   and ECS does not terminate protected tasks on scale-in ("Protect your Amazon ECS tasks from being terminated
 //   by scale-in events", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-scale-in-protection.html).
@@ -11,17 +11,11 @@
 //   except after such an idle spell: they resume only after the documented delay of up to 15 minutes
 //   (assumptions.ts, sqsReactivationDelay), here its bound unless the options say otherwise.
 // - Container Insights publishes service metrics only while at least one task runs.
-import {
-  AlarmEvaluator,
-  MetricTimeline,
-  StepScalingTarget,
-  type AlarmInputs,
-  type MetricRef,
-  type StepScalingConfiguration,
-} from './alarm-timeline.js';
+import { AlarmEvaluator, MetricTimeline, type AlarmInputs, type MetricRef } from './alarm-timeline.js';
 import type { RecordedResource } from '../plan/offline.js';
 import { AWS_ASSUMPTIONS } from './assumptions.js';
 import { ALARM } from './cloudwatch.js';
+import { StepScalingTarget, type StepScalingConfiguration } from './step-scaling.js';
 
 const POLICY = 'aws:appautoscaling/policy:Policy';
 const TARGET = 'aws:appautoscaling/target:Target';
