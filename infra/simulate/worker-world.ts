@@ -11,10 +11,11 @@
 //   except after such an idle spell: they resume only after the documented delay of up to 15 minutes
 //   (assumptions.ts, sqsReactivationDelay), here its bound unless the options say otherwise.
 // - Container Insights publishes service metrics only while at least one task runs.
-import { AlarmEvaluator, MetricTimeline, type AlarmInputs, type MetricRef } from './alarm-timeline.js';
+import { AlarmEvaluator, MetricTimeline, type AlarmInputs } from './alarm-timeline.js';
 import type { RecordedResource } from '../plan/offline.js';
 import { AWS_ASSUMPTIONS } from './assumptions.js';
 import { ALARM } from './cloudwatch.js';
+import { publishedMetrics } from './published-metrics.js';
 import { StepScalingTarget, type StepScalingConfiguration } from './step-scaling.js';
 
 const POLICY = 'aws:appautoscaling/policy:Policy';
@@ -128,16 +129,7 @@ export function runWorld(stack: Registered, o: WorldOptions): WorldMinute[] {
   const timeline = new MetricTimeline();
   const scaling = scalingLoop(stack, timeline);
 
-  const sqs = (metricName: string): MetricRef => ({
-    namespace: 'AWS/SQS',
-    metricName,
-    dimensions: { QueueName: o.queueName },
-  });
-  const insights = (metricName: string): MetricRef => ({
-    namespace: 'ECS/ContainerInsights',
-    metricName,
-    dimensions: { ClusterName: o.clusterName, ServiceName: o.serviceName },
-  });
+  const metrics = publishedMetrics({ queue: o.queueName, cluster: o.clusterName, service: o.serviceName });
 
   let queue: Message[] = [];
   let tasks: Task[] = [];
@@ -180,14 +172,14 @@ export function runWorld(stack: Registered, o: WorldOptions): WorldMinute[] {
       lastActive = minute;
     }
     if (minute - lastActive < INACTIVE_AFTER_MINUTES && minute >= publishFrom) {
-      timeline.record(sqs('ApproximateNumberOfMessagesVisible'), minute, visible);
-      timeline.record(sqs('ApproximateNumberOfMessagesNotVisible'), minute, inFlight);
+      timeline.record(metrics.visible, minute, visible);
+      timeline.record(metrics.inFlight, minute, inFlight);
       const oldest = Math.min(minute, ...queue.map((m) => m.sentAt));
-      timeline.record(sqs('ApproximateAgeOfOldestMessage'), minute, (minute - oldest) * 60);
+      timeline.record(metrics.oldestAge, minute, (minute - oldest) * 60);
     }
     if (ready.length > 0) {
-      timeline.record(insights('DesiredTaskCount'), minute, desired);
-      timeline.record(insights('RunningTaskCount'), minute, ready.length);
+      timeline.record(metrics.desired, minute, desired);
+      timeline.record(metrics.running, minute, ready.length);
     }
 
     history.push({
