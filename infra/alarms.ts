@@ -4,7 +4,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { dashboardBody } from './dashboard.js';
-import { dimensionMap, metric, SQS, type Dimension } from './metrics.js';
+import { dimensionMap, metric, queueCounts, SQS, type Dimension } from './metrics.js';
 import { environmentName } from './names.js';
 import { pick, withDefaults } from './validation.js';
 import type { WorkerService } from './worker-service.js';
@@ -107,8 +107,7 @@ export class Alarms extends pulumi.ComponentResource {
       alarm('dlq-messages', {
         alarmDescription: pulumi.interpolate`More than ${t.dlqDepthThreshold} messages in ${dlqName} (waiting, or held in flight while an operator reads them): jobs the worker rejected or gave up on (their predictions are FAILED). Runbook docs/operations.md: npm run ops -- dlq list, fix the cause, then npm run ops -- dlq redrive.`,
         metricQueries: [
-          metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', dlq, 'Maximum', 300),
-          metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', dlq, 'Maximum', 300),
+          ...queueCounts(dlq, 300),
           {
             id: 'deadLetters',
             // Dead letters an operator is reading (`npm run ops -- dlq list` receives them) count as not
@@ -152,8 +151,7 @@ export class Alarms extends pulumi.ComponentResource {
       alarm('backlog-without-workers', {
         alarmDescription: pulumi.interpolate`Jobs have waited ${t.backlogWithoutWorkersMinutes} minutes in ${queueName} while no job was in progress: ${serviceName} in ${clusterName} runs no task that takes jobs (scaling from zero failed, or tasks cannot start: image, secret, model load). Runbook docs/operations.md: npm run ops -- status.`,
         metricQueries: [
-          metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
-          metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', queue, 'Maximum'),
+          ...queueCounts(queue),
           {
             id: 'stalled',
             // SQS alone: Container Insights may publish nothing for a service with no task, and FILL cannot be

@@ -2,12 +2,9 @@
 // task role, the same network, secrets and log settings, behind an existing load balancer target group or none.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import {
-  FargateService,
-  fargateSizeIssues,
-  type ContainerSecret,
-  type CpuArchitecture,
-} from './fargate-service.js';
+import type { ContainerSecret } from './container-definition.js';
+import { fargateSizeIssues } from './fargate-limits.js';
+import { FargateService, type CpuArchitecture } from './fargate-service.js';
 import { environmentName, namePrefix } from './names.js';
 import type { Network } from './network.js';
 import { PARTITION } from './policy.js';

@@ -1,113 +1,11 @@
-// The CI identity's policy documents: which GitHub workflow runs may assume the preview and deploy roles, and what
-// each may do (pure functions, evaluated by the tests' IAM simulator: infra/test/*matrix*.test.ts).
-import {
-  bucketArn,
-  PARTITION,
-  policyDocument,
-  roleArn,
-  type PolicyDocument,
-  type PolicyStatement,
-} from './policy.js';
+// The CI roles' permission documents: what the preview and deploy roles may do beyond their AWS managed policy
+// (pure functions, evaluated by the tests' IAM simulator: infra/test/*matrix*.test.ts).
+import { bucketArn, PARTITION, policyDocument, roleArn, type PolicyDocument } from './policy.js';
 import { SQS_MESSAGE_ACTIONS } from './prediction-queues.js';
+import { stateBackendStatements, type StateBackend } from './state-backend.js';
 
-export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
-export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
 export const READ_ONLY_ACCESS = `arn:${PARTITION}:iam::aws:policy/ReadOnlyAccess`;
 export const POWER_USER_ACCESS = `arn:${PARTITION}:iam::aws:policy/PowerUserAccess`;
-
-/** Where Pulumi keeps the stack's state: Pulumi Cloud, or an S3 bucket with a KMS secrets provider. */
-export type StateBackend = { kind: 'pulumi-cloud' } | { kind: 's3'; bucketName: string; kmsKeyArn: string };
-
-/**
- * Which workflow runs may deploy: jobs in the deploy environment (its protection rules and reviewers apply;
- * GitHub then issues `sub` = `repo:<repo>:environment:<env>`), any job on the deploy branch, or both.
- */
-export type DeployTrust = 'environment' | 'branch' | 'both';
-
-/** Token subjects (`sub`) GitHub issues for each kind of workflow run. */
-export function githubSubjects(
-  repository: string,
-  deploy: { trust: DeployTrust; branch: string; environment: string },
-) {
-  const environment = `repo:${repository}:environment:${deploy.environment}`;
-  const branch = `repo:${repository}:ref:refs/heads/${deploy.branch}`;
-  return {
-    preview: [`repo:${repository}:pull_request`],
-    deploy:
-      deploy.trust === 'environment'
-        ? [environment]
-        : deploy.trust === 'branch'
-          ? [branch]
-          : [environment, branch],
-  };
-}
-
-export function githubTrustPolicy(providerArn: string, subjects: string[]): PolicyDocument {
-  return policyDocument([
-    {
-      Sid: 'GitHubActionsOidc',
-      Effect: 'Allow',
-      Principal: { Federated: providerArn },
-      Action: 'sts:AssumeRoleWithWebIdentity',
-      Condition: {
-        StringEquals: {
-          [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
-          [`${GITHUB_OIDC_HOST}:sub`]: subjects,
-        },
-      },
-    },
-  ]);
-}
-
-/**
- * State access: a deploy reads and writes state; a preview only reads it. `pulumi preview` takes no lock on a
- * self-managed backend (pulumi/pulumi pkg/backend/diy/backend.go: `Preview` never calls `Lock`; `Update`,
- * `Refresh`, `Import` and `Destroy` do, the last three only when not `PreviewOnly`), and has always-on locking
- * since v3.20.0 (PULUMI_SELF_MANAGED_STATE_LOCKING is gone: CHANGELOG, #8565).
- */
-export function stateBackendStatements(
-  backend: StateBackend,
-  access: 'preview' | 'deploy',
-): PolicyStatement[] {
-  if (backend.kind === 'pulumi-cloud') return [];
-  const bucket = bucketArn(backend.bucketName);
-  const list: PolicyStatement = {
-    Sid: 'ListStateBucket',
-    Effect: 'Allow',
-    Action: ['s3:ListBucket', 's3:GetBucketLocation'],
-    Resource: bucket,
-  };
-  if (access === 'deploy') {
-    return [
-      list,
-      {
-        Sid: 'ReadWriteState',
-        Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-        Resource: `${bucket}/*`,
-      },
-      {
-        Sid: 'UseSecretsProviderKey',
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-        Resource: backend.kmsKeyArn,
-      },
-    ];
-  }
-  return [
-    list,
-    { Sid: 'ReadState', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucket}/*` },
-    // A pull request must not be able to hold or break the lock of a running deployment, nor touch state.
-    {
-      Sid: 'DenyStateWrites',
-      Effect: 'Deny',
-      Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
-      Resource: `${bucket}/*`,
-    },
-    // Decrypts the stack's secrets and the state objects (bucket default encryption with the same key).
-    { Sid: 'DecryptState', Effect: 'Allow', Action: 'kms:Decrypt', Resource: backend.kmsKeyArn },
-  ];
-}
 
 /**
  * Inline policy of the preview role, on top of ReadOnlyAccess. The role runs code from pull requests, and

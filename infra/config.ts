@@ -11,12 +11,8 @@ import {
 } from './backend-service.js';
 import { CONFIG_KEYS, formats, schema, type RawConfig } from './config-schema.js';
 import { resolveCiSettings, validateCiSettings, type GithubOidcArgs } from './github-oidc.js';
-import {
-  flowLogsRoleName,
-  networkSettings,
-  validateNetworkSettings,
-  type NetworkSettings,
-} from './network.js';
+import { flowLogsRoleName } from './flow-logs.js';
+import { networkSettings, validateNetworkSettings, type NetworkSettings } from './network-settings.js';
 import {
   resolveOperatorSettings,
   validateOperatorSettings,
@@ -31,7 +27,7 @@ import {
   resolveScalingSettings,
   validateScalingSettings,
   type ResolvedScalingSettings,
-} from './queue-depth-scaling.js';
+} from './scaling-settings.js';
 import { resolveTaskRoleSettings, type TaskRoleSettings } from './task-roles.js';
 import { SettingsError, type Issue } from './validation.js';
 import {

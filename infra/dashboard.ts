@@ -29,6 +29,18 @@ export function dashboardBody(d: DashboardInputs): { widgets: Record<string, unk
     properties: { title, region: d.region, view: 'timeSeries', period: 60, metrics, ...extra },
   });
   const env = ['Environment', d.environment];
+  const service = ['ClusterName', d.clusterName, 'ServiceName', d.serviceName];
+  // A queue's jobs waiting and in progress, as SQS counts its messages visible and not visible.
+  const queueRows = (queueName: string, waiting: string, inProgress: string) => [
+    [SQS, 'ApproximateNumberOfMessagesVisible', 'QueueName', queueName, { stat: 'Maximum', label: waiting }],
+    [
+      SQS,
+      'ApproximateNumberOfMessagesNotVisible',
+      'QueueName',
+      queueName,
+      { stat: 'Maximum', label: inProgress },
+    ],
+  ];
   return {
     widgets: [
       {
@@ -42,34 +54,8 @@ export function dashboardBody(d: DashboardInputs): { widgets: Record<string, unk
       graph(
         'Jobs waiting and in progress',
         [
-          [
-            SQS,
-            'ApproximateNumberOfMessagesVisible',
-            'QueueName',
-            d.queueName,
-            { stat: 'Maximum', label: 'Waiting' },
-          ],
-          [
-            SQS,
-            'ApproximateNumberOfMessagesNotVisible',
-            'QueueName',
-            d.queueName,
-            { stat: 'Maximum', label: 'In progress' },
-          ],
-          [
-            SQS,
-            'ApproximateNumberOfMessagesVisible',
-            'QueueName',
-            d.dlqName,
-            { stat: 'Maximum', label: 'Dead-lettered' },
-          ],
-          [
-            SQS,
-            'ApproximateNumberOfMessagesNotVisible',
-            'QueueName',
-            d.dlqName,
-            { stat: 'Maximum', label: 'Dead-lettered, held by an operator reading them' },
-          ],
+          ...queueRows(d.queueName, 'Waiting', 'In progress'),
+          ...queueRows(d.dlqName, 'Dead-lettered', 'Dead-lettered, held by an operator reading them'),
         ],
         3,
         0,
@@ -83,24 +69,8 @@ export function dashboardBody(d: DashboardInputs): { widgets: Record<string, unk
       graph(
         'Worker tasks',
         [
-          [
-            CONTAINER_INSIGHTS,
-            'DesiredTaskCount',
-            'ClusterName',
-            d.clusterName,
-            'ServiceName',
-            d.serviceName,
-            { stat: 'Maximum', label: 'Desired' },
-          ],
-          [
-            CONTAINER_INSIGHTS,
-            'RunningTaskCount',
-            'ClusterName',
-            d.clusterName,
-            'ServiceName',
-            d.serviceName,
-            { stat: 'Maximum', label: 'Running' },
-          ],
+          [CONTAINER_INSIGHTS, 'DesiredTaskCount', ...service, { stat: 'Maximum', label: 'Desired' }],
+          [CONTAINER_INSIGHTS, 'RunningTaskCount', ...service, { stat: 'Maximum', label: 'Running' }],
         ],
         9,
         0,
@@ -108,24 +78,8 @@ export function dashboardBody(d: DashboardInputs): { widgets: Record<string, unk
       graph(
         'Worker CPU and memory (%)',
         [
-          [
-            'AWS/ECS',
-            'CPUUtilization',
-            'ClusterName',
-            d.clusterName,
-            'ServiceName',
-            d.serviceName,
-            { stat: 'Maximum' },
-          ],
-          [
-            'AWS/ECS',
-            'MemoryUtilization',
-            'ClusterName',
-            d.clusterName,
-            'ServiceName',
-            d.serviceName,
-            { stat: 'Maximum' },
-          ],
+          ['AWS/ECS', 'CPUUtilization', ...service, { stat: 'Maximum' }],
+          ['AWS/ECS', 'MemoryUtilization', ...service, { stat: 'Maximum' }],
         ],
         9,
         12,

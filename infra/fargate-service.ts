@@ -3,58 +3,13 @@
 // subnets without public IP, deployment circuit breaker with rollback, wait for a steady state).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { containerDefinition, SCRATCH_VOLUME, type ContainerSecret } from './container-definition.js';
+import { fargateSizeIssues, MAX_STOP_TIMEOUT_SECONDS } from './fargate-limits.js';
 import { ecsTasksTrustPolicy, executionPolicy } from './task-roles.js';
 import { attachExclusivePolicies, policyJson } from './policy.js';
-import { assertValid, check, inRange, type Issue } from './validation.js';
+import { assertValid, check, inRange } from './validation.js';
 
 export type CpuArchitecture = 'ARM64' | 'X86_64';
-
-/** Fargate's maximum stopTimeout: the time between SIGTERM and SIGKILL. */
-export const MAX_STOP_TIMEOUT_SECONDS = 120;
-
-/** Memory sizes (MiB) Fargate accepts for each CPU size (units of 1/1024 vCPU). */
-export function fargateMemoryOptions(cpu: number): number[] {
-  const range = (from: number, to: number, step: number) =>
-    Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
-  const table: Record<number, number[]> = {
-    256: [512, 1024, 2048],
-    512: range(1024, 4096, 1024),
-    1024: range(2048, 8192, 1024),
-    2048: range(4096, 16_384, 1024),
-    4096: range(8192, 30_720, 1024),
-    8192: range(16_384, 61_440, 4096),
-    16_384: range(32_768, 122_880, 8192),
-  };
-  return table[cpu] ?? [];
-}
-
-/** Issues of a CPU / memory pair, under the names the caller's settings give them. */
-export function fargateSizeIssues(
-  cpu: number,
-  memory: number,
-  keys: { cpu: string; memory: string } = { cpu: 'cpu', memory: 'memory' },
-): Issue[] {
-  const options = fargateMemoryOptions(cpu);
-  if (options.length === 0)
-    return [{ key: keys.cpu, message: 'must be one of 256, 512, 1024, 2048, 4096, 8192, 16384' }];
-  const allowed = `${options[0]}-${options[options.length - 1]} MiB in steps of ${(options[1] ?? 0) - (options[0] ?? 0)}`;
-  return check([
-    options.includes(memory),
-    {
-      [keys.memory]: `${memory} MiB is not a Fargate size for ${cpu} CPU units (allowed: ${allowed})`,
-      [keys.cpu]: `${cpu} CPU units take ${allowed} of memory on Fargate, not ${memory} MiB`,
-    },
-  ]);
-}
-
-export interface ContainerSecret {
-  /** Environment variable name inside the container. */
-  name: string;
-  /** Full Secrets Manager secret ARN. */
-  secretArn: string;
-  /** A key of a JSON secret. @default undefined (the whole secret string) */
-  jsonKey?: string | undefined;
-}
 
 export interface LoadBalancerAttachment {
   targetGroupArn: string;
@@ -112,77 +67,6 @@ export interface FargateServiceArgs {
   loadBalancer?: LoadBalancerAttachment | undefined;
   region: string;
   accountId: pulumi.Input<string>;
-}
-
-export const SCRATCH_VOLUME = { name: 'tmp', containerPath: '/tmp' } as const;
-
-/** The container definition ECS receives (resolved values): one container per task. */
-export function containerDefinition(a: {
-  name: string;
-  image: string;
-  environment: Record<string, string>;
-  secrets: ContainerSecret[];
-  logGroupName: string;
-  region: string;
-  readonlyRootFilesystem: boolean;
-  user: string | undefined;
-  healthCheckCommand: string[] | undefined;
-  stopTimeoutSeconds: number;
-  containerPort: number | undefined;
-}): Record<string, unknown> {
-  return {
-    name: a.name,
-    image: a.image,
-    essential: true,
-    ...(a.user ? { user: a.user } : {}),
-    readonlyRootFilesystem: a.readonlyRootFilesystem,
-    ...(a.readonlyRootFilesystem
-      ? {
-          mountPoints: [
-            {
-              sourceVolume: SCRATCH_VOLUME.name,
-              containerPath: SCRATCH_VOLUME.containerPath,
-              readOnly: false,
-            },
-          ],
-        }
-      : {}),
-    // Sorted so the registered revision only changes when a value does.
-    environment: Object.entries(a.environment)
-      .sort(([x], [y]) => x.localeCompare(y))
-      .map(([name, value]) => ({ name, value })),
-    secrets: a.secrets.map((s) => ({
-      name: s.name,
-      valueFrom: s.jsonKey ? `${s.secretArn}:${s.jsonKey}::` : s.secretArn,
-    })),
-    ...(a.containerPort ? { portMappings: [{ containerPort: a.containerPort, protocol: 'tcp' }] } : {}),
-    logConfiguration: {
-      logDriver: 'awslogs',
-      options: {
-        'awslogs-group': a.logGroupName,
-        'awslogs-region': a.region,
-        'awslogs-stream-prefix': 'ecs',
-        // A stalled log API must not stall the process writing to stdout; the buffer absorbs bursts.
-        mode: 'non-blocking',
-        'max-buffer-size': '25m',
-      },
-    },
-    ...(a.healthCheckCommand
-      ? {
-          healthCheck: {
-            command: ['CMD', ...a.healthCheckCommand],
-            // The same timing as the image's HEALTHCHECK, which ECS ignores.
-            interval: 30,
-            timeout: 10,
-            retries: 3,
-            startPeriod: 60,
-          },
-        }
-      : {}),
-    stopTimeout: a.stopTimeoutSeconds,
-    // An init process reaps zombies and forwards SIGTERM; no Linux capability is needed by a Node service.
-    linuxParameters: { initProcessEnabled: true, capabilities: { drop: ['ALL'] } },
-  };
 }
 
 export class FargateService extends pulumi.ComponentResource {

@@ -5,20 +5,17 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { permissionsBoundaryDocument } from './boundary.js';
+import { deployRolePolicy, POWER_USER_ACCESS, previewRolePolicy, READ_ONLY_ACCESS } from './ci-policies.js';
 import {
-  deployRolePolicy,
   GITHUB_OIDC_AUDIENCE,
   GITHUB_OIDC_HOST,
   githubSubjects,
   githubTrustPolicy,
-  POWER_USER_ACCESS,
-  previewRolePolicy,
-  READ_ONLY_ACCESS,
   type DeployTrust,
-  type StateBackend,
-} from './ci-policies.js';
+} from './github-trust.js';
 import { environmentName } from './names.js';
 import { attachExclusivePolicies, policyJson } from './policy.js';
+import type { StateBackend } from './state-backend.js';
 import { check, type Issue } from './validation.js';
 
 /** A deploy builds an image and waits for ECS to reach a steady state. */

@@ -39,3 +39,14 @@ export function metric(
     },
   };
 }
+
+/** A queue's jobs waiting (`visible`) and in progress (`inFlight`): SQS's visible and not-visible messages. */
+export function queueCounts(
+  queue: Dimension[],
+  period = 60,
+): aws.types.input.cloudwatch.MetricAlarmMetricQuery[] {
+  return [
+    metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum', period),
+    metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', queue, 'Maximum', period),
+  ];
+}

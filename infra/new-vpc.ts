@@ -1,9 +1,7 @@
 // A new VPC (greenfield): private subnets in each zone, and NAT gateways in public subnets when egress needs them.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { NetworkArgs, NETWORK_DEFAULTS } from './network.js';
-
-type ResolvedNetwork = NetworkArgs & typeof NETWORK_DEFAULTS;
+import type { ResolvedNetworkSettings } from './network-settings.js';
 
 // A new VPC is cut into 16 equal blocks: private subnets take blocks 0-5, public (NAT) subnets blocks 8-13.
 const SUBNET_NEW_BITS = 4;
@@ -39,7 +37,7 @@ export function subnetCidr(cidr: string, newBits: number, index: number): string
 export function newVpc(
   parent: pulumi.Resource,
   name: string,
-  s: ResolvedNetwork,
+  s: ResolvedNetworkSettings,
   tag: (suffix: string) => Record<string, string>,
 ) {
   const opts = { parent };
@@ -105,7 +103,7 @@ function natGateways(
   name: string,
   vpc: aws.ec2.Vpc,
   azs: pulumi.Output<string>[],
-  s: ResolvedNetwork,
+  s: ResolvedNetworkSettings,
   tag: (suffix: string) => Record<string, string>,
 ): aws.ec2.NatGateway[] {
   const opts = { parent };

@@ -14,139 +14,16 @@
 // simulate`); at the end the spare-task alarm takes the service back down as usual.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { CONTAINER_INSIGHTS, metric, SQS } from './metrics.js';
-import { assertValid, check, inRange, pick, withDefaults, type Issue } from './validation.js';
+import { businessHoursCron } from './business-hours.js';
+import { CONTAINER_INSIGHTS, metric, queueCounts, SQS } from './metrics.js';
+import {
+  backlogPerTaskTarget,
+  resolveScalingSettings,
+  validateScalingSettings,
+  type ScalingSettings,
+} from './scaling-settings.js';
+import { assertValid } from './validation.js';
 import type { WorkerService } from './worker-service.js';
-
-/** Days of the week in a cron day-of-week field: names, ranges and lists (MON-FRI, SAT,SUN). */
-const CRON_DAYS =
-  /^(SUN|MON|TUE|WED|THU|FRI|SAT)(-(SUN|MON|TUE|WED|THU|FRI|SAT))?(,(SUN|MON|TUE|WED|THU|FRI|SAT)(-(SUN|MON|TUE|WED|THU|FRI|SAT))?)*$/;
-const CLOCK = /^([01]\d|2[0-3]):([0-5]\d)$/;
-
-export interface BusinessHours {
-  /** Tasks kept running from `start` to `end`. */
-  minTasks: number;
-  /** "HH:MM" in `timezone`, when the minimum rises. */
-  start: string;
-  /** "HH:MM" in `timezone`, after `start` on the same day, when it falls back to workerMinTasks. */
-  end: string;
-  /** A cron day-of-week field. @default 'MON-FRI' */
-  days?: string | undefined;
-  /** An IANA time zone; scheduled actions follow its daylight saving time. @default 'UTC' */
-  timezone?: string | undefined;
-}
-
-/** The schedule of a scheduled action at `clock` ("HH:MM") on `days`. */
-export function businessHoursCron(clock: string, days: string): string {
-  const [hour, minute] = clock.split(':').map(Number);
-  return `cron(${minute} ${hour} ? * ${days} *)`;
-}
-
-/** The scaling settings of the stack config (`retainwise:<key>`). */
-export interface ScalingSettings {
-  /** Tasks kept running when the queue is idle; 0 lets the service scale to zero. @default 0 */
-  workerMinTasks?: number | undefined;
-  /** Upper bound of the service, e.g. what the database's connection limit allows. @default 4 */
-  workerMaxTasks?: number | undefined;
-  /** How long a job may wait in the queue before a task picks it up, in seconds. @default 300 */
-  acceptableLatencySeconds?: number | undefined;
-  /** Mean wall-clock time of one job (see the JobDuration metric), in seconds. @default 60 */
-  averageJobSeconds?: number | undefined;
-  /** Minutes a whole task must have been spare (not needed by waiting or running jobs) before the service gives
-   *  one up; it then gives up one more per scale-in cooldown while that lasts. @default 15 */
-  scaleInIdleMinutes?: number | undefined;
-  /** A higher minimum during business hours. @default undefined (none) */
-  workerBusinessHours?: BusinessHours | undefined;
-}
-
-export type ResolvedScalingSettings = Required<Omit<ScalingSettings, 'workerBusinessHours'>> &
-  Pick<ScalingSettings, 'workerBusinessHours'>;
-
-/** The scaling settings with every default applied (the only place they are). */
-export function resolveScalingSettings(s: ScalingSettings): ResolvedScalingSettings {
-  return withDefaults(
-    {
-      workerMinTasks: 0,
-      workerMaxTasks: 4,
-      acceptableLatencySeconds: 300,
-      averageJobSeconds: 60,
-      scaleInIdleMinutes: 15,
-      workerBusinessHours: undefined,
-    },
-    pick(s, [
-      'workerMinTasks',
-      'workerMaxTasks',
-      'acceptableLatencySeconds',
-      'averageJobSeconds',
-      'scaleInIdleMinutes',
-      'workerBusinessHours',
-    ]),
-  );
-}
-
-/**
- * Backlog per task the service should hold (AWS's "acceptable backlog per task"): the messages one task
- * clears within the acceptable latency. A task runs `workerConcurrency` jobs at once, so its time per message
- * is averageJobSeconds ÷ workerConcurrency; with concurrency 1 this is acceptableLatency ÷ averageJobTime.
- */
-export function backlogPerTaskTarget(s: {
-  acceptableLatencySeconds: number;
-  averageJobSeconds: number;
-  workerConcurrency: number;
-}): number {
-  return (s.acceptableLatencySeconds / s.averageJobSeconds) * s.workerConcurrency;
-}
-
-export function validateScalingSettings(s: ResolvedScalingSettings, workerConcurrency: number): Issue[] {
-  const backlog = backlogPerTaskTarget({ ...s, workerConcurrency });
-  return check(
-    [inRange(s.workerMinTasks, 0, 100), 'workerMinTasks', 'must be 0-100'],
-    [inRange(s.workerMaxTasks, 1, 100), 'workerMaxTasks', 'must be 1-100'],
-    [
-      s.workerMinTasks <= s.workerMaxTasks,
-      {
-        workerMinTasks: `must not exceed the maximum (${s.workerMaxTasks})`,
-        workerMaxTasks: `must not be below the minimum (${s.workerMinTasks})`,
-      },
-    ],
-    [inRange(s.acceptableLatencySeconds, 1, 86_400), 'acceptableLatencySeconds', 'must be 1-86400'],
-    [inRange(s.averageJobSeconds, 1, 86_400), 'averageJobSeconds', 'must be 1-86400'],
-    [
-      backlog >= 1,
-      Object.fromEntries(
-        ['acceptableLatencySeconds', 'averageJobSeconds', 'workerConcurrency'].map((key) => [
-          key,
-          `leaves a task less than one job: the backlog per task (latency ${s.acceptableLatencySeconds} s ÷ ${s.averageJobSeconds} s per job × ${workerConcurrency} jobs at once) must be at least 1; it is ${backlog.toFixed(2)}`,
-        ]),
-      ),
-    ],
-    // An alarm may look back at most one day of one-minute periods.
-    [inRange(s.scaleInIdleMinutes, 1, 1440), 'scaleInIdleMinutes', 'must be 1-1440'],
-    ...businessHoursChecks(s),
-  );
-}
-
-function businessHoursChecks(s: ResolvedScalingSettings): [boolean, string, string][] {
-  const b = s.workerBusinessHours;
-  if (!b) return [];
-  const start = CLOCK.test(b.start);
-  const end = CLOCK.test(b.end);
-  return [
-    [
-      inRange(b.minTasks, s.workerMinTasks + 1, s.workerMaxTasks),
-      'workerBusinessHours',
-      `minTasks must be more than workerMinTasks (${s.workerMinTasks}) and at most workerMaxTasks (${s.workerMaxTasks})`,
-    ],
-    [start, 'workerBusinessHours', `start must be "HH:MM", e.g. "08:00"; it is "${b.start}"`],
-    [end, 'workerBusinessHours', `end must be "HH:MM", e.g. "18:00"; it is "${b.end}"`],
-    [!start || !end || b.start < b.end, 'workerBusinessHours', 'end must come after start on the same day'],
-    [
-      b.days === undefined || CRON_DAYS.test(b.days),
-      'workerBusinessHours',
-      'days must be a cron day-of-week field of names, e.g. "MON-FRI"',
-    ],
-  ];
-}
 
 /** Long enough for a started task to take jobs (placement, image pull, model load) before another is added. */
 const SCALE_OUT_COOLDOWN_SECONDS = 180;
@@ -275,8 +152,7 @@ export class QueueDepthScaling extends pulumi.ComponentResource {
         name: pulumi.interpolate`${serviceName}-spare-task`,
         alarmDescription: pulumi.interpolate`Scaling: for ${s.scaleInIdleMinutes} minutes ${serviceName} has had at least one task more than the jobs waiting in and taken from ${queueName} need; removes one task per ${SCALE_IN_COOLDOWN_SECONDS} s, down to ${s.workerMinTasks}.`,
         metricQueries: [
-          metric('visible', SQS, 'ApproximateNumberOfMessagesVisible', queue, 'Maximum'),
-          metric('inFlight', SQS, 'ApproximateNumberOfMessagesNotVisible', queue, 'Maximum'),
+          ...queueCounts(queue),
           // Only a service with a task can have one to spare, and Container Insights reports such a service.
           metric('desired', CONTAINER_INSIGHTS, 'DesiredTaskCount', service, 'Minimum'),
           {

@@ -2,7 +2,9 @@
 // environment is exactly the worker's contract (contracts.md §D, worker/src/config.ts).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { FargateService, MAX_STOP_TIMEOUT_SECONDS, type ContainerSecret } from './fargate-service.js';
+import type { ContainerSecret } from './container-definition.js';
+import { MAX_STOP_TIMEOUT_SECONDS } from './fargate-limits.js';
+import { FargateService } from './fargate-service.js';
 import type { Network } from './network.js';
 import type { PredictionQueues } from './prediction-queues.js';
 import type { TaskRoles } from './task-roles.js';

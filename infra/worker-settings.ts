@@ -2,7 +2,8 @@
 // worker/src/config.ts, whose schema bounds and defaults every variable the stack sets (contracts.md §D).
 import type * as pulumi from '@pulumi/pulumi';
 import { workerEnvDefault, workerEnvProblem, type EnvName } from '../worker/src/config.js';
-import { fargateSizeIssues, MAX_STOP_TIMEOUT_SECONDS, type CpuArchitecture } from './fargate-service.js';
+import { fargateSizeIssues, MAX_STOP_TIMEOUT_SECONDS } from './fargate-limits.js';
+import type { CpuArchitecture } from './fargate-service.js';
 import type { ResolvedQueueSettings } from './prediction-queues.js';
 import { environmentName } from './names.js';
 import { check, inRange, pick, withDefaults, type Issue } from './validation.js';

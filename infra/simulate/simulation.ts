@@ -6,13 +6,14 @@
 // polls. Every AWS latency is drawn from AWS_ASSUMPTIONS; the worker's own figures come from the bench.
 // Besides the registered scaling, a run may wake the service from outside CloudWatch (an upload event, a
 // once-a-minute queue poll) or keep the queue from going inactive: the candidate designs of issue #15.
-import { MetricTimeline, type MetricRef } from './alarm-timeline.js';
-import { AWS_ASSUMPTIONS, type AssumptionName, type Range } from './assumptions.js';
+import { Agenda } from './agenda.js';
+import { MetricTimeline } from './alarm-timeline.js';
+import type { Draw } from './draws.js';
+import { publishedMetrics } from './published-metrics.js';
+import { scheduledMinimums } from './scheduled-actions.js';
 import { scalingLoop, tasksToStop, type Registered } from './worker-world.js';
 
 const MINUTE = 60;
-const SCHEDULED_ACTION = 'aws:appautoscaling/scheduledAction:ScheduledAction';
-const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 
 /** What we measured of our own worker (worker/bench/results.json). */
 export interface WorkerFigures {
@@ -70,57 +71,6 @@ export interface RunOutcome {
   desired: number[];
 }
 
-/** mulberry32: small, seeded, good enough to draw latencies reproducibly. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export type Draw = (name: AssumptionName) => number;
-
-/** Draws each assumption uniformly within its range (a fixed value is returned as it is). */
-export function drawer(next: () => number): Draw {
-  return (name) => {
-    const s: number | Range = AWS_ASSUMPTIONS[name].seconds;
-    return typeof s === 'number' ? s : s.min + (s.max - s.min) * next();
-  };
-}
-
-interface ScheduledMinimum {
-  /** Seconds since midnight. */
-  at: number;
-  minCapacity: number;
-  maxCapacity: number;
-}
-
-/** The registered scheduled actions that fire on `weekday`, from their `cron(m h ? * days *)` schedules. */
-export function scheduledMinimums(stack: Registered, weekday: number): ScheduledMinimum[] {
-  return stack.resources
-    .filter((r) => r.type === SCHEDULED_ACTION)
-    .flatMap((r) => {
-      const schedule = String(r.inputs['schedule']);
-      const timezone = r.inputs['timezone'] as string | undefined;
-      if (timezone !== undefined && timezone !== 'UTC')
-        throw new Error(`timezone ${timezone} is not modelled`);
-      const m = /^cron\((\d+) (\d+) \? \* ([A-Z,-]+) \*\)$/.exec(schedule);
-      if (!m) throw new Error(`schedule ${schedule} is not modelled`);
-      const [, minute, hour, days] = m;
-      const action = r.inputs['scalableTargetAction'] as { minCapacity: number; maxCapacity: number };
-      const on = (days ?? '').split(',').some((part) => {
-        const [from, to = from] = part.split('-').map((d) => DAY_NAMES.indexOf(d));
-        return from !== undefined && to !== undefined && from >= 0 && weekday >= from && weekday <= to;
-      });
-      return on ? [{ at: Number(hour) * 3600 + Number(minute) * MINUTE, ...action }] : [];
-    })
-    .sort((a, b) => a.at - b.at);
-}
-
 interface Job {
   upload: Upload;
   idle: boolean;
@@ -134,30 +84,6 @@ interface Task {
   readyAt: number;
   stoppedAt?: number;
   running: Job[];
-}
-
-type Event = { at: number; order: number; run: () => void };
-
-/** A time-ordered event list; events at the same time run in the order they were scheduled. */
-class Agenda {
-  private readonly events: Event[] = [];
-  private order = 0;
-
-  at(at: number, run: () => void): void {
-    const event = { at, order: this.order++, run };
-    let i = this.events.length;
-    while (i > 0 && this.later(this.events[i - 1] as Event, event)) i--;
-    this.events.splice(i, 0, event);
-  }
-
-  /** The earliest event, if it is due before `end`. */
-  nextBefore(end: number): Event | undefined {
-    return (this.events[0]?.at ?? Infinity) < end ? this.events.shift() : undefined;
-  }
-
-  private later(a: Event, b: Event): boolean {
-    return a.at > b.at || (a.at === b.at && a.order > b.order);
-  }
 }
 
 export function simulate(
@@ -270,23 +196,7 @@ export function simulate(
       agenda.at(at, () => touchQueue(at));
   }
 
-  const sqs = (metricName: string): MetricRef => ({
-    namespace: 'AWS/SQS',
-    metricName,
-    dimensions: { QueueName: scenario.names.queue },
-  });
-  const insights = (metricName: string): MetricRef => ({
-    namespace: 'ECS/ContainerInsights',
-    metricName,
-    dimensions: { ClusterName: scenario.names.cluster, ServiceName: scenario.names.service },
-  });
-
-  const metrics = {
-    visible: sqs('ApproximateNumberOfMessagesVisible'),
-    inFlight: sqs('ApproximateNumberOfMessagesNotVisible'),
-    desired: insights('DesiredTaskCount'),
-    running: insights('RunningTaskCount'),
-  };
+  const metrics = publishedMetrics(scenario.names);
 
   // What each minute showed, for its datapoints: the largest counts seen and whether a worker polled.
   let peak = { visible: 0, inFlight: 0, polled: false };

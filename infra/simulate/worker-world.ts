@@ -2,7 +2,7 @@
 // and step policies: jobs arrive, ECS starts and stops tasks towards the desired count, tasks take jobs, SQS and
 // Container Insights publish what they would, the alarms evaluate, and the alarms in ALARM invoke their policies
 // (once a minute, as CloudWatch does for Auto Scaling actions). What the model assumes, beyond the documented
-// alarm and scaling semantics in alarm-timeline.ts:
+// alarm and scaling semantics in alarm-timeline.ts and step-scaling.ts:
 // - ECS never stops a task that runs a job: the worker protects its task while busy (worker/src/protection.ts),
 //   and ECS does not terminate protected tasks on scale-in ("Protect your Amazon ECS tasks from being terminated
 //   by scale-in events", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-scale-in-protection.html).
@@ -11,17 +11,12 @@
 //   except after such an idle spell: they resume only after the documented delay of up to 15 minutes
 //   (assumptions.ts, sqsReactivationDelay), here its bound unless the options say otherwise.
 // - Container Insights publishes service metrics only while at least one task runs.
-import {
-  AlarmEvaluator,
-  MetricTimeline,
-  StepScalingTarget,
-  type AlarmInputs,
-  type MetricRef,
-  type StepScalingConfiguration,
-} from './alarm-timeline.js';
+import { AlarmEvaluator, MetricTimeline, type AlarmInputs } from './alarm-timeline.js';
 import type { RecordedResource } from '../plan/offline.js';
 import { AWS_ASSUMPTIONS } from './assumptions.js';
 import { ALARM } from './cloudwatch.js';
+import { publishedMetrics } from './published-metrics.js';
+import { StepScalingTarget, type StepScalingConfiguration } from './step-scaling.js';
 
 const POLICY = 'aws:appautoscaling/policy:Policy';
 const TARGET = 'aws:appautoscaling/target:Target';
@@ -134,16 +129,7 @@ export function runWorld(stack: Registered, o: WorldOptions): WorldMinute[] {
   const timeline = new MetricTimeline();
   const scaling = scalingLoop(stack, timeline);
 
-  const sqs = (metricName: string): MetricRef => ({
-    namespace: 'AWS/SQS',
-    metricName,
-    dimensions: { QueueName: o.queueName },
-  });
-  const insights = (metricName: string): MetricRef => ({
-    namespace: 'ECS/ContainerInsights',
-    metricName,
-    dimensions: { ClusterName: o.clusterName, ServiceName: o.serviceName },
-  });
+  const metrics = publishedMetrics({ queue: o.queueName, cluster: o.clusterName, service: o.serviceName });
 
   let queue: Message[] = [];
   let tasks: Task[] = [];
@@ -186,14 +172,14 @@ export function runWorld(stack: Registered, o: WorldOptions): WorldMinute[] {
       lastActive = minute;
     }
     if (minute - lastActive < INACTIVE_AFTER_MINUTES && minute >= publishFrom) {
-      timeline.record(sqs('ApproximateNumberOfMessagesVisible'), minute, visible);
-      timeline.record(sqs('ApproximateNumberOfMessagesNotVisible'), minute, inFlight);
+      timeline.record(metrics.visible, minute, visible);
+      timeline.record(metrics.inFlight, minute, inFlight);
       const oldest = Math.min(minute, ...queue.map((m) => m.sentAt));
-      timeline.record(sqs('ApproximateAgeOfOldestMessage'), minute, (minute - oldest) * 60);
+      timeline.record(metrics.oldestAge, minute, (minute - oldest) * 60);
     }
     if (ready.length > 0) {
-      timeline.record(insights('DesiredTaskCount'), minute, desired);
-      timeline.record(insights('RunningTaskCount'), minute, ready.length);
+      timeline.record(metrics.desired, minute, desired);
+      timeline.record(metrics.running, minute, ready.length);
     }
 
     history.push({

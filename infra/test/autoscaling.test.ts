@@ -1,8 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backlogPerTaskTarget, scaleOutSteps } from '../queue-depth-scaling.js';
+import { scaleOutSteps } from '../queue-depth-scaling.js';
+import { backlogPerTaskTarget } from '../scaling-settings.js';
 import { AWS_ASSUMPTIONS } from '../simulate/assumptions.js';
 import { ALARM, type MetricQuery as Query } from '../simulate/cloudwatch.js';
-import { simulate, type Draw } from '../simulate/simulation.js';
+import type { Draw } from '../simulate/draws.js';
+import { simulate } from '../simulate/simulation.js';
 import { runWorld, type WorldMinute } from '../simulate/worker-world.js';
 import { deployStack, type Stack } from './support/program.js';
 

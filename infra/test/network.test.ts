@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EGRESS_INTERFACE_ENDPOINTS, Network, subnetCidr, type NetworkSettings } from '../network.js';
+import type { NetworkSettings } from '../network-settings.js';
+import { EGRESS_INTERFACE_ENDPOINTS, Network } from '../network.js';
+import { subnetCidr } from '../new-vpc.js';
 import { mainRouteTableOf, routeTableOf, type OfflineVpc } from '../plan/offline.js';
 import type { PolicyDocument } from '../policy.js';
 import { SettingsError } from '../validation.js';

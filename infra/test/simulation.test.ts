@@ -2,11 +2,11 @@
 // at its low or its high end, a worker that is ready 0.5 s after its image is pulled and scores 1,000 rows/s.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AWS_ASSUMPTIONS, type AssumptionName } from '../simulate/assumptions.js';
+import type { Draw } from '../simulate/draws.js';
 import {
   firstResultsFromIdle,
   simulate,
   type Design,
-  type Draw,
   type Scenario,
   type Upload,
 } from '../simulate/simulation.js';

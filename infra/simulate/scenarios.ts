@@ -1,0 +1,94 @@
+// What `npm run simulate` runs: upload traces of a day, and the candidate designs of issue #15 that they run
+// through (each a stack config on top of Pulumi.prod.yaml and what the design adds outside CloudWatch).
+import type { Design, Upload } from './simulation.js';
+
+export const HOUR = 3600;
+export const DAY = 24 * HOUR;
+/** A Telco-shaped upload of 10,000 rows (about 1.5 MB of CSV). */
+export const ROWS = 10_000;
+/** The simulated day is a Tuesday. */
+export const TUESDAY = 2;
+const BUSINESS_HOURS = { minTasks: 1, start: '08:00', end: '18:00' };
+
+export interface Trace {
+  name: string;
+  /** When the queue was last active, seconds since midnight. */
+  lastActiveAt: number;
+  uploads: (next: () => number) => Upload[];
+}
+
+export const TRACES: Trace[] = [
+  {
+    name: 'one upload after 7 idle hours (07:00, idle since midnight)',
+    lastActiveAt: 0,
+    uploads: (next) => [{ at: 7 * HOUR + 60 * next(), rows: ROWS }],
+  },
+  {
+    name: 'one upload after 7 idle hours (14:00, idle since 07:00)',
+    lastActiveAt: 7 * HOUR,
+    uploads: (next) => [{ at: 14 * HOUR + 60 * next(), rows: ROWS }],
+  },
+  {
+    name: '9 AM burst: 500 uploads within a minute, idle since 18:00 the day before',
+    lastActiveAt: -6 * HOUR,
+    uploads: (next) => {
+      const phase = 60 * next();
+      return Array.from({ length: 500 }, (_, i) => ({ at: 9 * HOUR + phase + (i * 60) / 500, rows: ROWS }));
+    },
+  },
+  {
+    name: 'steady trickle: one upload every 20 minutes on average (Poisson), all day',
+    lastActiveAt: 0,
+    uploads: (next) => {
+      const uploads: Upload[] = [];
+      for (let at = -1200 * Math.log(1 - next()); at < DAY - HOUR; at += -1200 * Math.log(1 - next())) {
+        uploads.push({ at, rows: ROWS });
+      }
+      return uploads;
+    },
+  },
+];
+
+export interface Candidate {
+  name: string;
+  /** Stack config on top of Pulumi.prod.yaml. */
+  config?: Record<string, string>;
+  design: Design;
+  /** What the design adds besides Fargate, USD a day, and where the price is from. */
+  extraUsdPerDay?: { usd: number; why: string };
+}
+
+const SCHEDULER_PER_INVOCATION = 1 / 1e6;
+export const CANDIDATES: Candidate[] = [
+  { name: 'configured: CloudWatch step scaling from zero', design: {} },
+  {
+    name: 'keep the queue active: GetQueueAttributes every hour (Scheduler universal target)',
+    design: { keepQueueActiveSeconds: HOUR },
+    extraUsdPerDay: {
+      usd: 24 * SCHEDULER_PER_INVOCATION,
+      why: 'EventBridge Scheduler $1.00 per million invocations after 14 M free a month (https://aws.amazon.com/eventbridge/pricing/)',
+    },
+  },
+  {
+    name: 'poll the queue every minute (Scheduler → Lambda: GetQueueAttributes, UpdateService)',
+    design: { pollQueue: true },
+    extraUsdPerDay: {
+      // 1,440 invocations; Lambda: $0.20 per million requests, 128 MB × 0.2 s at $0.0000133334 per GB-s (ARM).
+      usd: 1440 * (SCHEDULER_PER_INVOCATION + 0.2 / 1e6 + 0.125 * 0.2 * 0.0000133334),
+      why: 'Scheduler $1.00/M invocations; Lambda $0.20/M requests and $0.0000133334/GB-s on ARM, 128 MB × 0.2 s assumed (https://aws.amazon.com/lambda/pricing/)',
+    },
+  },
+  {
+    name: 'wake on upload: the backend calls UpdateService after SendMessage',
+    design: { wakeOnUpload: true },
+  },
+  {
+    name: 'wake on upload, image half the size',
+    design: { wakeOnUpload: true, imageSizeRatio: 0.5 },
+  },
+  {
+    name: `business hours: workerBusinessHours ${BUSINESS_HOURS.start}–${BUSINESS_HOURS.end} UTC, ${BUSINESS_HOURS.minTasks} task`,
+    config: { 'retainwise:workerBusinessHours': JSON.stringify(BUSINESS_HOURS) },
+    design: {},
+  },
+];
