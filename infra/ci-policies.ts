@@ -71,6 +71,9 @@ export interface DeployPolicyInputs {
   flowLogsRoleName: string;
   /** The queue operators' role (managed, never passed). */
   operatorRoleName: string;
+  /** The queue keep-alive's roles: one passed to Lambda, one to EventBridge Scheduler. */
+  keepAliveFunctionRoleName: string;
+  keepAliveSchedulerRoleName: string;
   oidcProviderArn: string;
   /** The managed policy every role the deployer creates or changes must carry as its boundary. */
   permissionsBoundaryArn: string;
@@ -92,6 +95,8 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
     arn(p.flowLogsRoleName),
     arn(p.previewRoleName),
     arn(p.operatorRoleName),
+    arn(p.keepAliveFunctionRoleName),
+    arn(p.keepAliveSchedulerRoleName),
   ];
   const bounded = { StringEquals: { 'iam:PermissionsBoundary': p.permissionsBoundaryArn } };
   const roleRead = [
@@ -139,6 +144,20 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
       Action: 'iam:PassRole',
       Resource: arn(p.flowLogsRoleName),
       Condition: { StringEquals: { 'iam:PassedToService': 'vpc-flow-logs.amazonaws.com' } },
+    },
+    {
+      Sid: 'PassKeepAliveFunctionRole',
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: arn(p.keepAliveFunctionRoleName),
+      Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+    },
+    {
+      Sid: 'PassKeepAliveSchedulerRole',
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: arn(p.keepAliveSchedulerRoleName),
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     },
     {
       Sid: 'AttachOnlyReadOnlyToPreviewRole',

@@ -177,6 +177,8 @@ export const schema = z.strictObject({
     )
     .optional(),
 
+  queueKeepAlive: bool().optional(),
+
   alarmTopicName: text(formats.resourceName, 'an SNS topic name').optional(),
   alarmEmail: z.email('must be an e-mail address').optional(),
   dlqDepthThreshold: int(0, 100_000).optional(),

@@ -28,6 +28,7 @@ import {
   validateScalingSettings,
   type ResolvedScalingSettings,
 } from './scaling-settings.js';
+import { resolveKeepAliveSettings, type ResolvedKeepAliveSettings } from './queue-keep-alive.js';
 import { resolveTaskRoleSettings, type TaskRoleSettings } from './task-roles.js';
 import { SettingsError, type Issue } from './validation.js';
 import {
@@ -53,6 +54,7 @@ export interface StackConfig {
   /** Present only when `backendImage` is configured. */
   backend: ResolvedBackendSettings | undefined;
   scaling: ResolvedScalingSettings;
+  keepAlive: ResolvedKeepAliveSettings;
   alarms: ResolvedAlarmSettings;
   operator: ResolvedOperatorSettings;
   ci: Omit<GithubOidcArgs, 'uploadsBucketName' | 'accountId'>;
@@ -186,6 +188,7 @@ function resolve(raw: RawConfig, ctx: { project: string; stack: string }, region
   const worker = resolveWorkerSettings(raw, environment);
   const backend = resolveBackendSettings(raw, environment);
   const operator = resolveOperatorSettings(raw, environment);
+  const keepAlive = resolveKeepAliveSettings(raw, environment);
   return {
     project: ctx.project,
     stack: ctx.stack,
@@ -198,6 +201,7 @@ function resolve(raw: RawConfig, ctx: { project: string; stack: string }, region
     worker,
     backend: backend.backendImage ? backend : undefined,
     scaling: resolveScalingSettings(raw),
+    keepAlive,
     alarms: resolveAlarmSettings(raw, environment),
     operator,
     ci: {
@@ -211,6 +215,9 @@ function resolve(raw: RawConfig, ctx: { project: string; stack: string }, region
       ],
       flowLogsRoleName: flowLogsRoleName(environment),
       operatorRoleName: operator.operatorRoleName,
+      // Even while the keep-alive is off, as for the backend's execution role above.
+      keepAliveFunctionRoleName: keepAlive.functionRoleName,
+      keepAliveSchedulerRoleName: keepAlive.schedulerRoleName,
     },
   };
 }

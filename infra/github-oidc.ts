@@ -107,6 +107,9 @@ export interface GithubOidcArgs extends ResolvedCiSettings {
   ecsTaskRoleNames: string[];
   flowLogsRoleName: string;
   operatorRoleName: string;
+  /** The queue keep-alive's function role (passed to Lambda) and schedule role (passed to EventBridge Scheduler). */
+  keepAliveFunctionRoleName: string;
+  keepAliveSchedulerRoleName: string;
   /** The customer-file bucket the preview role must not read. */
   uploadsBucketName: pulumi.Input<string>;
   accountId: pulumi.Input<string>;
@@ -199,6 +202,8 @@ export class GithubOidc extends pulumi.ComponentResource {
                 ecsTaskRoleNames: args.ecsTaskRoleNames,
                 flowLogsRoleName: args.flowLogsRoleName,
                 operatorRoleName: args.operatorRoleName,
+                keepAliveFunctionRoleName: args.keepAliveFunctionRoleName,
+                keepAliveSchedulerRoleName: args.keepAliveSchedulerRoleName,
                 oidcProviderArn,
                 permissionsBoundaryArn,
                 stateBackend: args.stateBackend,

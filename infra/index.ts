@@ -11,6 +11,7 @@ import { OperatorRole } from './operator.js';
 import { stackOutputs } from './outputs.js';
 import { PredictionQueues } from './prediction-queues.js';
 import { QueueDepthScaling } from './queue-depth-scaling.js';
+import { QueueKeepAlive } from './queue-keep-alive.js';
 import { TaskRoles } from './task-roles.js';
 import { pushedImages } from './worker-image.js';
 import { WorkerService } from './worker-service.js';
@@ -60,6 +61,9 @@ export default async function retainwise() {
   const operator = new OperatorRole('operator', { ...config.operator, ...stack, worker }, capped);
   new QueueDepthScaling('worker-scaling', { ...config.scaling, worker });
   const alarms = new Alarms('alarms', { ...config.alarms, ...stack, worker });
+  const { logRetentionDays } = config.worker;
+  if (config.keepAlive.queueKeepAlive)
+    new QueueKeepAlive('queue-keep-alive', { ...stack, queues, alarms, logRetentionDays }, capped);
 
   return stackOutputs({ bucketName, ci, network, queues, taskRoles, worker, backend, operator, alarms });
 }

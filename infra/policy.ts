@@ -44,7 +44,12 @@ export const roleArn = (accountId: string, roleName: string): string =>
 
 export const bucketArn = (bucketName: string): string => `arn:${PARTITION}:s3:::${bucketName}`;
 
-/** Trust policy letting one AWS service assume a role, scoped to our account (confused-deputy guard). */
+/**
+ * Trust policy letting one AWS service assume a role, scoped to our account (confused-deputy guard). ECS tasks,
+ * VPC flow logs, Lambda and EventBridge Scheduler all send `aws:SourceAccount` when they assume a role (AWS's own
+ * Lambda trust example carries it: aws/agent-toolkit-for-aws, deploying-custom-domain-rest-api/scripts/
+ * lambda-trust-policy.json).
+ */
 export function serviceTrustPolicy(service: string, accountId: string): PolicyDocument {
   return policyDocument([
     {

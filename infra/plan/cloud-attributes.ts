@@ -79,6 +79,8 @@ export function providerAttributes(
       const cluster = String(inputs['cluster']).split('/').pop() ?? '';
       return { id: `arn:aws:ecs:${region}:${acct}:service/${cluster}/${physical}` };
     }
+    case 'aws:lambda/function:Function':
+      return { id: physical, arn: `arn:aws:lambda:${region}:${acct}:function:${physical}` };
     case 'aws:sns/topic:Topic':
       return {
         id: `arn:aws:sns:${region}:${acct}:${physical}`,

@@ -19,6 +19,8 @@ const STACK_ROLES: [name: string, passedTo: string][] = [
   ['prod-retainwise-backend-task-role', 'ecs-tasks.amazonaws.com'],
   ['retainwise-ecs-task-execution-role', 'ecs-tasks.amazonaws.com'],
   ['retainwise-vpc-flow-logs-role', 'vpc-flow-logs.amazonaws.com'],
+  ['retainwise-queue-keep-alive-role', 'lambda.amazonaws.com'],
+  ['retainwise-queue-keep-alive-scheduler-role', 'scheduler.amazonaws.com'],
 ];
 const MANAGED_ROLES = [...STACK_ROLES.map(([name]) => role(name)), PREVIEW, role('retainwise-operator')];
 

@@ -38,6 +38,7 @@ type Principal =
   | 'administrator'
   | 'breakGlass'
   | 'operator'
+  | 'keepAlive'
   | 'otherAccount'
   | 'anonymous';
 
@@ -80,6 +81,8 @@ const INTENDED: Record<
     ],
     outsideVpc: 'all',
   },
+  // The keep-alive function runs outside the VPC (infra/queue-keep-alive.ts): it may, as it touches no message.
+  keepAlive: { queue: ['sqs:GetQueueAttributes'], dlq: [], outsideVpc: 'no messages' },
   otherAccount: { queue: [], dlq: [], outsideVpc: 'nothing' },
   anonymous: { queue: [], dlq: [], outsideVpc: 'nothing' },
 };
@@ -132,6 +135,10 @@ describe('queue access matrix (IAM evaluator)', () => {
       administrator: { arn: role('Administrator'), policies: [ADMINISTRATOR_ACCESS] },
       breakGlass: { arn: BREAK_GLASS, policies: [ADMINISTRATOR_ACCESS] },
       operator: { arn: role('retainwise-operator'), policies: [stack.rolePolicy('operator-operate-queues')] },
+      keepAlive: {
+        arn: role('retainwise-queue-keep-alive-role'),
+        policies: [stack.rolePolicy('queue-keep-alive-function-queue-keep-alive')],
+      },
       otherAccount: { arn: role('Administrator', '210987654321'), policies: [ADMINISTRATOR_ACCESS] },
       anonymous: { arn: 'anonymous', policies: [] },
     };
