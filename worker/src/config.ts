@@ -1,25 +1,14 @@
-import { accessSync, constants, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_HEALTH_FILE } from './health.js';
+import { packageRoot } from './package-root.js';
 
 /**
  * The worker's environment contract (contracts.md §D). Everything is validated once at start, and every bad or
  * missing variable is reported in one error, so a broken task definition fails its first deployment with a
  * readable message instead of the first job failing an hour later.
  */
-
-/** Finds the worker package root (the folder with package.json) from this module, in `src/` and in `dist/src/`. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('worker package root (package.json) not found');
-    dir = parent;
-  }
-  return dir;
-}
 
 /** The RDS global CA bundle shipped with the worker (see worker/certs/README.md for its provenance). */
 export const BUNDLED_RDS_CA_FILE = join(packageRoot(), 'certs', 'rds-global-bundle.pem');
