@@ -1,6 +1,13 @@
 // The CI roles' permission documents: what the preview and deploy roles may do beyond their AWS managed policy
 // (pure functions, evaluated by the tests' IAM simulator: infra/test/*matrix*.test.ts).
-import { bucketArn, PARTITION, policyDocument, roleArn, type PolicyDocument } from './policy.js';
+import {
+  bucketArn,
+  PARTITION,
+  policyDocument,
+  roleArn,
+  type PolicyDocument,
+  type PolicyStatement,
+} from './policy.js';
 import { SQS_MESSAGE_ACTIONS } from './prediction-queues.js';
 import { stateBackendStatements, type StateBackend } from './state-backend.js';
 
@@ -80,6 +87,15 @@ export interface DeployPolicyInputs {
   stateBackend: StateBackend;
 }
 
+/** Passing roles only to the one service that runs with them (`iam:PassedToService`). */
+const passRole = (Sid: string, Resource: string | string[], service: string): PolicyStatement => ({
+  Sid,
+  Effect: 'Allow',
+  Action: 'iam:PassRole',
+  Resource,
+  Condition: { StringEquals: { 'iam:PassedToService': service } },
+});
+
 /**
  * Inline policy of the deploy role, on top of PowerUserAccess (everything but IAM, Organizations and Account):
  * manage exactly the roles of this stack, and only while they carry the stack's permissions boundary (the
@@ -131,34 +147,10 @@ export function deployRolePolicy(p: DeployPolicyInputs): PolicyDocument {
       Resource: managedRoles,
       Condition: bounded,
     },
-    {
-      Sid: 'PassTaskRolesToEcs',
-      Effect: 'Allow',
-      Action: 'iam:PassRole',
-      Resource: taskRoles,
-      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-    },
-    {
-      Sid: 'PassFlowLogsRole',
-      Effect: 'Allow',
-      Action: 'iam:PassRole',
-      Resource: arn(p.flowLogsRoleName),
-      Condition: { StringEquals: { 'iam:PassedToService': 'vpc-flow-logs.amazonaws.com' } },
-    },
-    {
-      Sid: 'PassKeepAliveFunctionRole',
-      Effect: 'Allow',
-      Action: 'iam:PassRole',
-      Resource: arn(p.keepAliveFunctionRoleName),
-      Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
-    },
-    {
-      Sid: 'PassKeepAliveSchedulerRole',
-      Effect: 'Allow',
-      Action: 'iam:PassRole',
-      Resource: arn(p.keepAliveSchedulerRoleName),
-      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-    },
+    passRole('PassTaskRolesToEcs', taskRoles, 'ecs-tasks.amazonaws.com'),
+    passRole('PassFlowLogsRole', arn(p.flowLogsRoleName), 'vpc-flow-logs.amazonaws.com'),
+    passRole('PassKeepAliveFunctionRole', arn(p.keepAliveFunctionRoleName), 'lambda.amazonaws.com'),
+    passRole('PassKeepAliveSchedulerRole', arn(p.keepAliveSchedulerRoleName), 'scheduler.amazonaws.com'),
     {
       Sid: 'AttachOnlyReadOnlyToPreviewRole',
       Effect: 'Allow',

@@ -2,7 +2,7 @@
 import * as aws from '@pulumi/aws';
 import type * as pulumi from '@pulumi/pulumi';
 import { environmentName, namePrefix } from './names.js';
-import { attachExclusivePolicies, policyDocument, policyJson, serviceTrustPolicy } from './policy.js';
+import { policyDocument, policyJson, serviceRole } from './policy.js';
 
 /** The IAM role the flow logs deliver with (the deploy role manages it, so it must know the name up front). */
 export const flowLogsRoleName = (environment: string): string =>
@@ -24,31 +24,25 @@ export function flowLogs(
     { name: `/aws/vpc/${prefix}-flow-logs`, retentionInDays },
     opts,
   );
-  const role = new aws.iam.Role(
+  const { role } = serviceRole(
     `${name}-flow-logs`,
     {
-      name: flowLogsRoleName(environment),
-      assumeRolePolicy: policyJson([accountId], ([accountId]) =>
-        serviceTrustPolicy('vpc-flow-logs.amazonaws.com', accountId),
-      ),
-    },
-    opts,
-  );
-  attachExclusivePolicies(
-    `${name}-flow-logs`,
-    role,
-    {
-      inline: {
-        'deliver-flow-logs': policyJson([logGroup.arn], ([arn]) =>
-          policyDocument([
-            {
-              Sid: 'WriteFlowLogStreams',
-              Effect: 'Allow',
-              Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-              Resource: `${arn}:*`,
-            },
-          ]),
-        ),
+      roleName: flowLogsRoleName(environment),
+      service: 'vpc-flow-logs.amazonaws.com',
+      accountId,
+      policies: {
+        inline: {
+          'deliver-flow-logs': policyJson([logGroup.arn], ([arn]) =>
+            policyDocument([
+              {
+                Sid: 'WriteFlowLogStreams',
+                Effect: 'Allow',
+                Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+                Resource: `${arn}:*`,
+              },
+            ]),
+          ),
+        },
       },
     },
     opts,

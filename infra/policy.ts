@@ -105,3 +105,36 @@ export function attachExclusivePolicies(
   ];
   return [...inline, ...managed, ...exclusive];
 }
+
+export interface ServiceRoleArgs {
+  roleName: string;
+  description?: string;
+  /** The one AWS service that assumes the role, e.g. `lambda.amazonaws.com`. */
+  service: string;
+  accountId: pulumi.Input<string>;
+  policies: RolePolicies;
+}
+
+/**
+ * A role one AWS service assumes for our account (serviceTrustPolicy), holding exactly `policies`
+ * (attachExclusivePolicies). Returns the policy resources too: a resource that runs with the role can depend on
+ * them.
+ */
+export function serviceRole(
+  name: string,
+  args: ServiceRoleArgs,
+  opts: pulumi.CustomResourceOptions,
+): { role: aws.iam.Role; policies: pulumi.Resource[] } {
+  const role = new aws.iam.Role(
+    name,
+    {
+      name: args.roleName,
+      ...(args.description !== undefined && { description: args.description }),
+      assumeRolePolicy: policyJson([args.accountId], ([accountId]) =>
+        serviceTrustPolicy(args.service, accountId),
+      ),
+    },
+    opts,
+  );
+  return { role, policies: attachExclusivePolicies(name, role, args.policies, opts) };
+}

@@ -15,13 +15,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { Alarms } from './alarms.js';
 import { environmentName } from './names.js';
-import {
-  attachExclusivePolicies,
-  policyDocument,
-  policyJson,
-  serviceTrustPolicy,
-  type PolicyDocument,
-} from './policy.js';
+import { policyDocument, policyJson, serviceRole, type PolicyDocument } from './policy.js';
 import type { PredictionQueues } from './prediction-queues.js';
 
 /** Hourly: well inside the six hours a queue stays active, so one or two failed calls in a row cost nothing. */
@@ -121,25 +115,19 @@ export class QueueKeepAlive extends pulumi.ComponentResource {
       { name: `/aws/lambda/${s.functionName}`, retentionInDays: args.logRetentionDays },
       parent,
     );
-    const functionRole = new aws.iam.Role(
+    const fn = serviceRole(
       `${name}-function`,
       {
-        name: s.functionRoleName,
+        roleName: s.functionRoleName,
         description: 'RetainWise queue keep-alive function: reads the job queue attributes',
-        assumeRolePolicy: policyJson([args.accountId], ([accountId]) =>
-          serviceTrustPolicy('lambda.amazonaws.com', accountId),
-        ),
-      },
-      parent,
-    );
-    const functionPolicies = attachExclusivePolicies(
-      `${name}-function`,
-      functionRole,
-      {
-        inline: {
-          'queue-keep-alive': policyJson([queue.arn, logGroup.arn], ([queueArn, logGroupArn]) =>
-            keepAliveFunctionPolicy({ queueArn, logGroupArn }),
-          ),
+        service: 'lambda.amazonaws.com',
+        accountId: args.accountId,
+        policies: {
+          inline: {
+            'queue-keep-alive': policyJson([queue.arn, logGroup.arn], ([queueArn, logGroupArn]) =>
+              keepAliveFunctionPolicy({ queueArn, logGroupArn }),
+            ),
+          },
         },
       },
       parent,
@@ -155,32 +143,26 @@ export class QueueKeepAlive extends pulumi.ComponentResource {
         code: keepAliveCode(),
         memorySize: 128,
         timeout: 30,
-        role: functionRole.arn,
+        role: fn.role.arn,
         environment: { variables: { QUEUE_URL: queue.url } },
         loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
       },
-      { ...parent, dependsOn: functionPolicies },
+      { ...parent, dependsOn: fn.policies },
     );
 
-    const schedulerRole = new aws.iam.Role(
+    const scheduler = serviceRole(
       `${name}-scheduler`,
       {
-        name: s.schedulerRoleName,
+        roleName: s.schedulerRoleName,
         description: 'RetainWise queue keep-alive schedule: invokes the keep-alive function',
-        assumeRolePolicy: policyJson([args.accountId], ([accountId]) =>
-          serviceTrustPolicy('scheduler.amazonaws.com', accountId),
-        ),
-      },
-      parent,
-    );
-    const schedulerPolicies = attachExclusivePolicies(
-      `${name}-scheduler`,
-      schedulerRole,
-      {
-        inline: {
-          'invoke-keep-alive': policyJson([this.function.arn], ([functionArn]) =>
-            keepAliveSchedulerPolicy({ functionArn }),
-          ),
+        service: 'scheduler.amazonaws.com',
+        accountId: args.accountId,
+        policies: {
+          inline: {
+            'invoke-keep-alive': policyJson([this.function.arn], ([functionArn]) =>
+              keepAliveSchedulerPolicy({ functionArn }),
+            ),
+          },
         },
       },
       parent,
@@ -194,12 +176,12 @@ export class QueueKeepAlive extends pulumi.ComponentResource {
         flexibleTimeWindow: { mode: 'OFF' },
         target: {
           arn: this.function.arn,
-          roleArn: schedulerRole.arn,
+          roleArn: scheduler.role.arn,
           // A missed hour is harmless (see KEEP_ALIVE_SCHEDULE); retries only add noise to the alarm.
           retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 900 },
         },
       },
-      { ...parent, dependsOn: schedulerPolicies },
+      { ...parent, dependsOn: scheduler.policies },
     );
 
     const byFunction = { FunctionName: this.function.name };

@@ -1,14 +1,14 @@
 // The task roles of the backend API and the worker: exactly the calls each service makes, on its own resources
 // (one role per service, referenced by resource output: lessons #33, #34). Execution roles, which ECS itself
 // uses to start a task, belong to each FargateService.
-import * as aws from '@pulumi/aws';
+import type * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import {
-  attachExclusivePolicies,
   bucketArn,
   PARTITION,
   policyDocument,
   policyJson,
+  serviceRole,
   serviceTrustPolicy,
   type PolicyDocument,
   type PolicyStatement,
@@ -155,9 +155,12 @@ export function executionPolicy(p: ExecutionPolicyInputs): PolicyDocument {
   ]);
 }
 
+/** The service that assumes task and execution roles. */
+const ECS_TASKS_SERVICE = 'ecs-tasks.amazonaws.com';
+
 /** Trust for task and execution roles: only ECS tasks of this account. */
 export function ecsTasksTrustPolicy(accountId: string): PolicyDocument {
-  return serviceTrustPolicy('ecs-tasks.amazonaws.com', accountId);
+  return serviceTrustPolicy(ECS_TASKS_SERVICE, accountId);
 }
 
 /** The task role names of the stack config (`retainwise:<key>`). */
@@ -217,22 +220,17 @@ export class TaskRoles extends pulumi.ComponentResource {
       description: string,
       doc: (p: TaskPolicyInputs) => PolicyDocument,
     ) => {
-      const r = new aws.iam.Role(
+      return serviceRole(
         `${name}-${suffix}`,
         {
-          name: roleName,
+          roleName,
           description,
-          assumeRolePolicy: policyJson([args.accountId], ([accountId]) => ecsTasksTrustPolicy(accountId)),
+          service: ECS_TASKS_SERVICE,
+          accountId: args.accountId,
+          policies: { inline: { [`${suffix}-task`]: policy(doc) } },
         },
         parent,
-      );
-      attachExclusivePolicies(
-        `${name}-${suffix}`,
-        r,
-        { inline: { [`${suffix}-task`]: policy(doc) } },
-        parent,
-      );
-      return r;
+      ).role;
     };
     this.workerTaskRole = role(
       'worker',
