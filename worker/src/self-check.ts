@@ -4,7 +4,7 @@ import { describeError } from './errors.js';
 import { sqsDeadline } from './deadlines.js';
 import { createLiveness } from './health.js';
 import { loadModel } from './scoring/index.js';
-import { createPool } from './store.js';
+import { createPool, endPool } from './store.js';
 import { awsClientConfig } from './worker.js';
 
 /**
@@ -50,6 +50,6 @@ export async function selfCheck(config: Config): Promise<CheckResult[]> {
     return results;
   } finally {
     sqs.destroy();
-    await pool.end().catch(() => undefined);
+    await endPool(pool).catch(() => undefined);
   }
 }

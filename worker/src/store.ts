@@ -66,6 +66,14 @@ export function sslOptions(config: Pick<DatabaseConfig, 'ssl' | 'caFile'>): pg.P
   return { ca: readFileSync(config.caFile, 'utf8'), rejectUnauthorized: true };
 }
 
+/**
+ * pg-pool's end() resolves once the pool has let go of its clients, not once their connections have closed:
+ * `_remove` calls `client.end()` without waiting for it and emits `remove` when it is done (pg-pool index.js,
+ * `_pulseQueue` and `_remove`). A server stopping in that gap (the local stack stops PostgreSQL right after the
+ * worker) terminates a connection still closing, and the pool reports a lost connection that was never in use.
+ */
+const enders = new WeakMap<pg.Pool, () => Promise<void>>();
+
 export function createPool(config: DatabaseConfig, onError: (error: Error) => void): pg.Pool {
   const pool = new pg.Pool({
     host: config.host,
@@ -90,7 +98,24 @@ export function createPool(config: DatabaseConfig, onError: (error: Error) => vo
   });
   // An idle client losing its connection (failover, restart) must not crash the process; the pool replaces it.
   pool.on('error', onError);
+  let open = 0;
+  let allClosed: (() => void) | undefined;
+  pool.on('connect', () => (open += 1));
+  pool.on('remove', () => {
+    open -= 1;
+    if (open === 0) allClosed?.();
+  });
+  enders.set(pool, async () => {
+    const closed = open === 0 ? Promise.resolve() : new Promise<void>((resolve) => (allClosed = resolve));
+    await pool.end();
+    await closed;
+  });
   return pool;
+}
+
+/** Ends a pool made by createPool and waits until every one of its connections has closed. */
+export function endPool(pool: pg.Pool): Promise<void> {
+  return (enders.get(pool) ?? (() => pool.end()))();
 }
 
 async function transient<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -224,6 +249,6 @@ export function createStore(pool: pg.Pool): Store {
         return updated.rows.map((row) => row.id);
       }),
 
-    close: () => pool.end(),
+    close: () => endPool(pool),
   };
 }

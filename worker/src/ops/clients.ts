@@ -4,7 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type pg from 'pg';
 import { sqsDeadline } from '../deadlines.js';
 import { describeError } from '../errors.js';
-import { createPool } from '../store.js';
+import { createPool, endPool } from '../store.js';
 import { awsClientConfig } from '../worker.js';
 import type { OpsSettings } from './settings.js';
 
@@ -37,7 +37,7 @@ export function createClients({ config }: OpsSettings): OpsClients {
       sqs.destroy();
       cloudwatch?.destroy();
       ecs?.destroy();
-      await db.end().catch(() => undefined);
+      await endPool(db).catch(() => undefined);
     },
   };
 }
