@@ -1,106 +1,15 @@
+// What the stack configuration rejects, naming the key at fault, and how it reports every problem at once.
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, parseConfig, type StackConfig } from '../config.js';
-import { SettingsError, type Issue } from '../validation.js';
-import {
-  DATABASE_SECRET_ARN,
-  deployStack,
-  engineConfig,
-  MINIMAL_CONFIG,
-  type ConfigValue,
-} from './support/program.js';
+import { CONFIG_KEYS } from '../config.js';
+import { issues, parse, SUBNETS } from './support/config.js';
+import { DATABASE_SECRET_ARN, deployStack, type ConfigValue } from './support/program.js';
 
-const parse = (settings: Record<string, ConfigValue>, stack = 'prod'): StackConfig =>
-  parseConfig(engineConfig({ ...MINIMAL_CONFIG, ...settings }), { project: 'retainwise', stack });
-
-function issues(settings: Record<string, ConfigValue>): Issue[] {
-  try {
-    parse(settings);
-  } catch (error) {
-    if (error instanceof SettingsError) return error.issues;
-    throw error;
-  }
-  throw new Error('the configuration was accepted');
-}
-
-const SUBNETS = ['subnet-0a1b2c3d4e5f60719', 'subnet-0a1b2c3d4e5f6071a'];
 const TARGET_GROUP =
   'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/retainwise-api/0123456789abcdef';
 const BACKEND_IMAGE = `123456789012.dkr.ecr.us-east-1.amazonaws.com/retainwise-backend@sha256:${'a'.repeat(64)}`;
 
 describe('stack configuration', () => {
-  it('defaults to the existing system names and settings (lessons §E)', () => {
-    const c = parse({});
-    expect(c.environment).toBe('prod');
-    expect(c.queues).toMatchObject({
-      queueName: 'prod-retainwise-predictions-queue',
-      dlqName: 'prod-retainwise-predictions-dlq',
-      visibilityTimeoutSeconds: 300,
-      messageRetentionSeconds: 345_600,
-      dlqMessageRetentionSeconds: 1_209_600,
-      receiveWaitTimeSeconds: 20,
-      maxMessageSizeBytes: 262_144,
-      maxReceiveCount: 3,
-      queueKmsKeyArn: undefined,
-      breakGlassPrincipalArns: [],
-    });
-    expect(c.taskRoles).toEqual({
-      workerTaskRoleName: 'prod-retainwise-worker-task-role',
-      backendTaskRoleName: 'prod-retainwise-backend-task-role',
-    });
-    expect(c.worker).toMatchObject({
-      executionRoleName: 'retainwise-ecs-task-execution-role',
-      clusterName: 'retainwise-cluster',
-      workerServiceName: 'retainwise-worker',
-      workerRepositoryName: 'retainwise-worker',
-      logRetentionDays: 7,
-      cpuArchitecture: 'ARM64',
-    });
-    expect(c.alarms).toMatchObject({
-      alarmTopicName: 'retainwise-cloudwatch-alerts',
-      dlqDepthThreshold: 5,
-      oldestMessageAgeThresholdSeconds: 1800,
-    });
-    expect(c.ci).toMatchObject({
-      deployRoleName: 'retainwise-cicd-ecs-deployment-role',
-      githubDeployTrust: 'environment',
-      githubDeployBranch: 'main',
-      githubDeployEnvironment: 'prod',
-      stateBackend: { kind: 'pulumi-cloud' },
-    });
-    expect(c.bucketName).toBeUndefined();
-    expect(c.backend).toBeUndefined();
-    expect(c.network).toEqual(expect.objectContaining({ vpcId: undefined, egress: undefined }));
-  });
-
-  it('gives another environment its own names, so two stacks can share an account', () => {
-    const c = parse({}, 'staging');
-    expect(c.queues.queueName).toBe('staging-retainwise-predictions-queue');
-    expect(c.worker.clusterName).toBe('retainwise-cluster-staging');
-    expect(c.worker.workerServiceName).toBe('retainwise-worker-staging');
-    expect(c.worker.executionRoleName).toBe('retainwise-ecs-task-execution-role-staging');
-    expect(c.alarms.alarmTopicName).toBe('retainwise-cloudwatch-alerts-staging');
-    expect(c.ci.githubDeployEnvironment).toBe('staging');
-    expect(c.ci.flowLogsRoleName).toBe('retainwise-vpc-flow-logs-role-staging');
-  });
-
-  it('reads values the way the Pulumi engine passes them: strings, with structured values as JSON', () => {
-    const c = parse({
-      vpcId: 'vpc-0a1b2c3d4e5f60718',
-      privateSubnetIds: SUBNETS,
-      s3GatewayEndpoint: 'false',
-      workerMaxTasks: '6',
-      breakGlassPrincipalArns: ['arn:aws:iam::123456789012:role/break-glass'],
-    });
-    expect(c.network).toMatchObject({
-      vpcId: 'vpc-0a1b2c3d4e5f60718',
-      privateSubnetIds: SUBNETS,
-      s3GatewayEndpoint: false,
-    });
-    expect(c.scaling.workerMaxTasks).toBe(6);
-    expect(c.queues.breakGlassPrincipalArns).toEqual(['arn:aws:iam::123456789012:role/break-glass']);
-  });
-
   it.each<[string, Record<string, ConfigValue>, string, string]>([
     ['a missing repository', { githubRepository: undefined }, 'retainwise:githubRepository', 'is required'],
     [
