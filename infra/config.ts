@@ -37,8 +37,6 @@ import {
   type ResolvedWorkerSettings,
 } from './worker-settings.js';
 
-export { CONFIG_KEYS } from './config-schema.js';
-
 /** The stack config, each part named and resolved by the component it configures. */
 export interface StackConfig {
   project: string;

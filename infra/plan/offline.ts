@@ -9,9 +9,6 @@ import { parse } from 'yaml';
 import { OfflineCloud, type MonitorLike } from './offline-cloud.js';
 import { HEALTHY_VPC, type OfflineVpc } from './offline-vpc.js';
 
-// The tests describe an existing VPC through the runner's options, so they name its parts from here.
-export { mainRouteTableOf, routeTableOf, type OfflineVpc } from './offline-vpc.js';
-
 export interface RecordedResource {
   urn: string;
   type: string;

@@ -1,7 +1,7 @@
 // What the stack configuration rejects, naming the key at fault, and how it reports every problem at once.
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS } from '../config.js';
+import { CONFIG_KEYS } from '../config-schema.js';
 import { issues, parse, SUBNETS } from './support/config.js';
 import { DATABASE_SECRET_ARN, deployStack, type ConfigValue } from './support/program.js';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NetworkSettings } from '../network-settings.js';
 import { EGRESS_INTERFACE_ENDPOINTS } from '../network.js';
-import { mainRouteTableOf, routeTableOf, type OfflineVpc } from '../plan/offline.js';
+import { mainRouteTableOf, routeTableOf, type OfflineVpc } from '../plan/offline-vpc.js';
 import { SettingsError } from '../validation.js';
 import { REGION } from './support/program.js';
 import { endpointClients, ENDPOINT, EXISTING, interfaceServices, network } from './support/network.js';

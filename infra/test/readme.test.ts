@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS } from '../config.js';
+import { CONFIG_KEYS } from '../config-schema.js';
 import { estimateMonthlyCost } from '../plan/pricing.js';
 import { deployStack } from './support/program.js';
 

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import { cleanHeaders, normaliseName } from '../src/scoring/columns.js';
+import { cleanHeaders, normaliseName } from '../src/scoring/header-names.js';
 import { openCsv } from '../src/scoring/csv-reader.js';
 import { readCanonicalTable } from '../src/scoring/training-table.js';
 import { isMissingCell, MISSING_CATEGORY, yesNo } from '../src/scoring/values.js';

@@ -1,7 +1,7 @@
 // The Network component deployed under the mocks, and how to read who may reach its interface endpoints.
 import type { NetworkSettings } from '../../network-settings.js';
 import { Network } from '../../network.js';
-import type { OfflineVpc } from '../../plan/offline.js';
+import type { OfflineVpc } from '../../plan/offline-vpc.js';
 import { ACCOUNT, deployComponent, REGION, type Stack } from './program.js';
 
 export const ENDPOINT = 'aws:ec2/vpcEndpoint:VpcEndpoint';

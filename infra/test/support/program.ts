@@ -1,12 +1,7 @@
 // Runs the real program (or one component) under Pulumi's mocks and answers questions about what it registered.
 import path from 'node:path';
-import {
-  runOffline,
-  runProject,
-  type InvokeAnswer,
-  type OfflineVpc,
-  type RecordedResource,
-} from '../../plan/offline.js';
+import { runOffline, runProject, type InvokeAnswer, type RecordedResource } from '../../plan/offline.js';
+import type { OfflineVpc } from '../../plan/offline-vpc.js';
 import type { PolicyDocument } from '../../policy.js';
 
 export const ACCOUNT = '123456789012';
