@@ -9,9 +9,6 @@ import { rememberedMatch, type HeaderMatch } from './header-match.js';
 import { cleanHeaders, normaliseName } from './header-names.js';
 import { isMissingCell } from './values.js';
 
-// the training pipeline reads headers as the mapper does
-export { cleanHeaders, normaliseName } from './header-names.js';
-
 /**
  * The column mapper (spec/csv-io.md §2-§4): which canonical column each input header feeds, each header
  * scored as the existing Python mapper scores it (header-match.ts), minus that mapper's defects: the mapping is applied to the *cleaned* headers (lessons #15), the Telco columns
