@@ -5,8 +5,8 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { containerDefinition, SCRATCH_VOLUME, type ContainerSecret } from './container-definition.js';
 import { fargateSizeIssues, MAX_STOP_TIMEOUT_SECONDS } from './fargate-limits.js';
-import { ecsTasksTrustPolicy, executionPolicy } from './task-roles.js';
-import { attachExclusivePolicies, policyJson } from './policy.js';
+import { ECS_TASKS_SERVICE, executionPolicy } from './task-roles.js';
+import { policyJson, serviceRole } from './policy.js';
 import { assertValid, check, inRange } from './validation.js';
 
 export type CpuArchitecture = 'ARM64' | 'X86_64';
@@ -95,33 +95,32 @@ export class FargateService extends pulumi.ComponentResource {
       { name: args.logGroupName, retentionInDays: args.logRetentionDays },
       parent,
     );
-    this.executionRole = new aws.iam.Role(
+    const execution = serviceRole(
       `${name}-execution`,
       {
-        name: args.executionRoleName,
+        roleName: args.executionRoleName,
         description: `ECS starts ${args.serviceName} tasks with this role`,
-        assumeRolePolicy: policyJson([args.accountId], ([accountId]) => ecsTasksTrustPolicy(accountId)),
-      },
-      parent,
-    );
-    const executionPolicies = attachExclusivePolicies(
-      `${name}-execution`,
-      this.executionRole,
-      {
-        inline: {
-          'start-task': policyJson([args.repositoryArn, this.logGroup.arn], ([repositoryArn, logGroupArn]) =>
-            executionPolicy({
-              repositoryArn,
-              logGroupArn,
-              secretArns: [...new Set(secrets.map((s) => s.secretArn))],
-              secretKmsKeyArns: args.secretKmsKeyArns ?? [],
-              region: args.region,
-            }),
-          ),
+        service: ECS_TASKS_SERVICE,
+        accountId: args.accountId,
+        policies: {
+          inline: {
+            'start-task': policyJson(
+              [args.repositoryArn, this.logGroup.arn],
+              ([repositoryArn, logGroupArn]) =>
+                executionPolicy({
+                  repositoryArn,
+                  logGroupArn,
+                  secretArns: [...new Set(secrets.map((s) => s.secretArn))],
+                  secretKmsKeyArns: args.secretKmsKeyArns ?? [],
+                  region: args.region,
+                }),
+            ),
+          },
         },
       },
       parent,
     );
+    this.executionRole = execution.role;
 
     this.taskDefinition = new aws.ecs.TaskDefinition(
       `${name}-task`,
@@ -196,7 +195,7 @@ export class FargateService extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: [...executionPolicies, ...(args.taskRoleGrants ?? [])],
+        dependsOn: [...execution.policies, ...(args.taskRoleGrants ?? [])],
         ignoreChanges: args.autoscaled ? ['desiredCount'] : [],
         // Create waits too (waitForSteadyState), for the first tasks' image pull and health checks.
         customTimeouts: {

@@ -9,7 +9,6 @@ import {
   policyDocument,
   policyJson,
   serviceRole,
-  serviceTrustPolicy,
   type PolicyDocument,
   type PolicyStatement,
 } from './policy.js';
@@ -156,12 +155,7 @@ export function executionPolicy(p: ExecutionPolicyInputs): PolicyDocument {
 }
 
 /** The service that assumes task and execution roles. */
-const ECS_TASKS_SERVICE = 'ecs-tasks.amazonaws.com';
-
-/** Trust for task and execution roles: only ECS tasks of this account. */
-export function ecsTasksTrustPolicy(accountId: string): PolicyDocument {
-  return serviceTrustPolicy(ECS_TASKS_SERVICE, accountId);
-}
+export const ECS_TASKS_SERVICE = 'ecs-tasks.amazonaws.com';
 
 /** The task role names of the stack config (`retainwise:<key>`). */
 export interface TaskRoleSettings {
