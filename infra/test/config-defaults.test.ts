@@ -7,15 +7,11 @@ describe('stack configuration', () => {
   it('defaults to the existing system names and settings (lessons §E)', () => {
     const c = parse({});
     expect(c.environment).toBe('prod');
+    // The queues' timings and sizes are PredictionQueues' own defaults: prediction-queues.test.ts specifies
+    // them on the queues it registers.
     expect(c.queues).toMatchObject({
       queueName: 'prod-retainwise-predictions-queue',
       dlqName: 'prod-retainwise-predictions-dlq',
-      visibilityTimeoutSeconds: 300,
-      messageRetentionSeconds: 345_600,
-      dlqMessageRetentionSeconds: 1_209_600,
-      receiveWaitTimeSeconds: 20,
-      maxMessageSizeBytes: 262_144,
-      maxReceiveCount: 3,
       queueKmsKeyArn: undefined,
       breakGlassPrincipalArns: [],
     });

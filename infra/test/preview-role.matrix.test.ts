@@ -6,6 +6,7 @@ import type { PolicyDocument } from '../policy.js';
 import { defaultKeyPolicy, READ_ONLY_ACCESS } from './support/aws-managed-policies.js';
 import { decide } from './support/iam.js';
 import { ACCOUNT, DATABASE_SECRET_ARN, deployStack, REGION, type Stack } from './support/program.js';
+import { MESSAGE_ACTIONS } from './support/sqs-actions.js';
 
 const PREVIEW = `arn:aws:iam::${ACCOUNT}:role/retainwise-cicd-preview-role`;
 const STATE_BUCKET = 'retainwise-pulumi-state-prod';
@@ -21,16 +22,6 @@ const CUSTOMER_OBJECTS = [
 const WORKER_LOGS = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/retainwise-worker`;
 const PARAMETER = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/prod/retainwise/database-url`;
 const LOCK = `arn:aws:s3:::${STATE_BUCKET}/.pulumi/locks/organization/retainwise/prod/0b6f1c2e.json`;
-
-const MESSAGE_ACTIONS = [
-  'sqs:ReceiveMessage',
-  'sqs:SendMessage',
-  'sqs:DeleteMessage',
-  'sqs:ChangeMessageVisibility',
-  'sqs:PurgeQueue',
-  'sqs:StartMessageMoveTask',
-  'sqs:CancelMessageMoveTask',
-];
 
 /** Everything a preview never needs: jobs, customer files, secret values, decryption, log contents. */
 const DENIED: [action: string, resource: string][] = [

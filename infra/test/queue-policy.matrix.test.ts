@@ -5,20 +5,13 @@ import type { PolicyDocument } from '../policy.js';
 import { ADMINISTRATOR_ACCESS, POWER_USER_ACCESS, READ_ONLY_ACCESS } from './support/aws-managed-policies.js';
 import { decide } from './support/iam.js';
 import { ACCOUNT, deployStack, type Stack } from './support/program.js';
+import { MESSAGE_ACTIONS } from './support/sqs-actions.js';
 
 const role = (name: string, account = ACCOUNT) => `arn:aws:iam::${account}:role/${name}`;
 const QUEUE_ARN = `arn:aws:sqs:us-east-1:${ACCOUNT}:prod-retainwise-predictions-queue`;
 const DLQ_ARN = `arn:aws:sqs:us-east-1:${ACCOUNT}:prod-retainwise-predictions-dlq`;
 const BREAK_GLASS = role('retainwise-break-glass');
 
-const MESSAGES = [
-  'sqs:SendMessage',
-  'sqs:ReceiveMessage',
-  'sqs:DeleteMessage',
-  'sqs:ChangeMessageVisibility',
-  'sqs:PurgeQueue',
-  'sqs:StartMessageMoveTask',
-] as const;
 const METADATA = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags'] as const;
 const CONTROL_PLANE = [
   'sqs:SetQueueAttributes',
@@ -26,9 +19,9 @@ const CONTROL_PLANE = [
   'sqs:TagQueue',
   'sqs:DeleteQueue',
 ] as const;
-const ALL = [...MESSAGES, ...METADATA, ...CONTROL_PLANE];
+const ALL = [...MESSAGE_ACTIONS, ...METADATA, ...CONTROL_PLANE];
 type SqsAction = (typeof ALL)[number];
-const isMessageAction = (action: SqsAction) => (MESSAGES as readonly string[]).includes(action);
+const isMessageAction = (action: SqsAction) => (MESSAGE_ACTIONS as readonly string[]).includes(action);
 
 type Principal =
   | 'backend'
@@ -77,6 +70,7 @@ const INTENDED: Record<
       'sqs:DeleteMessage',
       'sqs:ChangeMessageVisibility',
       'sqs:StartMessageMoveTask',
+      'sqs:CancelMessageMoveTask',
       'sqs:GetQueueAttributes',
     ],
     outsideVpc: 'all',
