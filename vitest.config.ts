@@ -11,6 +11,8 @@ export default defineConfig({
           root: './infra',
           include: ['test/**/*.test.ts'],
           testTimeout: 60_000,
+          // beforeAll hooks run the whole Pulumi program under mocks; on a loaded machine that outlasts vitest's 10 s default.
+          hookTimeout: 60_000,
         },
       },
       {
