@@ -1,6 +1,7 @@
 // The stack's fixed monthly cost, estimated from the resources a plan registers, at us-east-1 list prices.
 // Usage-based charges (requests, GB processed, log ingestion, task-hours above the minimum) are listed with
 // their unit prices but not summed: they depend on traffic.
+import { registeredKeepAlives, type RegisteredKeepAlive } from '../simulate/keep-alive.js';
 import type { RecordedResource } from './offline.js';
 
 export const HOURS_PER_MONTH = 730;
@@ -23,7 +24,31 @@ export const PRICES = {
   sqsPerMillionRequests: 0.4,
   ecrStoragePerGbMonth: 0.1,
   customMetricMonth: 0.3,
+  // "$1.00 per million invocations" after the free tier (https://aws.amazon.com/eventbridge/pricing/, Scheduler).
+  schedulerPerMillionInvocations: 1,
+  // "$0.20 per 1M requests"; duration per GB-second, first tier (https://aws.amazon.com/lambda/pricing/).
+  lambdaPerMillionRequests: 0.2,
+  lambdaGbSecond: { arm64: 0.0000133334, x86_64: 0.0000166667 },
 } as const;
+
+/**
+ * Monthly free tiers, per account and not deducted here: EventBridge Scheduler "14 million invocations per month"
+ * (AWS Price List, AWSEvents: "$0 for the first 14 million scheduled invocations"); Lambda "one million requests
+ * and 400,000 GB-seconds per month" (https://aws.amazon.com/lambda/pricing/).
+ */
+export const FREE_TIER = {
+  schedulerInvocations: 14e6,
+  lambdaRequests: 1e6,
+  lambdaGbSeconds: 400_000,
+} as const;
+
+/**
+ * Billed seconds of one keep-alive call, assumed (not measured): the GetQueueAttributes call takes ~0.1 s, but a
+ * function invoked once an hour most likely starts cold, and Lambda bills the INIT phase of managed runtimes
+ * since 1 August 2025 (AWS Compute Blog, "AWS Lambda standardizes billing for INIT Phase"): the Node.js runtime
+ * and the SDK client's load are taken at 0.4 s more.
+ */
+export const KEEP_ALIVE_BILLED_SECONDS = 0.5;
 
 export interface CostLine {
   item: string;
@@ -45,6 +70,27 @@ type Architecture = keyof typeof PRICES.fargate;
 export function fargateTaskHour(cpu: number, memoryMiB: number, architecture: Architecture): number {
   const p = PRICES.fargate[architecture];
   return (cpu / 1024) * p.vcpuHour + (memoryMiB / 1024) * p.gbHour;
+}
+
+/** An EventBridge Scheduler schedule invoking a Lambda function `invocations` times, before free tiers. */
+export function scheduledFunctionUsd(
+  invocations: number,
+  billedSeconds: number,
+  fn: { memoryMb: number; architecture: keyof typeof PRICES.lambdaGbSecond },
+): number {
+  const perInvocation =
+    (PRICES.schedulerPerMillionInvocations + PRICES.lambdaPerMillionRequests) / 1e6 +
+    billedSeconds * (fn.memoryMb / 1024) * PRICES.lambdaGbSecond[fn.architecture];
+  return invocations * perInvocation;
+}
+
+/** A queue keep-alive's calls in `seconds` and what they cost at list prices (before free tiers). */
+export function keepAliveCost(
+  keepAlive: RegisteredKeepAlive,
+  seconds: number,
+): { calls: number; usd: number } {
+  const calls = keepAlive.periodSeconds ? Math.floor(seconds / keepAlive.periodSeconds) : 0;
+  return { calls, usd: scheduledFunctionUsd(calls, KEEP_ALIVE_BILLED_SECONDS, keepAlive.function) };
 }
 
 export function estimateMonthlyCost(resources: RecordedResource[]): CostEstimate {
@@ -126,8 +172,18 @@ export function estimateMonthlyCost(resources: RecordedResource[]): CostEstimate
   }
   perResource('aws:cloudwatch/dashboard:Dashboard', 'CloudWatch dashboards', PRICES.dashboardMonth);
 
+  for (const keepAlive of registeredKeepAlives(resources)) {
+    const { calls, usd } = keepAliveCost(keepAlive, HOURS_PER_MONTH * 3600);
+    const { memoryMb, architecture } = keepAlive.function;
+    lines.push({
+      item: `Queue keep-alive (${keepAlive.scheduleExpression})`,
+      quantity: `${calls} Scheduler → Lambda calls × ${KEEP_ALIVE_BILLED_SECONDS} s, ${memoryMb} MB ${architecture}: $${usd.toFixed(4)}`,
+      monthlyUsd: money(usd),
+    });
+  }
+
   usageBased.push(
-    `CloudWatch Logs (tasks, VPC flow logs): $${PRICES.logIngestionPerGb}/GB ingested, $${PRICES.logStoragePerGbMonth}/GB-month stored`,
+    `CloudWatch Logs (tasks, VPC flow logs, keep-alive function): $${PRICES.logIngestionPerGb}/GB ingested, $${PRICES.logStoragePerGbMonth}/GB-month stored`,
     `Worker metrics (EMF) and Container Insights: $${PRICES.customMetricMonth}/metric-month`,
     `SQS: $${PRICES.sqsPerMillionRequests} per million requests (long polling keeps idle receives to 3 per minute per poller)`,
     `ECR storage: $${PRICES.ecrStoragePerGbMonth}/GB-month`,
@@ -141,6 +197,8 @@ export function estimateMonthlyCost(resources: RecordedResource[]): CostEstimate
       'An interface endpoint bills per AZ (subnet) it is placed in; gateway endpoints (S3) are free',
       'Autoscaled services count only their minimum tasks as fixed cost',
       'The first 3 dashboards and 10 alarm metrics of an account are free; not deducted here',
+      `Monthly free tiers, not deducted: Scheduler ${FREE_TIER.schedulerInvocations / 1e6}M invocations; Lambda ${FREE_TIER.lambdaRequests / 1e6}M requests and ${FREE_TIER.lambdaGbSeconds.toLocaleString('en-US')} GB-s`,
+      `A keep-alive call is billed ${KEEP_ALIVE_BILLED_SECONDS} s of Lambda (a cold start each hour, INIT billed): assumed`,
     ],
   };
 }

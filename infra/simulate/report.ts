@@ -24,11 +24,17 @@ export interface TraceResult {
   usdPerDay: number;
 }
 
+/** Prices: a Fargate task-hour, and what the candidate's stack spends a day outside Fargate (its keep-alive). */
+export interface Prices {
+  taskHourUsd: number;
+  stackUsdPerDay: number;
+}
+
 export function summarize(
   trace: Trace,
   candidate: Candidate,
   outcomes: RunOutcome[],
-  hourUsd: number,
+  prices: Prices,
 ): TraceResult {
   const jobs = outcomes.flatMap((o) => o.jobs);
   const idle = outcomes.flatMap((o) => firstResultsFromIdle(o.jobs));
@@ -43,7 +49,7 @@ export function summarize(
     result: { p50: percentile(results, 50), p95: percentile(results, 95) },
     queueWait: { p50: percentile(waits, 50), p95: percentile(waits, 95), max: Math.max(...waits) },
     taskHoursPerDay: taskHours,
-    usdPerDay: taskHours * hourUsd + (candidate.extraUsdPerDay?.usd ?? 0),
+    usdPerDay: taskHours * prices.taskHourUsd + prices.stackUsdPerDay + (candidate.extraUsdPerDay?.usd ?? 0),
   };
 }
 
@@ -61,6 +67,7 @@ export function report(
       `${Math.round(worker.rowsPerSecond).toLocaleString('en-US')} rows/s (rows_per_s_1m), ` +
       `${(worker.jobOverheadSeconds * 1000).toFixed(0)} ms per job (job_latency_ms_p50_100_rows), ` +
       `${worker.concurrency} jobs per task; Fargate $${hourUsd.toFixed(5)} per task-hour (infra/plan/pricing.ts).`,
+    'USD/day: the task-hours at that price, plus the Scheduler and Lambda calls of the queue keep-alive and of a poller (list prices, before free tiers).',
     '',
   ];
   for (const trace of new Set(results.map((r) => r.trace))) {

@@ -2,14 +2,17 @@
 // simulates upload traces through its registered scaling (simulation.ts) for each candidate design of issue
 // #15, drawing the AWS latencies of assumptions.ts anew each run. Prints the results and the assumptions; with
 // --write, records them in worker/bench/results.json (the `simulate` key, and the two headline figures).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { updateResults } from '../../worker/bench/results-file.js';
 import { EXIT, EXIT_CODES, parsing, reportFailure, UsageError } from '../../worker/src/cli/command.js';
 import { runProject } from '../plan/offline.js';
 import { readStackFiles } from '../plan/plan.js';
+import { keepAliveCost } from '../plan/pricing.js';
 import { drawer, random } from './draws.js';
+import { registeredKeepAlives } from './keep-alive.js';
 import { taskHourUsd, workerFigures, type BenchResults } from './registered-worker.js';
 import { report, summarize, type TraceResult } from './report.js';
 import { CANDIDATES, DAY, ROWS, TRACES, TUESDAY } from './scenarios.js';
@@ -54,6 +57,10 @@ async function main(argv: string[]): Promise<number> {
     };
     measured = workerFigures(bench, run.resources, names.service);
     hourUsd = taskHourUsd(run.resources, names.service);
+    const stackUsdPerDay = registeredKeepAlives(run.resources).reduce(
+      (usd, keepAlive) => usd + keepAliveCost(keepAlive, DAY).usd,
+      0,
+    );
     for (const trace of TRACES) {
       const outcomes = Array.from({ length: runs }, (_, seed) => {
         const next = random(seed + 1);
@@ -66,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
         };
         return simulate(run, scenario, measured as WorkerFigures, candidate.design, drawer(next));
       });
-      results.push(summarize(trace, candidate, outcomes, hourUsd));
+      results.push(summarize(trace, candidate, outcomes, { taskHourUsd: hourUsd, stackUsdPerDay }));
     }
   }
   if (!measured) throw new Error('no candidate ran');
@@ -76,8 +83,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.write) {
     const headline = results.find((r) => r.trace === TRACES[0]?.name && r.candidate === CANDIDATES[0]?.name);
     if (!headline) throw new Error('no result for the configured stack');
-    const updated = {
-      ...bench,
+    await updateResults(RESULTS, {
       time_to_first_result_from_idle_s_p50: headline.firstResultFromIdle.p50,
       time_to_first_result_from_idle_s_p95: headline.firstResultFromIdle.p95,
       simulate: {
@@ -89,8 +95,7 @@ async function main(argv: string[]): Promise<number> {
         fargateTaskHourUsd: hourUsd,
         results,
       },
-    };
-    writeFileSync(RESULTS, `${JSON.stringify(updated, null, 2)}\n`);
+    });
   }
   return EXIT.ok;
 }

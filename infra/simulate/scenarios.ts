@@ -1,5 +1,6 @@
 // What `npm run simulate` runs: upload traces of a day, and the candidate designs of issue #15 that they run
-// through (each a stack config on top of Pulumi.prod.yaml and what the design adds outside CloudWatch).
+// through (each a stack config on top of Pulumi.prod.yaml and what the design adds outside the stack).
+import { scheduledFunctionUsd } from '../plan/pricing.js';
 import type { Design, Upload } from './simulation.js';
 
 export const HOUR = 3600;
@@ -54,28 +55,34 @@ export interface Candidate {
   /** Stack config on top of Pulumi.prod.yaml. */
   config?: Record<string, string>;
   design: Design;
-  /** What the design adds besides Fargate, USD a day, and where the price is from. */
+  /** What the design adds besides Fargate and the stack's keep-alive, USD a day, and where the price is from. */
   extraUsdPerDay?: { usd: number; why: string };
 }
 
-const SCHEDULER_PER_INVOCATION = 1 / 1e6;
+/** The poller's Lambda run, assumed: a GetQueueAttributes call and, when jobs wait, an UpdateService call. */
+const POLL_BILLED_SECONDS = 0.2;
+const POLLS_PER_DAY = 1440;
+
+/**
+ * The configured design first: its figures are the headline ones (`npm run simulate -- --write`). Every design
+ * runs on the configured stack, queue keep-alive included, unless its config says otherwise.
+ */
 export const CANDIDATES: Candidate[] = [
-  { name: 'configured: CloudWatch step scaling from zero', design: {} },
   {
-    name: 'keep the queue active: GetQueueAttributes every hour (Scheduler universal target)',
-    design: { keepQueueActiveSeconds: HOUR },
-    extraUsdPerDay: {
-      usd: 24 * SCHEDULER_PER_INVOCATION,
-      why: 'EventBridge Scheduler $1.00 per million invocations after 14 M free a month (https://aws.amazon.com/eventbridge/pricing/)',
-    },
+    name: 'configured: CloudWatch step scaling from zero, with the queue keep-alive',
+    design: {},
+  },
+  {
+    name: 'without the queue keep-alive (queueKeepAlive: false)',
+    config: { 'retainwise:queueKeepAlive': 'false' },
+    design: {},
   },
   {
     name: 'poll the queue every minute (Scheduler → Lambda: GetQueueAttributes, UpdateService)',
     design: { pollQueue: true },
     extraUsdPerDay: {
-      // 1,440 invocations; Lambda: $0.20 per million requests, 128 MB × 0.2 s at $0.0000133334 per GB-s (ARM).
-      usd: 1440 * (SCHEDULER_PER_INVOCATION + 0.2 / 1e6 + 0.125 * 0.2 * 0.0000133334),
-      why: 'Scheduler $1.00/M invocations; Lambda $0.20/M requests and $0.0000133334/GB-s on ARM, 128 MB × 0.2 s assumed (https://aws.amazon.com/lambda/pricing/)',
+      usd: scheduledFunctionUsd(POLLS_PER_DAY, POLL_BILLED_SECONDS, { memoryMb: 128, architecture: 'arm64' }),
+      why: `${POLLS_PER_DAY} Scheduler invocations and Lambda runs of ${POLL_BILLED_SECONDS} s at 128 MB arm64 a day, list prices of infra/plan/pricing.ts`,
     },
   },
   {

@@ -4,11 +4,13 @@
 // of worker-world.ts over the evaluator in alarm-timeline.ts), scheduled actions move the minimum, ECS starts
 // Fargate tasks that provision, pull the image and start the worker, and the worker takes jobs as soon as it
 // polls. Every AWS latency is drawn from AWS_ASSUMPTIONS; the worker's own figures come from the bench.
-// Besides the registered scaling, a run may wake the service from outside CloudWatch (an upload event, a
-// once-a-minute queue poll) or keep the queue from going inactive: the candidate designs of issue #15.
+// A queue keep-alive the stack registers (infra/queue-keep-alive.ts) accesses the queue at its schedule's rate.
+// Besides what the stack registers, a run may wake the service from outside CloudWatch (an upload event, a
+// once-a-minute queue poll): the candidate designs of issue #15.
 import { Agenda } from './agenda.js';
 import { MetricTimeline } from './alarm-timeline.js';
 import type { Draw } from './draws.js';
+import { keepAlivePeriod } from './keep-alive.js';
 import { publishedMetrics } from './published-metrics.js';
 import { scheduledMinimums } from './scheduled-actions.js';
 import { scalingLoop, tasksToStop, type Registered } from './worker-world.js';
@@ -38,8 +40,6 @@ export interface Design {
   wakeOnUpload?: boolean;
   /** Polls the queue depth once a minute (EventBridge Scheduler) and raises a zero desired count to one. */
   pollQueue?: boolean;
-  /** Touches the queue (GetQueueAttributes) at this interval, so it never goes inactive. */
-  keepQueueActiveSeconds?: number;
   /** The worker image's size relative to today's: scales the pull time. @default 1 */
   imageSizeRatio?: number;
 }
@@ -48,7 +48,10 @@ export interface Scenario {
   uploads: Upload[];
   /** Seconds simulated from midnight. */
   until: number;
-  /** When the queue last held a message or was accessed, in seconds since midnight (negative: the day before). */
+  /**
+   * When the queue last held a message or was accessed other than by the stack's keep-alive, in seconds since
+   * midnight (negative: the day before).
+   */
   lastActiveAt: number;
   /** Day of the week of the simulated day, 0 = Sunday (for scheduled actions). */
   weekday: number;
@@ -103,7 +106,16 @@ export function simulate(
   const desired: number[] = [];
 
   // SQS activity: the queue sleeps once idle for sqsInactiveAfter, and its metrics resume late after it wakes.
-  let lastActive = scenario.lastActiveAt;
+  // A keep-alive has been calling at its period since before the day. A rate schedule counts from its creation
+  // (without a StartDate it "starts invoking the target immediately": Scheduler User Guide, "Schedule types"),
+  // so its phase against midnight is unknown; it changes nothing while the period is well inside
+  // sqsInactiveAfter, and is taken as a call due at midnight, made within Scheduler's 60-second precision.
+  const keepAlive = keepAlivePeriod(stack, scenario.names.queue);
+  const keepAlivePhase = keepAlive === undefined ? 0 : draw('schedulerPrecision');
+  let lastActive =
+    keepAlive === undefined
+      ? scenario.lastActiveAt
+      : Math.max(scenario.lastActiveAt, keepAlivePhase - keepAlive);
   let asleep = -lastActive >= draw('sqsInactiveAfter');
   let publishFrom = asleep ? Infinity : -Infinity;
   const touchQueue = (now: number) => {
@@ -191,9 +203,8 @@ export function simulate(
       });
     }
   }
-  if (design.keepQueueActiveSeconds) {
-    for (let at = 0; at < scenario.until; at += design.keepQueueActiveSeconds)
-      agenda.at(at, () => touchQueue(at));
+  if (keepAlive !== undefined) {
+    for (let at = keepAlivePhase; at < scenario.until; at += keepAlive) agenda.at(at, () => touchQueue(at));
   }
 
   const metrics = publishedMetrics(scenario.names);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { adoptionImportFile } from '../plan/adopt.js';
 import { placeholderWarnings } from '../plan/placeholders.js';
 import { readStackFiles } from '../plan/plan.js';
-import { estimateMonthlyCost, fargateTaskHour } from '../plan/pricing.js';
+import { estimateMonthlyCost, fargateTaskHour, scheduledFunctionUsd } from '../plan/pricing.js';
 import { deployStack } from './support/program.js';
 
 const run = promisify(execFile);
@@ -199,6 +199,23 @@ describe('monthly cost estimate', () => {
     const backend = cost.lines.find((l) => l.item.startsWith('Fargate retainwise-service'));
     expect(worker?.monthlyUsd).toBe(0);
     expect(backend?.monthlyUsd).toBeCloseTo(2 * fargateTaskHour(512, 1024, 'X86_64') * 730, 2);
+  });
+
+  it('prices the hourly queue keep-alive at list price: 730 calls a month, a fraction of a cent', async () => {
+    const cost = estimateMonthlyCost((await deployStack()).resources);
+    expect(cost.lines).toContainEqual({
+      item: 'Queue keep-alive (rate(1 hour))',
+      quantity: '730 Scheduler → Lambda calls × 0.5 s, 128 MB arm64: $0.0015',
+      monthlyUsd: 0,
+    });
+    // Scheduler $1.00 and Lambda $0.20 per million, and 0.5 s × 0.125 GB at $0.0000133334 per GB-second (ARM).
+    const usd = scheduledFunctionUsd(730, 0.5, { memoryMb: 128, architecture: 'arm64' });
+    expect(usd).toBeCloseTo(730 * 1.2e-6 + 730 * 0.5 * 0.125 * 0.0000133334, 9);
+  });
+
+  it('has no keep-alive line when queueKeepAlive is false', async () => {
+    const cost = estimateMonthlyCost((await deployStack({ queueKeepAlive: false })).resources);
+    expect(cost.lines.some((l) => l.item.startsWith('Queue keep-alive'))).toBe(false);
   });
 
   it('uses Fargate list prices: ARM64 is cheaper than x86-64 for the same size', () => {
