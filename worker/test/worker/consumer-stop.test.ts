@@ -1,19 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { JobAborted } from '../../src/errors.js';
-import {
-  advance,
-  consumer,
-  jobs,
-  queue,
-  seconds,
-  start,
-  useConsumerHarness,
-  WAIT_SECONDS,
-} from './consumer-harness.js';
+import { advance, consumer, jobs, queue, seconds, start, useFakes, WAIT_SECONDS } from './consumer-fakes.js';
 
-// Shutting the consumer down: the drain, the hand-back and a second signal (consumer-harness.ts: the fakes).
+// Shutting the consumer down: the drain, the hand-back and a second signal (consumer-fakes.ts: the fakes).
 
-useConsumerHarness();
+useFakes();
 
 describe('stop()', () => {
   it('lets a job that finishes within the drain time finish, handing nothing back', async () => {

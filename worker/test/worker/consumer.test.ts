@@ -9,13 +9,13 @@ import {
   queue,
   seconds,
   start,
-  useConsumerHarness,
+  useFakes,
   WAIT_SECONDS,
-} from './consumer-harness.js';
+} from './consumer-fakes.js';
 
-// The consumer's receive loop and each job's heartbeat, time limit and settling (consumer-harness.ts: the fakes).
+// The consumer's receive loop and each job's heartbeat, time limit and settling (consumer-fakes.ts: the fakes).
 
-useConsumerHarness();
+useFakes();
 
 describe('receiving', () => {
   it('asks for as many messages as there are free slots, and polls not at all while every slot is busy', async () => {

@@ -93,7 +93,7 @@ export const seconds = (at: number) => (at - start) / 1000;
 export const advance = (s: number) => vi.advanceTimersByTimeAsync(s * 1000);
 
 /** Fresh fakes and fake timers for every test of the file that calls this (the bindings above are live). */
-export function useConsumerHarness(): void {
+export function useFakes(): void {
   beforeEach(() => {
     vi.useFakeTimers();
     start = Date.now();
