@@ -16,7 +16,7 @@ const CLOCK_TICKS_PER_SECOND = 100;
 
 const WORKER = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
-/** the environment the image's ENV gives the worker (MALLOC_ARENA_MAX, among others, shapes its memory) */
+/** the environment the image's ENV gives the worker, so the bench measures the process the image runs */
 const IMAGE_ENV = stageEnv(
   stageNamed(parseDockerfile(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8')), 'runtime'),
 );

@@ -52,10 +52,6 @@ describe('worker/Dockerfile', () => {
     }
   });
 
-  it('runs the worker with two glibc malloc arenas, which keep its peak RSS within the memory target', () => {
-    expect(stageEnv(stageNamed(sources.dockerfile, 'runtime')).MALLOC_ARENA_MAX).toBe('2');
-  });
-
   it('runs the worker as the unprivileged node user under tini, with NODE_ENV=production', () => {
     const runtime = stageNamed(sources.dockerfile, 'runtime');
     expect(instructionsOf(runtime, 'USER').map((i) => i.content)).toEqual(['node']);
