@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { LocalStack } from '../local/stack.js';
+import { parseDockerfile, stageEnv, stageNamed } from '../test/image/dockerfile.js';
 
 /**
- * The worker as the container runs it (`node dist/src/main.js`, compiled by the image's own `npm run build`), in
- * a child process, so its memory and CPU are its own: the emulator and PostgreSQL stay in the benchmark's
+ * The worker as the container runs it (`node dist/src/main.js`, compiled by the image's own `npm run build`, with
+ * the image's ENV), in a child process, so its memory and CPU are its own: the emulator and PostgreSQL stay in the benchmark's
  * process. Running the TypeScript through a loader instead would add the loader's start-up time and memory.
  */
 
@@ -15,6 +16,10 @@ const CLOCK_TICKS_PER_SECOND = 100;
 
 const WORKER = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
+/** the environment the image's ENV gives the worker, so the bench measures the process the image runs */
+const IMAGE_ENV = stageEnv(
+  stageNamed(parseDockerfile(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8')), 'runtime'),
+);
 
 /** Compiles the worker into worker/dist, as the image's build stage does. */
 export function buildWorker(): void {
@@ -42,9 +47,18 @@ export function spawnWorkerChild(stack: LocalStack, env: Record<string, string>)
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
   // e.g. BENCH_WORKER_MAIN=/tmp/old/worker/dist/src/main.js runs another build, for an A/B in one run
   const main = process.env.BENCH_WORKER_MAIN ?? MAIN;
+  // e.g. BENCH_WORKER_ENV="MALLOC_ARENA_MAX=4" runs it with the process environment of another image
+  const extraEnv = Object.fromEntries(
+    (process.env.BENCH_WORKER_ENV ?? '')
+      .split(' ')
+      .filter((pair) => pair.includes('='))
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
   const child = spawn(process.execPath, [...nodeArgs, main], {
     env: {
       PATH: process.env.PATH ?? '',
+      ...IMAGE_ENV,
+      ...extraEnv,
       ...stack.workerEnv({ SQS_WAIT_TIME_SECONDS: '1', LOG_LEVEL: 'info', ...env }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

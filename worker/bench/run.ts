@@ -1,24 +1,18 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import Papa from 'papaparse';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { EXIT, EXIT_CODES, parsing, reportFailure } from '../src/cli/command.js';
-import { batchReader } from '../src/scoring/canonical.js';
-import { mapColumns } from '../src/scoring/columns.js';
-import { createEncoder, chooseVariant } from '../src/scoring/encoder.js';
-import { BATCH_ROWS, loadModel, scoreCsv, type ChurnModel } from '../src/scoring/index.js';
-import { runModel } from '../src/scoring/model.js';
-import { createBatchScorer } from '../src/scoring/pipeline.js';
+import { BATCH_ROWS } from '../src/scoring/index.js';
 import { runBigJobBenchmark } from './big-job.js';
 import { runDrainBenchmark } from './drain.js';
 import { measureFloor } from './floor.js';
 import { generateTelcoCsv } from './generate.js';
 import { runJobBenchmarks } from './jobs.js';
-import { chunksOf, csvParseRecords, papaParseRecords } from './parsers.js';
-import { buildWorker, median } from './processes.js';
+import { runMicroCases } from './micro.js';
+import { chunksOf } from './parsers.js';
+import { buildWorker } from './processes.js';
 import { updateResults } from './results-file.js';
 import { runSoakBench } from './soak.js';
 
@@ -29,17 +23,19 @@ import { runSoakBench } from './soak.js';
  *      after BENCH_SMALL_JOB_CPU_JOBS (100) 100-row jobs through the same process for its CPU per job
  *      (small-job-cpu.ts); then the floor for that job's CPU per row (floor.ts)
  *   2. in-process cases on BENCH_MICRO_ROWS rows: the parsers alone, scoreCsv, the batch scorer, ONNX alone
+ *      (micro.ts)
  *   3. worker ready time, 100-row job latency, small jobs/s through one in-process worker (jobs.ts)
  *   4. BENCH_DRAIN_JOBS (default 1,000) small jobs queued at once, drained by two worker processes (drain.ts)
  * Prints a table and writes worker/bench/results.json. Generated inputs are cached in worker/bench/data/.
- * `npm run bench -- --soak` runs only the soak (soak.ts) instead, and adds its figures to results.json.
+ * `npm run bench -- --soak` runs only the soak (soak.ts) instead, and adds its figures to results.json;
+ * `npm run bench -- --big-job` only step 1's jobs, and prints the worker's figures.
  *
  *   BENCH_ROWS (1000000)  BENCH_MICRO_ROWS (100000)  BENCH_REPS (5)  BENCH_JOB_RUNS (3)  BENCH_DRAIN_JOBS (1000)
  *   BENCH_SMALL_JOB_CPU_JOBS (100)
  *   BENCH_JOB_REPS / BENCH_SMALL_JOBS: see jobs.ts
  */
 
-const USAGE = 'usage: npm run bench -- [--soak]';
+const USAGE = 'usage: npm run bench -- [--soak | --big-job]';
 
 const HELP = `${USAGE}
 Runs the benchmark suite (the whole job path, in-process cases, small jobs, a drain), prints a table and writes
@@ -47,6 +43,8 @@ worker/bench/results.json. Sizes and repetitions are environment variables: BENC
 BENCH_MICRO_ROWS (100000), BENCH_REPS (5), BENCH_JOB_RUNS (3), BENCH_DRAIN_JOBS (1000),
 BENCH_SMALL_JOB_CPU_JOBS (100), BENCH_RESULTS (the results file).
   --soak      runs only the soak (worker/bench/soak.ts) and adds its figures to results.json
+  --big-job   runs only step 1's jobs (the small ones, then the big one) and prints the worker's figures,
+              writing nothing: for profiling the worker (BENCH_WORKER_NODE_ARGS, BENCH_WORKER_ENV)
   -h, --help  this help
 ${EXIT_CODES}`;
 
@@ -54,7 +52,13 @@ const args = (() => {
   try {
     return parsing(
       () =>
-        parseArgs({ options: { soak: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values,
+        parseArgs({
+          options: {
+            soak: { type: 'boolean' },
+            'big-job': { type: 'boolean' },
+            help: { type: 'boolean', short: 'h' },
+          },
+        }).values,
     );
   } catch (error) {
     process.exit(reportFailure('bench', USAGE, error));
@@ -75,148 +79,15 @@ const HERE = import.meta.dirname;
 const TRAINING = join(HERE, '..', '..', '..', 'shared', 'data', 'telco-churn.csv');
 const RESULTS = process.env.BENCH_RESULTS ?? join(HERE, 'results.json');
 
-interface Case {
-  readonly name: string;
-  readonly description: string;
-  /** one full pass; returns the rows it processed */
-  run(): Promise<number>;
-}
-
-interface Result {
-  name: string;
-  description: string;
-  rows: number;
-  medianMs: number;
-  rowsPerSecond: number;
-  samplesMs: number[];
-  /** this process's CPU time per row, the best run: other processes' load only ever adds to it */
-  cpuUsPerRow: number;
-}
-
-async function measure(c: Case): Promise<Result> {
-  await c.run();
-  const samples: number[] = [];
-  let rows = 0;
-  let cpuUs = Infinity;
-  for (let i = 0; i < REPS; i++) {
-    const started = performance.now();
-    const cpu = process.cpuUsage();
-    rows = await c.run();
-    const used = process.cpuUsage(cpu);
-    samples.push(performance.now() - started);
-    cpuUs = Math.min(cpuUs, used.user + used.system);
-  }
-  const medianMs = median(samples);
-  return {
-    ...c,
-    rows,
-    medianMs,
-    rowsPerSecond: (rows / medianMs) * 1000,
-    samplesMs: samples,
-    cpuUsPerRow: cpuUs / rows,
-  };
-}
-
-const nullSink = (): Writable => new Writable({ write: (_chunk, _encoding, callback) => callback() });
-
 async function dataFile(rows: number): Promise<string> {
   const file = join(HERE, 'data', `telco-${rows}.csv`);
   if (!existsSync(file)) await generateTelcoCsv(TRAINING, file, rows);
   return file;
 }
 
-function microCases(model: ChurnModel, chunks: readonly Buffer[], records: readonly string[][]): Case[] {
-  const [header = [], ...data] = records;
-  const mapping = mapColumns(header, data.slice(0, BATCH_ROWS));
-  const batches: string[][][] = [];
-  for (let at = 0; at < data.length; at += BATCH_ROWS) batches.push(data.slice(at, at + BATCH_ROWS));
-
-  // One encoded batch for the bare session baseline: the same rows, features and variant as the scorer's.
-  const present = new Set(mapping.columns.map((c) => c.column.name));
-  const encoder = createEncoder(model.manifest, present);
-  const variant = chooseVariant(model.manifest, present);
-  const first = batchReader(mapping, BATCH_ROWS, '.')(batches[0] ?? []);
-  const features = new Float64Array(first.size * encoder.width);
-  encoder.encode(first, features, new Uint32Array(first.size));
-
-  return [
-    {
-      name: 'csv_parse_bare',
-      description: 'csv-parse (array mode) alone over the file bytes, records discarded: the fixed reference',
-      run: () => Promise.resolve(csvParseRecords(chunks)),
-    },
-    {
-      name: 'papaparse_bare',
-      description: "Papa Parse's core parser alone, driven as the scoring reader drives it",
-      run: () => Promise.resolve(papaParseRecords(chunks)),
-    },
-    {
-      name: 'score_csv',
-      description: 'scoreCsv end to end: bytes in, results CSV out to a null sink',
-      run: async () => (await scoreCsv(model, chunks, nullSink())).rowsProcessed,
-    },
-    {
-      name: 'score_preparsed',
-      description: 'the batch scorer on pre-parsed records: canonical values, encode, ONNX, explain, format',
-      run: async () => {
-        const scorer = createBatchScorer(model, mapping, { delimiter: ',', decimal: '.' });
-        let bytes = 0;
-        for (const batch of batches) bytes += (await scorer.batch(batch)).length;
-        return bytes > 0 ? scorer.summary.rowsProcessed : 0;
-      },
-    },
-    {
-      name: 'ort_bare',
-      description: `InferenceSession.run alone on one encoded batch of ${first.size} rows, repeated for the same row count`,
-      run: async () => {
-        let rows = 0;
-        while (rows < data.length) {
-          const n = Math.min(first.size, data.length - rows);
-          await runModel(model, variant, features, n);
-          rows += n;
-        }
-        return rows;
-      },
-    },
-  ];
-}
-
-/** The file's records, for the cases that start from parsed rows. */
-function parseAll(bytes: Buffer): string[][] {
-  return Papa.parse<string[]>(bytes.toString('utf8'), { skipEmptyLines: true }).data;
-}
-
 const log = (text: string): boolean => process.stdout.write(`${text}\n`);
 const fmt = (n: number, digits = 0): string =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-/** The in-process cases; their inputs (100k parsed records) are garbage once this returns. */
-async function runMicroCases(): Promise<{ micro: Record<string, Result>; resultsSample: Buffer }> {
-  const model = await loadModel();
-  const microBytes = await readFile(await dataFile(MICRO_ROWS));
-  const micro: Record<string, Result> = {};
-  for (const c of microCases(model, chunksOf(microBytes), parseAll(microBytes))) {
-    micro[c.name] = await measure(c);
-    log(`${c.name.padEnd(16)} ${fmt(micro[c.name]?.rowsPerSecond ?? NaN).padStart(10)} rows/s`);
-  }
-  const sample = microBytes.subarray(0, microBytes.lastIndexOf('\n', FLOOR_SAMPLE_BYTES) + 1);
-  return { micro, resultsSample: await resultsOf(model, sample) };
-}
-
-/** input bytes whose results (~15x larger) the floor's checksums and copy are measured on */
-const FLOOR_SAMPLE_BYTES = 4 * 1024 * 1024;
-
-async function resultsOf(model: ChurnModel, input: Buffer): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      parts.push(Buffer.from(chunk));
-      callback();
-    },
-  });
-  await scoreCsv(model, chunksOf(input), sink);
-  return Buffer.concat(parts);
-}
 
 async function main(): Promise<void> {
   log('building the worker as the image does...');
@@ -225,7 +96,9 @@ async function main(): Promise<void> {
   // still in its heap, the emulator's CPU per row nearly doubled and the job slowed by a quarter.
   log(`big job: ${fmt(ROWS)} rows x ${JOB_RUNS} runs...`);
   const big = await runBigJobBenchmark(await dataFile(ROWS), JOB_RUNS, SMALL_JOB_CPU_JOBS);
-  const { micro, resultsSample } = await runMicroCases();
+  const { micro, resultsSample } = await runMicroCases(await dataFile(MICRO_ROWS), REPS, (name, result) =>
+    log(`${name.padEnd(16)} ${fmt(result.rowsPerSecond).padStart(10)} rows/s`),
+  );
   log('floor...');
   const floor = measureFloor(
     chunksOf(await readFile(await dataFile(ROWS))),
@@ -331,5 +204,20 @@ async function main(): Promise<void> {
   log(`wrote ${RESULTS}`);
 }
 
+/** Step 1's jobs alone: the worker's CPU, memory and small-job cost, e.g. under a profiler. */
+async function bigJobOnly(): Promise<void> {
+  buildWorker();
+  const big = await runBigJobBenchmark(await dataFile(ROWS), JOB_RUNS, SMALL_JOB_CPU_JOBS);
+  const { rows, workerCpuUsPerRow, workerCpuUsPerRowRuns, peakRssMb, idleRssMb, jobMs, smallJobs } = big;
+  log(
+    JSON.stringify(
+      { rows, workerCpuUsPerRow, workerCpuUsPerRowRuns, peakRssMb, idleRssMb, jobMs, smallJobs },
+      null,
+      2,
+    ),
+  );
+}
+
 if (args.soak) await runSoakBench(RESULTS);
+else if (args['big-job']) await bigJobOnly();
 else await main();

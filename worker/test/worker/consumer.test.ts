@@ -1,124 +1,21 @@
-import type { Message } from '@aws-sdk/client-sqs';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { sleep } from '../../src/backoff.js';
-import {
-  createConsumer,
-  type ConsumerOptions,
-  type Disposition,
-  type JobContext,
-} from '../../src/consumer.js';
+import { describe, expect, it, vi } from 'vitest';
 import { JobAborted } from '../../src/errors.js';
-import { createLogger } from '../../src/logger.js';
-import type { Queue } from '../../src/queue.js';
+import {
+  advance,
+  consumer,
+  HEARTBEAT,
+  JOB_TIMEOUT,
+  jobs,
+  queue,
+  seconds,
+  start,
+  useFakes,
+  WAIT_SECONDS,
+} from './consumer-fakes.js';
 
-/**
- * The consumer loop against a fake queue on fake timers: every timing rule (heartbeat, time limit, back-off,
- * drain) is checked to the second, without SQS, a process or waiting.
- */
+// The consumer's receive loop and each job's heartbeat, time limit and settling (consumer-fakes.ts: the fakes).
 
-const WAIT_SECONDS = 20;
-
-/** A queue whose polls, like SQS long polls, last WaitTimeSeconds when nothing is waiting and return at once otherwise. */
-class FakeQueue implements Queue {
-  readonly waiting: Message[] = [];
-  /** maxMessages of each receive, with the (fake) time it was made */
-  readonly receives: { max: number; at: number }[] = [];
-  readonly visibility: { id: string | undefined; seconds: number; at: number }[] = [];
-  readonly deleted: (string | undefined)[] = [];
-  failingReceives = 0;
-  private sent = 0;
-
-  send(count = 1): Message[] {
-    const messages = Array.from({ length: count }, () => {
-      this.sent += 1;
-      return { MessageId: `m${this.sent}`, ReceiptHandle: `r${this.sent}`, Body: '{}' };
-    });
-    this.waiting.push(...messages);
-    return messages;
-  }
-
-  async receive(max: number, signal?: AbortSignal) {
-    this.receives.push({ max, at: Date.now() });
-    if (this.failingReceives > 0) {
-      this.failingReceives -= 1;
-      throw new Error('SQS unavailable');
-    }
-    if (this.waiting.length === 0) await sleep(WAIT_SECONDS * 1000, signal);
-    return this.waiting.splice(0, max);
-  }
-
-  delete(message: Message) {
-    this.deleted.push(message.MessageId);
-    return Promise.resolve();
-  }
-
-  changeVisibility(message: Message, seconds: number) {
-    this.visibility.push({ id: message.MessageId, seconds, at: Date.now() });
-    return Promise.resolve();
-  }
-
-  sendToDlq() {
-    return Promise.reject(new Error('not used by the consumer'));
-  }
-
-  extensions(id: string) {
-    return this.visibility.filter((v) => v.id === id && v.seconds === VISIBILITY).map((v) => v.at);
-  }
-}
-
-/** Jobs that run until the test settles them or their signal aborts (then they hand back, as job.ts does). */
-class FakeJobs {
-  readonly started = new Map<string, JobContext & { settle(d: Disposition): void }>();
-
-  readonly handler = (message: Message, context: JobContext) =>
-    new Promise<Disposition>((resolve) => {
-      context.signal.addEventListener('abort', () => resolve({ action: 'retry', delaySeconds: 0 }));
-      this.started.set(message.MessageId ?? '', { ...context, settle: resolve });
-    });
-
-  job(id: string) {
-    const job = this.started.get(id);
-    if (!job) throw new Error(`job ${id} has not started`);
-    return job;
-  }
-}
-
-const VISIBILITY = 300;
-const HEARTBEAT = 60;
-const JOB_TIMEOUT = 3600;
-
-let queue: FakeQueue;
-let jobs: FakeJobs;
-let start: number;
-const seconds = (at: number) => (at - start) / 1000;
-const advance = (s: number) => vi.advanceTimersByTimeAsync(s * 1000);
-
-beforeEach(() => {
-  vi.useFakeTimers();
-  start = Date.now();
-  queue = new FakeQueue();
-  jobs = new FakeJobs();
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
-
-function consumer(options: Partial<ConsumerOptions> = {}) {
-  const created = createConsumer({
-    queue,
-    handler: jobs.handler,
-    logger: createLogger({ level: 'silent', environment: 'test', pretty: false }),
-    concurrency: 2,
-    waitTimeSeconds: WAIT_SECONDS,
-    visibilityTimeoutSeconds: VISIBILITY,
-    heartbeatIntervalSeconds: HEARTBEAT,
-    jobTimeoutSeconds: JOB_TIMEOUT,
-    ...options,
-  });
-  created.start();
-  return created;
-}
+useFakes();
 
 describe('receiving', () => {
   it('asks for as many messages as there are free slots, and polls not at all while every slot is busy', async () => {
@@ -221,88 +118,5 @@ describe('a running job', () => {
     jobs.job('m2').settle({ action: 'delete' });
     await advance(0);
     expect(busy.at(-1)).toBe(false);
-  });
-});
-
-describe('stop()', () => {
-  it('lets a job that finishes within the drain time finish, handing nothing back', async () => {
-    queue.send(1);
-    const running = consumer();
-    await advance(1);
-    const stopped = running.stop(30_000);
-    await advance(10);
-    jobs.job('m1').settle({ action: 'delete' });
-    await advance(WAIT_SECONDS);
-
-    await expect(stopped).resolves.toEqual({ handedBack: 0 });
-    expect(queue.deleted).toEqual(['m1']);
-    expect(jobs.job('m1').signal.aborted).toBe(false);
-  });
-
-  it('hands an unfinished job back (visibility 0) once the drain time is up, but only after the last poll ended', async () => {
-    queue.send(1);
-    const running = consumer();
-    await advance(1); // the job runs, and a poll for the free slot is open until second 21
-    let result: { handedBack: number } | undefined;
-    void running.stop(5000).then((r) => (result = r));
-
-    await advance(15);
-    expect(queue.visibility.filter((v) => v.seconds === 0)).toEqual([]);
-    expect(jobs.job('m1').signal.aborted).toBe(false);
-
-    await advance(WAIT_SECONDS);
-    expect(queue.visibility.filter((v) => v.seconds === 0)).toEqual([
-      { id: 'm1', seconds: 0, at: start + 20_000 },
-    ]);
-    expect(jobs.job('m1').signal.reason).toEqual(new JobAborted('shutdown'));
-    expect(result).toEqual({ handedBack: 1 });
-    expect(queue.receives).toHaveLength(2);
-  });
-
-  it('gives messages its last poll brings straight back instead of starting them', async () => {
-    const running = consumer();
-    await advance(1);
-    const stopped = running.stop(5000);
-    queue.send(1);
-    await advance(WAIT_SECONDS);
-
-    await expect(stopped).resolves.toEqual({ handedBack: 0 });
-    expect(queue.visibility).toEqual([{ id: 'm1', seconds: 0, at: start + 20_000 }]);
-    expect(jobs.started.size).toBe(0);
-  });
-
-  it('abandons a poll still open well after its wait time (a stalled connection)', async () => {
-    const stalled = vi
-      .spyOn(queue, 'receive')
-      .mockImplementation(
-        (_, signal) =>
-          new Promise((_resolve, reject) =>
-            signal?.addEventListener('abort', () => reject(new Error('aborted'))),
-          ),
-      );
-    const running = consumer();
-    await advance(1);
-    let stoppedAt: number | undefined;
-    void running.stop(0).then(() => (stoppedAt = Date.now()));
-    await advance(WAIT_SECONDS + 5);
-    expect(stalled).toHaveBeenCalledTimes(1);
-    expect(seconds(stoppedAt ?? Number.NaN)).toBe(1 + WAIT_SECONDS + 2);
-  });
-});
-
-describe('hurry() (a second signal)', () => {
-  it('ends the drain at once: the job is handed back when the last poll ends, not when the drain time is up', async () => {
-    queue.send(1);
-    const running = consumer();
-    await advance(1);
-    let result: { handedBack: number } | undefined;
-    void running.stop(600_000).then((r) => (result = r));
-    await advance(4);
-    running.hurry();
-    await advance(WAIT_SECONDS);
-
-    expect(result).toEqual({ handedBack: 1 });
-    expect(queue.visibility).toEqual([{ id: 'm1', seconds: 0, at: start + 20_000 }]);
-    expect(jobs.job('m1').signal.reason).toEqual(new JobAborted('shutdown'));
   });
 });
