@@ -1,4 +1,4 @@
-import type { CanonicalBatch } from './canonical.js';
+import type { CanonicalBatch, ColumnValues } from './canonical.js';
 import { canonicalColumn } from './canonical-columns.js';
 import { engagementRules } from './engagement.js';
 import { isImputed, type Encoder } from './encoder.js';
@@ -168,12 +168,13 @@ function columnPlan(manifest: Manifest, name: string, k: number): ColumnPlan {
     const range = feature.clip;
     // Few distinct values recur (months, price points): each text is built once per value and side.
     const texts = [0, 1, 2, 3].map(() => new Map<number, Described>());
+    const column = batchColumn(name);
     return {
       k,
       features,
       imputed,
       describe(scores, row, risk) {
-        const values = scores.batch.columns.get(name);
+        const values = column(scores.batch);
         const value = values?.kind === 'number' ? (values.values[row] as number) : NaN;
         const above = (scores.features[row * width + first] as number) > mean;
         const cache = texts[(above ? 2 : 0) + (risk ? 1 : 0)] as Map<number, Described>;
@@ -192,15 +193,32 @@ function columnPlan(manifest: Manifest, name: string, k: number): ColumnPlan {
     message: CATEGORY_MESSAGES[name]?.[label] ?? `${name}: ${label}`,
     memo: {},
   }));
+  const column = batchColumn(name);
   return {
     k,
     features,
     imputed,
     describe(scores, row) {
-      const values = scores.batch.columns.get(name);
+      const values = column(scores.batch);
       const code = values?.kind === 'category' ? (values.codes[row] as number) : MISSING_CATEGORY;
       return byCode[code] ?? imputed;
     },
+  };
+}
+
+/**
+ * A column's values in a batch, looked up once per batch: the scorer refills the same batch object (canonical.ts),
+ * and a Map lookup per listed factor and row showed in the profile.
+ */
+function batchColumn(name: string): (batch: CanonicalBatch) => ColumnValues | undefined {
+  let last: CanonicalBatch | undefined;
+  let values: ColumnValues | undefined;
+  return (batch) => {
+    if (batch !== last) {
+      last = batch;
+      values = batch.columns.get(name);
+    }
+    return values;
   };
 }
 
