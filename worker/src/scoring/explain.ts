@@ -94,6 +94,11 @@ export function createExplainer(manifest: Manifest, encoder: Encoder): Explainer
   const engagement = engagementRules().flatMap(({ columns, rule }) =>
     columns.every((c) => encoder.present.has(c)) ? [rule] : [],
   );
+  // Every plan's feature indices end to end (plan p's end at ends[p]): one typed array read in order instead of
+  // an array per plan, in the same order, so the sums are the same doubles.
+  const featureIndices = Int32Array.from(plans.flatMap((plan) => plan.features));
+  let end = 0;
+  const ends = Int32Array.from(plans, (plan) => (end += plan.features.length));
   // Reused per row: the column sums, and the indices of the largest per side in descending order.
   const sums = new Float64Array(plans.length);
   const top = { risk: new Int32Array(MAX_MODEL_FACTORS), protective: new Int32Array(MAX_MODEL_FACTORS) };
@@ -124,11 +129,10 @@ export function createExplainer(manifest: Manifest, encoder: Encoder): Explainer
     const base = row * width;
     let risky = 0;
     let safe = 0;
-    for (let p = 0; p < plans.length; p++) {
-      const { features } = plans[p] as ColumnPlan;
+    for (let p = 0, f = 0; p < plans.length; p++) {
       let sum = 0;
-      for (let f = 0; f < features.length; f++)
-        sum += contributions[base + (features[f] as number)] as number;
+      for (const last = ends[p] as number; f < last; f++)
+        sum += contributions[base + (featureIndices[f] as number)] as number;
       sums[p] = sum;
       if (sum >= IMPACT_THRESHOLDS.low) risky = insertTop(top.risk, risky, p, sum, sums);
       else if (-sum >= IMPACT_THRESHOLDS.low) safe = insertTop(top.protective, safe, p, -sum, sums);
