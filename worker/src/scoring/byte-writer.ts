@@ -1,5 +1,5 @@
 /**
- * An append-only byte buffer for one batch of the results file. A results row is ~2 KB assembled from ~60
+ * An append-only byte buffer for one batch of the results file. A results row is ~2 KB assembled from ~40
  * pieces, most of them texts that repeat from row to row; built as a JavaScript string, the pieces form a
  * rope that V8 must walk and flatten before it can be encoded, which cost more than everything else in the
  * job put together. Here each repeating piece is encoded once (see `encode`) and copied, and the one

@@ -1,10 +1,12 @@
 import { encode } from './byte-writer.js';
 import type { Factor, FactorMemo } from './explain.js';
 import { FORMULA_START, LEVEL_TEXT, type RiskLevel } from './output.js';
+import { pyFixed } from './py-format.js';
 
 /**
- * The byte pieces results rows are assembled from (row-writer.ts), each encoded once: per model and level
- * constants, and per distinct factor text and impact, cached for the worker's lifetime.
+ * The byte pieces results rows are assembled from (row-writer.ts), each encoded once: per model constants, per
+ * risk level and churn percentage, and per distinct factor text and impact, cached for the worker's lifetime.
+ * Each copy into the row has a fixed cost beside its bytes, so texts that always sit side by side are one piece.
  */
 
 /**
@@ -21,14 +23,23 @@ export interface FactorBytes {
   readonly message: Uint8Array;
   /** `; message` (summary) */
   readonly semicolonMessage: Uint8Array;
+  /** `. Positive signs: message`, the summary's first protective factor */
+  readonly positiveMessage: Uint8Array;
   /** `, message` (key_risks, strengths) */
   readonly commaMessage: Uint8Array;
-  /** column 15/16 item up to its contribution (model factors), or whole (engagement signals); `next`: after `, ` */
+  /** `"message`, a quoted key_risks / strengths cell's first message */
+  readonly quotedMessage: Uint8Array;
+  /**
+   * column 15/16 item up to its contribution (model factors), or whole (engagement signals); `next`: after `, `,
+   * `closeNext`: after the previous item's contribution, so the `}` closing it is in the same piece
+   */
   readonly item: Uint8Array;
   readonly nextItem: Uint8Array;
-  /** the explanation's `{"factor", "impact", "description"}`; `next`: after `, ` */
-  readonly described: Uint8Array;
+  readonly closeNextItem: Uint8Array;
+  /** the explanation's `{"factor", "impact", "description"}` after `, `, or opening its list */
   readonly nextDescribed: Uint8Array;
+  readonly firstRiskDescribed: Uint8Array;
+  readonly firstProtectiveDescribed: Uint8Array;
   /** the message needs its cell quoted */
   readonly comma: boolean;
   /** the message would start a cell as a formula */
@@ -50,11 +61,15 @@ function factorBytes(f: Factor): FactorBytes {
     source: f.source,
     message: encode(f.message),
     semicolonMessage: encode(`; ${f.message}`),
+    positiveMessage: encode(`${POSITIVE_SIGNS}${f.message}`),
     commaMessage: encode(`, ${f.message}`),
+    quotedMessage: encode(`"${f.message}`),
     item: encode(item),
     nextItem: encode(`, ${item}`),
-    described: encode(described),
+    closeNextItem: encode(`}, ${item}`),
     nextDescribed: encode(`, ${described}`),
+    firstRiskDescribed: encode(`${RISK_FACTORS}${described}`),
+    firstProtectiveDescribed: encode(`${PROTECTIVE_FACTORS}${described}`),
     comma: f.message.includes(','),
     formula: FORMULA_START.test(f.message),
   };
@@ -96,25 +111,38 @@ export function factorBytesCache(): (f: Factor) => FactorBytes {
 }
 
 /**
- * Python's formatting of `x` as a table lookup: the texts of `k / scale` for every k, encoded once. A value
- * outside the table or near an exact tie, where the half-even rule decides, is formatted directly.
+ * The index `k` of `x` in a table of the texts of `k / scale` (k < size), or -1 for a value outside the table or
+ * near an exact tie, where the half-even rule decides and the value must be formatted directly.
  */
+export function tableIndex(size: number, scale: number): (x: number) => number {
+  return (x) => {
+    const scaled = x * scale;
+    const k = Math.round(scaled);
+    return k >= 0 && k < size && Math.abs(scaled - Math.floor(scaled) - 0.5) > 1e-6 ? k : -1;
+  };
+}
+
+/** Python's formatting of `x` as a table lookup: the texts of `k / scale` for every k, encoded once. */
 export function numberTable(
   size: number,
   scale: number,
   format: (x: number) => string,
 ): (x: number) => Uint8Array {
   const texts = Array.from({ length: size }, (_, k) => encode(format(k / scale)));
+  const index = tableIndex(size, scale);
   return (x) => {
-    const scaled = x * scale;
-    const k = Math.round(scaled);
-    return k >= 0 && k < size && Math.abs(scaled - Math.floor(scaled) - 0.5) > 1e-6
-      ? (texts[k] as Uint8Array)
-      : encode(format(x));
+    const k = index(x);
+    return k >= 0 ? (texts[k] as Uint8Array) : encode(format(x));
   };
 }
 
-// Adjacent constant pieces are one piece: each copy has a fixed cost beside its bytes.
+const POSITIVE_SIGNS = '. Positive signs: ';
+const RISK_FACTORS = '"", ""risk_factors"": [';
+const PROTECTIVE_FACTORS = '], ""protective_factors"": [';
+const EXPLANATION_OPEN = ']","{""customer_id"": ';
+
+// Adjacent constant pieces are one piece: each copy has a fixed cost beside its bytes. `close…`: the same
+// after a model factor's contribution, with the `}` that closes its item.
 export const PIECES = {
   quote: encode('"'),
   apostrophe: encode("'"),
@@ -124,44 +152,64 @@ export const PIECES = {
   one: encode('1,'),
   periodComma: encode('.,'),
   periodQuoteComma: encode('.",'),
-  positiveSigns: encode('. Positive signs: '),
-  contributionClose: encode('}'),
   /** between the risk_factors and protective_factors lists */
   nextList: encode(']","['),
+  closeNextList: encode('}]","['),
   /** the protective list's end, then the explanation's start up to its customer id (as a JSON string) */
-  explanationOpen: encode(']","{""customer_id"": '),
-  explanationOpenPlainId: encode(']","{""customer_id"": ""'),
-  probability: encode(', ""churn_probability"": '),
-  probabilityAfterPlainId: encode('"", ""churn_probability"": '),
-  riskFactors: encode('"", ""risk_factors"": ['),
-  protectiveFactors: encode('], ""protective_factors"": ['),
+  explanationOpen: encode(EXPLANATION_OPEN),
+  closeExplanationOpen: encode(`}${EXPLANATION_OPEN}`),
+  explanationOpenPlainId: encode(`${EXPLANATION_OPEN}""`),
+  closeExplanationOpenPlainId: encode(`}${EXPLANATION_OPEN}""`),
+  riskFactors: encode(RISK_FACTORS),
+  protectiveFactors: encode(PROTECTIVE_FACTORS),
   explanationClose: encode(']}",'),
   newline: encode('\n'),
 };
 
-/** The pieces of a row that depend only on its risk level. */
-export interface LevelBytes {
-  /** `,High,` */
-  readonly level: Uint8Array;
-  /** `%,<recommendation>,<WORDS> (` and the same with the summary cell quoted */
-  readonly summaryOpen: Uint8Array;
-  readonly quotedSummaryOpen: Uint8Array;
-  /** `<WORDS> (`, the summary's start */
-  readonly words: number;
-  /** `% churn probability). <action>. Key concerns: ` */
-  readonly concerns: Uint8Array;
-  /** `, "risk_level": "High", "summary": "` in the explanation */
+/** The pieces of a row that depend only on its risk level and its churn x 100 (one decimal). */
+export interface HeadBytes {
+  /** `,High,71.5%,<recommendation>,<WORDS> (71.5% churn probability). <action>. Key concerns: ` */
+  readonly open: Uint8Array;
+  /** the same with the summary cell quoted */
+  readonly quotedOpen: Uint8Array;
+  /** bytes of the summary's start (`<WORDS> (` to `Key concerns: `) at the end of `open` */
+  readonly summary: number;
+  /** `, "churn_probability": 71.5, "risk_level": "High", "summary": "` in the explanation */
   readonly explanation: Uint8Array;
+  /** the same after a plain customer id, with the quote that closes it */
+  readonly explanationAfterPlainId: Uint8Array;
 }
 
-export function levelBytes(level: RiskLevel): LevelBytes {
+function headBytes(level: RiskLevel, percent: string): HeadBytes {
   const { recommendation, words, action } = LEVEL_TEXT[level];
+  const summary = `${words} (${percent}% churn probability). ${action}. Key concerns: `;
+  const explanation = `, ""churn_probability"": ${percent}, ""risk_level"": ""${level}"", ""summary"": ""`;
   return {
-    level: encode(`,${level},`),
-    summaryOpen: encode(`%,${recommendation},${words} (`),
-    quotedSummaryOpen: encode(`%,${recommendation},"${words} (`),
-    words: encode(`${words} (`).length,
-    concerns: encode(`% churn probability). ${action}. Key concerns: `),
-    explanation: encode(`, ""risk_level"": ""${level}"", ""summary"": ""`),
+    open: encode(`,${level},${percent}%,${recommendation},${summary}`),
+    quotedOpen: encode(`,${level},${percent}%,${recommendation},"${summary}`),
+    summary: encode(summary).length,
+    explanation: encode(explanation),
+    explanationAfterPlainId: encode(`""${explanation}`),
+  };
+}
+
+/** Rows' churn x 100 is one of 1001 texts (0.0 to 100.0) bar exact ties, so their heads are built once each. */
+const PERCENTS = 1001;
+
+/** Head pieces by level and churn probability `p`, built when first needed. */
+export function headCache(): (level: RiskLevel, p: number) => HeadBytes {
+  const index = tableIndex(PERCENTS, 10);
+  const table = (): (HeadBytes | undefined)[] => new Array<HeadBytes | undefined>(PERCENTS).fill(undefined);
+  const heads: Record<RiskLevel, (HeadBytes | undefined)[]> = {
+    High: table(),
+    Medium: table(),
+    Low: table(),
+  };
+  return (level, p) => {
+    const x = p * 100;
+    const k = index(x);
+    if (k < 0) return headBytes(level, pyFixed(x, 1));
+    const byPercent = heads[level];
+    return (byPercent[k] ??= headBytes(level, pyFixed(k / 10, 1)));
   };
 }

@@ -11,14 +11,7 @@ import {
   type RiskLevel,
 } from './output.js';
 import { pyFixed, pyRound } from './py-format.js';
-import {
-  factorBytesCache,
-  levelBytes,
-  numberTable,
-  PIECES,
-  type FactorBytes,
-  type LevelBytes,
-} from './row-bytes.js';
+import { factorBytesCache, headCache, numberTable, PIECES, type FactorBytes } from './row-bytes.js';
 
 /**
  * The row writer of the results CSV (output.ts holds its contract): each row assembled from byte pieces
@@ -97,11 +90,8 @@ export function rowFormatter(manifest: Manifest): RowFormatter {
 export function createRowFormatter(manifest: Manifest): RowFormatter {
   const { high, medium, retention } = manifest.thresholds;
   const riskLevel = (p: number): RiskLevel => (p > high ? 'High' : p > medium ? 'Medium' : 'Low');
-  const levels: Record<RiskLevel, LevelBytes> = {
-    High: levelBytes('High'),
-    Medium: levelBytes('Medium'),
-    Low: levelBytes('Low'),
-  };
+  /** the cells up to the summary's messages, and the explanation's up to its summary */
+  const heads = headCache();
   const modelColumns = `${textCell(manifest.model_type)},${textCell(manifest.model_version)},`;
   /** the confidence cell, the model columns and the start of the risk_factors list */
   const confidence: Record<Confidence, Uint8Array> = {
@@ -109,12 +99,17 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
     medium: encode(`medium,${modelColumns}"[`),
     low: encode(`low,${modelColumns}"[`),
   };
-  /** churn x 100 with one decimal (churn_risk_pct, the summary, the explanation's churn_probability) */
-  const percent = numberTable(1001, 10, (x) => pyFixed(x, 1));
   /** churn_probability, retention_probability, each with its cell's comma */
   const rounded = numberTable(1001, 1000, (x) => `${pyRound(x, 3)},`);
-  /** retention_score, the integer part (not a rounding: the table's entries are never near a tie) */
-  const scores = Array.from({ length: 101 }, (_, k) => encode(`${k},`));
+  /**
+   * retention_prediction, retention_score (the integer part, 0 to 100) and the confidence piece as one piece,
+   * by (prediction × 101 + score) × 3 + confidence, built when first needed
+   */
+  const tails = new Array<Uint8Array | undefined>(2 * 101 * 3).fill(undefined);
+  const tail = (retained: boolean, score: number, rating: Confidence): Uint8Array => {
+    const key = ((retained ? 101 : 0) + score) * 3 + (rating === 'high' ? 0 : rating === 'medium' ? 1 : 2);
+    return (tails[key] ??= encode(`${retained ? 1 : 0},${score},${rating},${modelColumns}"[`));
+  };
   const bytes = factorBytesCache();
   // reused from row to row
   const listedRisks: FactorBytes[] = [];
@@ -160,11 +155,11 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
       : [];
   }
 
-  /** Up to `n` messages with `; ` between them. */
-  const summaryMessages = (out: ByteWriter, factors: readonly FactorBytes[], n: number): void => {
-    for (let i = 0; i < factors.length && i < n; i++) {
+  /** Up to 2 messages with `; ` between them, the protective ones after `. Positive signs: `. */
+  const summaryMessages = (out: ByteWriter, factors: readonly FactorBytes[], risk: boolean): void => {
+    for (let i = 0; i < factors.length && i < 2; i++) {
       const f = factors[i] as FactorBytes;
-      out.bytes(i === 0 ? f.message : f.semicolonMessage);
+      out.bytes(i > 0 ? f.semicolonMessage : risk ? f.message : f.positiveMessage);
     }
   };
   const anyComma = (factors: readonly FactorBytes[], n: number): boolean => {
@@ -176,32 +171,43 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
     const n = Math.min(factors.length, 3);
     if (n === 0) return out.bytes(PIECES.comma);
     const quoted = n > 1 || anyComma(factors, n);
-    if (quoted) out.bytes(PIECES.quote);
     const first = factors[0] as FactorBytes;
-    if (first.formula) out.bytes(PIECES.apostrophe);
-    out.bytes(first.message);
+    if (first.formula) {
+      if (quoted) out.bytes(PIECES.quote);
+      out.bytes(PIECES.apostrophe);
+      out.bytes(first.message);
+    } else out.bytes(quoted ? first.quotedMessage : first.message);
     for (let i = 1; i < n; i++) out.bytes((factors[i] as FactorBytes).commaMessage);
     out.bytes(quoted ? PIECES.quoteComma : PIECES.comma);
   };
-  /** column 15/16's items: every factor; model factors with their contribution, engagement signals marked as such */
-  const factorList = (out: ByteWriter, factors: readonly Factor[], listed: readonly FactorBytes[]): void => {
+  /**
+   * column 15/16's items: every factor; model factors with their contribution, engagement signals marked as such.
+   * Returns whether the last item is a model factor's, still to be closed by the next piece (`close…`).
+   */
+  const factorList = (
+    out: ByteWriter,
+    factors: readonly Factor[],
+    listed: readonly FactorBytes[],
+  ): boolean => {
+    let open = false;
     for (let i = 0; i < factors.length; i++) {
       const { contribution: x } = factors[i] as Factor;
       const b = listed[i] as FactorBytes;
-      out.bytes(i === 0 ? b.item : b.nextItem);
+      out.bytes(i === 0 ? b.item : open ? b.closeNextItem : b.nextItem);
+      open = x !== undefined;
       if (x === undefined) continue;
       const scaled = Math.round(x * CONTRIBUTION_SCALE);
       if (Math.abs(scaled) < PLAIN_CONTRIBUTION) out.decimal(scaled, CONTRIBUTION_DIGITS);
       else out.text(contributionText(x));
-      out.bytes(PIECES.contributionClose);
     }
+    return open;
   };
-  /** the explanation's lists: up to 3 factors */
-  const describedList = (out: ByteWriter, factors: readonly FactorBytes[]): void => {
-    for (let i = 0; i < factors.length && i < 3; i++) {
-      const f = factors[i] as FactorBytes;
-      out.bytes(i === 0 ? f.described : f.nextDescribed);
-    }
+  /** the explanation's lists, from their key: up to 3 factors */
+  const describedList = (out: ByteWriter, factors: readonly FactorBytes[], risk: boolean): void => {
+    if (factors.length === 0) return out.bytes(risk ? PIECES.riskFactors : PIECES.protectiveFactors);
+    const first = factors[0] as FactorBytes;
+    out.bytes(risk ? first.firstRiskDescribed : first.firstProtectiveDescribed);
+    for (let i = 1; i < factors.length && i < 3; i++) out.bytes((factors[i] as FactorBytes).nextDescribed);
   };
 
   return {
@@ -210,7 +216,7 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
     write(out, row) {
       const p = row.probability;
       const level = riskLevel(p);
-      const l = levels[level];
+      const head = heads(level, p);
       const { explanation } = row;
       const riskBytes = listed(explanation.risks, listedRisks);
       const protectiveBytes = listed(explanation.protective, listedProtective);
@@ -225,20 +231,11 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
       if (kind === PLAIN_ASCII_ID) out.ascii(id);
       else out.text(kind === PLAIN_ID ? id : textCell(id));
       const idEnd = out.length;
-      // churn x 100 appears three times: churn_risk_pct, the summary and the explanation
-      const percentBytes = percent(p * 100);
-      out.bytes(l.level);
-      out.bytes(percentBytes);
       const quoteSummary = anyComma(risks, 2) || anyComma(protective, 2);
-      out.bytes(quoteSummary ? l.quotedSummaryOpen : l.summaryOpen);
-      const summaryStart = out.length - l.words;
-      out.bytes(percentBytes);
-      out.bytes(l.concerns);
-      summaryMessages(out, risks, 2);
-      if (protective.length > 0) {
-        out.bytes(PIECES.positiveSigns);
-        summaryMessages(out, protective, 2);
-      }
+      out.bytes(quoteSummary ? head.quotedOpen : head.open);
+      const summaryStart = out.length - head.summary;
+      summaryMessages(out, risks, true);
+      summaryMessages(out, protective, false);
       out.bytes(quoteSummary ? PIECES.periodQuoteComma : PIECES.periodComma);
       const summaryEnd = out.length - (quoteSummary ? 2 : 1);
       messagesCell(out, risks);
@@ -247,31 +244,30 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
       const stay = 1 - p;
       out.bytes(rounded(p));
       out.bytes(rounded(stay));
-      out.bytes(stay >= retention ? PIECES.one : PIECES.zero);
+      const retained = stay >= retention;
       const score = Math.trunc(stay * 100);
-      if (score >= 0 && score <= 100) out.bytes(scores[score] as Uint8Array);
-      else out.text(`${score},`);
-      out.bytes(confidence[row.confidence]);
-      factorList(out, explanation.risks, riskBytes);
-      out.bytes(PIECES.nextList);
-      factorList(out, explanation.protective, protectiveBytes);
+      if (score >= 0 && score <= 100) out.bytes(tail(retained, score, row.confidence));
+      else {
+        out.bytes(retained ? PIECES.one : PIECES.zero);
+        out.text(`${score},`);
+        out.bytes(confidence[row.confidence]);
+      }
+      const riskOpen = factorList(out, explanation.risks, riskBytes);
+      out.bytes(riskOpen ? PIECES.closeNextList : PIECES.nextList);
+      const protectiveOpen = factorList(out, explanation.protective, protectiveBytes);
 
       if (kind === ESCAPED_ID) {
-        out.bytes(PIECES.explanationOpen);
+        out.bytes(protectiveOpen ? PIECES.closeExplanationOpen : PIECES.explanationOpen);
         out.text(jsonInCell(id));
-        out.bytes(PIECES.probability);
+        out.bytes(head.explanation);
       } else {
-        out.bytes(PIECES.explanationOpenPlainId);
+        out.bytes(protectiveOpen ? PIECES.closeExplanationOpenPlainId : PIECES.explanationOpenPlainId);
         out.repeat(idStart, idEnd);
-        out.bytes(PIECES.probabilityAfterPlainId);
+        out.bytes(head.explanationAfterPlainId);
       }
-      out.bytes(percentBytes);
-      out.bytes(l.explanation);
       out.repeat(summaryStart, summaryEnd);
-      out.bytes(PIECES.riskFactors);
-      describedList(out, risks);
-      out.bytes(PIECES.protectiveFactors);
-      describedList(out, protective);
+      describedList(out, risks, true);
+      describedList(out, protective, false);
       out.bytes(PIECES.explanationClose);
       out.repeat(idStart, idEnd);
       out.bytes(PIECES.newline);
