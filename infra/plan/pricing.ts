@@ -1,7 +1,7 @@
 // The stack's fixed monthly cost, estimated from the resources a plan registers, at us-east-1 list prices.
 // Usage-based charges (requests, GB processed, log ingestion, task-hours above the minimum) are listed with
 // their unit prices but not summed: they depend on traffic.
-import { registeredKeepAlives, type RegisteredKeepAlive } from '../simulate/keep-alive.js';
+import { registeredKeepAlives, type RegisteredKeepAlive } from './keep-alive.js';
 import type { RecordedResource } from './offline.js';
 
 export const HOURS_PER_MONTH = 730;

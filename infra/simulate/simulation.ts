@@ -7,10 +7,10 @@
 // A queue keep-alive the stack registers (infra/queue-keep-alive.ts) accesses the queue at its schedule's rate.
 // Besides what the stack registers, a run may wake the service from outside CloudWatch (an upload event, a
 // once-a-minute queue poll): the candidate designs of issue #15.
+import { registeredKeepAlives } from '../plan/keep-alive.js';
 import { Agenda } from './agenda.js';
 import { MetricTimeline } from './alarm-timeline.js';
 import type { Draw } from './draws.js';
-import { keepAlivePeriod } from './keep-alive.js';
 import { publishedMetrics } from './published-metrics.js';
 import { scheduledMinimums } from './scheduled-actions.js';
 import { scalingLoop, tasksToStop, type Registered } from './worker-world.js';
@@ -110,7 +110,9 @@ export function simulate(
   // (without a StartDate it "starts invoking the target immediately": Scheduler User Guide, "Schedule types"),
   // so its phase against midnight is unknown; it changes nothing while the period is well inside
   // sqsInactiveAfter, and is taken as a call due at midnight, made within Scheduler's 60-second precision.
-  const keepAlive = keepAlivePeriod(stack, scenario.names.queue);
+  const keepAlive = registeredKeepAlives(stack.resources).find(
+    (k) => k.queue === scenario.names.queue,
+  )?.periodSeconds;
   const keepAlivePhase = keepAlive === undefined ? 0 : draw('schedulerPrecision');
   let lastActive =
     keepAlive === undefined

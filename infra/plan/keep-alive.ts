@@ -1,7 +1,6 @@
 // The queue keep-alives the program registered (infra/queue-keep-alive.ts), read from their resources: which
-// queue each one accesses and how often, for the simulation (the queue never goes inactive) and the plan's price.
-import type { RecordedResource } from '../plan/offline.js';
-import type { Registered } from './worker-world.js';
+// queue each one accesses and how often, for the plan's price and the simulation (the queue never goes inactive).
+import type { RecordedResource } from './offline.js';
 
 const COMPONENT = 'retainwise:queue:QueueKeepAlive';
 const SCHEDULE = 'aws:scheduler/schedule:Schedule';
@@ -42,11 +41,6 @@ export function registeredKeepAlives(resources: RecordedResource[]): RegisteredK
         function: { memoryMb: fn.memorySize ?? 128, architecture: fn.architectures?.[0] ?? 'x86_64' },
       };
     });
-}
-
-/** Seconds between the keep-alive's calls on `queue`; undefined when none keeps it active. */
-export function keepAlivePeriod(stack: Registered, queue: string): number | undefined {
-  return registeredKeepAlives(stack.resources).find((k) => k.queue === queue)?.periodSeconds;
 }
 
 /**
