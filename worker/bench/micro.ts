@@ -87,7 +87,9 @@ function microCases(model: ChurnModel, chunks: readonly Buffer[], records: reado
     {
       name: 'score_csv',
       description: 'scoreCsv end to end: bytes in, results CSV out to a null sink',
-      run: async () => (await scoreCsv(model, chunks, nullSink())).rowsProcessed,
+      // as the worker runs it: its upload, like this sink, is done with each chunk once it calls back
+      run: async () =>
+        (await scoreCsv(model, chunks, nullSink(), { sinkReleasesChunks: true })).rowsProcessed,
     },
     {
       name: 'score_preparsed',

@@ -144,6 +144,8 @@ export function createJobHandler(deps: JobDependencies): Handler {
     try {
       const summary = await scoreCsv(model, input, output.sink, {
         signal,
+        // the upload copies each chunk into a part buffer before it calls back (results-upload.ts)
+        sinkReleasesChunks: true,
         onProgress: deps.observer && ((rows) => deps.observer?.progress(job.predictionId, rows)),
       });
       deps.observer?.scored(job.predictionId, summary);

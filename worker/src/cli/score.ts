@@ -88,7 +88,11 @@ async function main(argv: string[]): Promise<number> {
   const progress = progressLine(process.stderr);
   let summary: ScoreSummary;
   try {
-    summary = await scoreCsv(model, source, target.stream, { onProgress: (rows) => progress.update(rows) });
+    summary = await scoreCsv(model, source, target.stream, {
+      onProgress: (rows) => progress.update(rows),
+      // a file stream or stdout calls back once the bytes are written out
+      sinkReleasesChunks: true,
+    });
     await target.commit();
   } catch (error) {
     await target.abort();

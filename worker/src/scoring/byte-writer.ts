@@ -9,8 +9,15 @@ export class ByteWriter {
   #buffer: Buffer;
   #length = 0;
 
-  constructor(capacity: number) {
-    this.#buffer = Buffer.allocUnsafe(Math.max(capacity, 64));
+  /**
+   * `spare`: memory no one reads any more (a batch's results the sink is done with), written over if it holds
+   * `capacity` bytes. The writer's own memory is never a slice of Node's shared pool, so it can become a spare.
+   */
+  constructor(capacity: number, spare?: ArrayBuffer) {
+    this.#buffer =
+      spare !== undefined && spare.byteLength >= capacity
+        ? Buffer.from(spare)
+        : Buffer.allocUnsafeSlow(Math.max(capacity, 64));
   }
 
   /** bytes written so far */
@@ -110,7 +117,7 @@ export class ByteWriter {
   }
 
   #grow(needed: number): void {
-    const larger = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
+    const larger = Buffer.allocUnsafeSlow(Math.max(needed, this.#buffer.length * 2));
     this.#buffer.copy(larger, 0, 0, this.#length);
     this.#buffer = larger;
   }

@@ -59,9 +59,9 @@ describe("the results batches' memory", () => {
       },
     });
     failing.on('error', () => undefined);
-    await expect(
-      scoreCsv(model, chunked(input), failing, { sinkReleasesChunks: true }),
-    ).rejects.toThrow('upload failed');
+    await expect(scoreCsv(model, chunked(input), failing, { sinkReleasesChunks: true })).rejects.toThrow(
+      'upload failed',
+    );
     expect(memory).toHaveLength(2);
   });
 });
