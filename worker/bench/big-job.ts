@@ -14,6 +14,7 @@ import { startLocalStack, type LocalStack } from '../local/stack.js';
 import { chunksOf, csvParseRecords } from './parsers.js';
 import { median, spawnWorkerChild, waitSettled } from './processes.js';
 import { measureSmallJobCpu, type SmallJobCpu } from './small-job-cpu.js';
+import { measureSmallJobFloor } from './small-job-floor.js';
 
 /**
  * The big-file case through the whole job path on the local stack: S3 stream -> map -> score -> explain ->
@@ -49,6 +50,8 @@ export interface BigJobResult {
   loadAverage: number[][];
   /** the same worker process on 100-row jobs, before the big ones */
   smallJobs: SmallJobCpu;
+  /** CPU per 100-row job of the requests alone, without the worker around them (small-job-floor.ts) */
+  smallJobFloorMs: number;
 }
 
 const STAGED = 'bench/big-input.csv';
@@ -123,6 +126,9 @@ export async function runBigJobBenchmark(
       // the emulator keeps objects in memory: drop each result once measured
       await stack.s3.send(new DeleteObjectCommand(key));
     }
+    // the worker long-polls the queue the floor's jobs go to: it stops first (its peak RSS is read as it stops)
+    await worker.stop();
+    const smallJobFloorMs = await measureSmallJobFloor(stack, smallJobs, small.resultBytes);
     const job = median(jobMs);
     const parse = median(parseMs);
     return {
@@ -143,6 +149,7 @@ export async function runBigJobBenchmark(
       emulatorCpuUsPerRow: (emulatorCpu / (rows * runs)) * 1e6,
       loadAverage,
       smallJobs: small,
+      smallJobFloorMs,
     };
   } finally {
     await worker.stop();

@@ -1,5 +1,6 @@
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import os from 'node:os';
-import { submitJob } from '../local/backend.js';
+import { readPrediction, submitJob } from '../local/backend.js';
 import type { LocalStack } from '../local/stack.js';
 import { median, waitSettled, type WorkerChild } from './processes.js';
 import { smallCsv } from './small-csv.js';
@@ -17,6 +18,8 @@ export interface SmallJobCpu {
   workerCpuMsPerJob: number;
   /** submitted -> settled, as seen by polling the row every 2 ms */
   latencyMsP50: number;
+  /** the size of one job's results object */
+  resultBytes: number;
   loadAverage: number[];
 }
 
@@ -32,17 +35,22 @@ export async function measureSmallJobCpu(
     await waitSettled(stack, [(await submitJob(stack, { csv, filename: `warm-${i}.csv` })).predictionId], 2);
   const latencies: number[] = [];
   const before = worker.cpuSeconds();
+  let predictionId = '';
   for (let i = 0; i < jobs; i++) {
     const started = performance.now();
-    const job = await submitJob(stack, { csv, filename: `small-${i}.csv` });
-    await waitSettled(stack, [job.predictionId], 2);
+    ({ predictionId } = await submitJob(stack, { csv, filename: `small-${i}.csv` }));
+    await waitSettled(stack, [predictionId], 2);
     latencies.push(performance.now() - started);
   }
+  const cpuSeconds = worker.cpuSeconds() - before;
+  const output = (await readPrediction(stack, predictionId))?.s3_output_key ?? '';
+  const head = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: output }));
   return {
     jobs,
     rows,
-    workerCpuMsPerJob: ((worker.cpuSeconds() - before) / jobs) * 1000,
+    workerCpuMsPerJob: (cpuSeconds / jobs) * 1000,
     latencyMsP50: median(latencies),
+    resultBytes: head.ContentLength ?? 0,
     loadAverage: os.loadavg(),
   };
 }

@@ -48,6 +48,8 @@ describe('npm run bench (smoke: 2,000 rows, 20 jobs)', () => {
       'drain_1000_jobs_s',
       'worker_cpu_us_per_row_1m',
       'emulator_cpu_us_per_row_1m',
+      'worker_cpu_ms_per_small_job',
+      'small_job_floor_ms',
     ]) {
       expect(report[key], key).toBeGreaterThan(0);
     }

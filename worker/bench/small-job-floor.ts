@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { submitJob } from '../local/backend.js';
+import type { LocalStack } from '../local/stack.js';
+import { waitSettled } from './processes.js';
+import { smallCsv } from './small-csv.js';
+
+/**
+ * The floor for a small job's CPU: what the worker's own SQS, S3 and PostgreSQL requests for one job cost, with
+ * no scoring around them (small-job-floor-child.ts), in a process of its own on the same stack and the same
+ * 100-row jobs as small-job-cpu.ts, and the same results size. The worker's CPU per small job is read against it
+ * as the 1M-row job's is against floor.ts.
+ */
+
+const CHILD = fileURLToPath(new URL('small-job-floor-child.ts', import.meta.url));
+const WARM_JOBS = 5;
+
+export async function measureSmallJobFloor(
+  stack: LocalStack,
+  jobs: number,
+  resultBytes: number,
+): Promise<number> {
+  const rows = 100;
+  const csv = smallCsv(rows);
+  const ids: string[] = [];
+  for (let i = 0; i < jobs + WARM_JOBS; i++)
+    ids.push((await submitJob(stack, { csv, filename: `floor-${i}.csv` })).predictionId);
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...stack.workerEnv({ SQS_WAIT_TIME_SECONDS: '1' }),
+      FLOOR_JOBS: String(jobs),
+      FLOOR_ROWS: String(rows),
+      WARM_JOBS: String(WARM_JOBS),
+      RESULT_BYTES: String(resultBytes),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the small-job floor exited with ${code}`);
+  await waitSettled(stack, ids, 2, 60_000);
+  const last = out.trim().split('\n').at(-1) ?? '';
+  return (JSON.parse(last) as { cpuMsPerJob: number }).cpuMsPerJob;
+}
