@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { LocalStack } from '../local/stack.js';
-import { parseDockerfile, stageEnv, stageNamed } from '../test/image/dockerfile.js';
+import { execForm, instructionsOf, parseDockerfile, stageEnv, stageNamed } from '../test/image/dockerfile.js';
 
 /**
- * The worker as the container runs it (`node dist/src/main.js`, compiled by the image's own `npm run build`, with
- * the image's ENV), in a child process, so its memory and CPU are its own: the emulator and PostgreSQL stay in the benchmark's
- * process. Running the TypeScript through a loader instead would add the loader's start-up time and memory.
+ * The worker as the container runs it (the image's CMD, `node <flags> dist/src/main.js`, compiled by the image's
+ * own `npm run build`, with the image's ENV), in a child process, so its memory and CPU are its own: the emulator
+ * and PostgreSQL stay in the benchmark's process. Running the TypeScript through a loader instead would add the loader's start-up time and memory.
  */
 
 /** USER_HZ, 100 on every Linux architecture Node supports */
@@ -16,10 +16,24 @@ const CLOCK_TICKS_PER_SECOND = 100;
 
 const WORKER = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
-/** the environment the image's ENV gives the worker, so the bench measures the process the image runs */
-const IMAGE_ENV = stageEnv(
-  stageNamed(parseDockerfile(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8')), 'runtime'),
-);
+const IMAGE_MAIN = 'dist/src/main.js';
+
+/**
+ * How the image runs the worker: the node flags of its CMD (`node <flags> dist/src/main.js`) and the environment
+ * of its ENV, so the bench measures the process the container runs.
+ */
+export function imageCommand(dockerfile: string): { nodeArgs: string[]; env: Record<string, string> } {
+  const runtime = stageNamed(parseDockerfile(dockerfile), 'runtime');
+  const cmd = instructionsOf(runtime, 'CMD').at(-1);
+  const argv = cmd === undefined ? [] : execForm(cmd);
+  if (argv[0] !== 'node' || argv.at(-1) !== IMAGE_MAIN)
+    throw new Error(
+      `the bench runs the worker as the image does, but its CMD ${JSON.stringify(argv)} is not node ... ${IMAGE_MAIN}`,
+    );
+  return { nodeArgs: argv.slice(1, -1), env: stageEnv(runtime) };
+}
+
+const IMAGE = imageCommand(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'));
 
 /** Compiles the worker into worker/dist, as the image's build stage does. */
 export function buildWorker(): void {
@@ -54,10 +68,10 @@ export function spawnWorkerChild(stack: LocalStack, env: Record<string, string>)
       .filter((pair) => pair.includes('='))
       .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
   );
-  const child = spawn(process.execPath, [...nodeArgs, main], {
+  const child = spawn(process.execPath, [...IMAGE.nodeArgs, ...nodeArgs, main], {
     env: {
       PATH: process.env.PATH ?? '',
-      ...IMAGE_ENV,
+      ...IMAGE.env,
       ...extraEnv,
       ...stack.workerEnv({ SQS_WAIT_TIME_SECONDS: '1', LOG_LEVEL: 'info', ...env }),
     },
