@@ -128,7 +128,7 @@ export async function runBigJobBenchmark(
     }
     // the worker long-polls the queue the floor's jobs go to: it stops first (its peak RSS is read as it stops)
     await worker.stop();
-    const smallJobFloorMs = await measureSmallJobFloor(stack, smallJobs, small.resultBytes);
+    const smallJobFloorMs = await measureSmallJobFloor(stack, small);
     const job = median(jobMs);
     const parse = median(parseMs);
     return {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { submitJob } from '../local/backend.js';
 import type { LocalStack } from '../local/stack.js';
 import { waitSettled } from './processes.js';
+import type { SmallJobCpu } from './small-job-cpu.js';
 import { smallCsv } from './small-csv.js';
 
 /**
@@ -15,12 +16,9 @@ import { smallCsv } from './small-csv.js';
 const CHILD = fileURLToPath(new URL('small-job-floor-child.ts', import.meta.url));
 const WARM_JOBS = 5;
 
-export async function measureSmallJobFloor(
-  stack: LocalStack,
-  jobs: number,
-  resultBytes: number,
-): Promise<number> {
-  const rows = 100;
+/** the floor of the jobs `worker` measured: as many, as large, with results as large */
+export async function measureSmallJobFloor(stack: LocalStack, worker: SmallJobCpu): Promise<number> {
+  const { jobs, rows, resultBytes } = worker;
   const csv = smallCsv(rows);
   const ids: string[] = [];
   for (let i = 0; i < jobs + WARM_JOBS; i++)
