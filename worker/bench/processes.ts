@@ -8,7 +8,8 @@ import { execForm, instructionsOf, parseDockerfile, stageEnv, stageNamed } from 
 /**
  * The worker as the container runs it (the image's CMD, `node <flags> dist/src/main.js`, compiled by the image's
  * own `npm run build`, with the image's ENV), in a child process, so its memory and CPU are its own: the emulator
- * and PostgreSQL stay in the benchmark's process. Running the TypeScript through a loader instead would add the loader's start-up time and memory.
+ * and PostgreSQL stay in the benchmark's process. Running the TypeScript through a loader instead would add the
+ * loader's start-up time and memory.
  */
 
 /** USER_HZ, 100 on every Linux architecture Node supports */

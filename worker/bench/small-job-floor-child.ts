@@ -1,12 +1,8 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../src/config.js';
-import { s3Deadline, sqsDeadline } from '../src/deadlines.js';
 import { splitS3Path } from '../src/message.js';
-import { createQueue } from '../src/queue.js';
 import { createStorage, outputKey } from '../src/storage.js';
 import { createPool, createStore, endPool } from '../src/store.js';
-import { awsClientConfig } from '../src/worker.js';
+import { workerClients, workerQueue } from '../src/worker.js';
 
 /**
  * The requests a small job cannot do without, and nothing else: receive, claim, read the input, store the
@@ -21,14 +17,8 @@ const warm = Number(process.env.WARM_JOBS);
 const ROWS = Number(process.env.FLOOR_ROWS);
 const results = Buffer.alloc(Number(process.env.RESULT_BYTES), 'x');
 const config = loadConfig();
-const sqs = new SQSClient(awsClientConfig(config, sqsDeadline(config)));
-const s3 = new S3Client({ ...awsClientConfig(config, s3Deadline(config)), forcePathStyle: true });
-const queue = createQueue(sqs, {
-  queueUrl: config.queueUrl,
-  dlqUrl: config.dlqUrl,
-  waitTimeSeconds: config.waitTimeSeconds,
-  visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
-});
+const { sqs, s3 } = workerClients(config);
+const queue = workerQueue(sqs, config);
 const storage = createStorage(s3, config.bucket);
 const pool = createPool(config.database, () => undefined);
 const store = createStore(pool);

@@ -11,7 +11,7 @@ import { createJobHandler, type JobObserver } from './job.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createTaskProtection } from './protection.js';
-import { createQueue } from './queue.js';
+import { createQueue, type Queue } from './queue.js';
 import { loadModel } from './scoring/index.js';
 import { createStorage } from './storage.js';
 import { createPool, createStore } from './store.js';
@@ -47,27 +47,39 @@ export function awsClientConfig(config: Config, deadline: CallDeadline) {
   };
 }
 
+/** The worker's SQS and S3 clients, with its deadlines and its endpoint rule. */
+export function workerClients(config: Config): { sqs: SQSClient; s3: S3Client } {
+  return {
+    sqs: new SQSClient(awsClientConfig(config, sqsDeadline(config))),
+    s3: new S3Client({
+      ...awsClientConfig(config, s3Deadline(config)),
+      forcePathStyle: config.endpoint !== undefined,
+    }),
+  };
+}
+
+/** The job queue as the worker receives from it. */
+export function workerQueue(sqs: SQSClient, config: Config): Queue {
+  return createQueue(sqs, {
+    queueUrl: config.queueUrl,
+    dlqUrl: config.dlqUrl,
+    waitTimeSeconds: config.waitTimeSeconds,
+    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+  });
+}
+
 export async function startWorker(
   config: Config,
   options: { logger?: Logger; observer?: JobObserver } = {},
 ): Promise<RunningWorker> {
   const startedAt = performance.now();
   const logger = options.logger ?? createLogger({ level: config.logLevel, environment: config.environment });
-  const sqs = new SQSClient(awsClientConfig(config, sqsDeadline(config)));
-  const s3 = new S3Client({
-    ...awsClientConfig(config, s3Deadline(config)),
-    forcePathStyle: config.endpoint !== undefined,
-  });
+  const { sqs, s3 } = workerClients(config);
   const pool = createPool(config.database, (error) =>
     logger.warn({ err: describeError(error) }, 'idle database connection lost'),
   );
   const store = createStore(pool);
-  const queue = createQueue(sqs, {
-    queueUrl: config.queueUrl,
-    dlqUrl: config.dlqUrl,
-    waitTimeSeconds: config.waitTimeSeconds,
-    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
-  });
+  const queue = workerQueue(sqs, config);
   const model = await loadModel(config.modelDir);
   const metrics = createMetrics({
     namespace: config.metricsNamespace,
