@@ -77,11 +77,11 @@ const JOB_RUNS = Number(process.env.BENCH_JOB_RUNS ?? 3);
 const DRAIN_JOBS = Number(process.env.BENCH_DRAIN_JOBS ?? 1000);
 const SMALL_JOB_CPU_JOBS = Number(process.env.BENCH_SMALL_JOB_CPU_JOBS ?? 100);
 const HERE = import.meta.dirname;
-const TRAINING = join(HERE, '..', '..', '..', 'shared', 'data', 'telco-churn.csv');
+const TRAINING = join(HERE, '..', 'training', 'data', 'telco-churn.csv');
 const RESULTS = process.env.BENCH_RESULTS ?? join(HERE, 'results.json');
 
 async function dataFile(rows: number): Promise<string> {
-  const file = join(HERE, 'data', `telco-${rows}.csv`);
+  const file = join(HERE, 'data', `telco-${rows}-distinct-totals.csv`);
   if (!existsSync(file)) await generateTelcoCsv(TRAINING, file, rows);
   return file;
 }

@@ -9,8 +9,7 @@ import { generateTelcoCsv } from '../../bench/generate.js';
 // training rows let every per-value cache hit and flattered the worker's CPU and memory per row 1.7x.
 const TRAINING = join(import.meta.dirname, '..', '..', 'training', 'data', 'telco-churn.csv');
 
-const parse = (text: string): string[][] =>
-  Papa.parse<string[]>(text, { skipEmptyLines: true }).data;
+const parse = (text: string): string[][] => Papa.parse<string[]>(text, { skipEmptyLines: true }).data;
 
 describe('the benchmark data', () => {
   let dir: string;
