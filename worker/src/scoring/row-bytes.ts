@@ -16,63 +16,101 @@ import { pyFixed } from './py-format.js';
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be excluded
 const PLAIN_MESSAGE = /^[^\u0000-\u001f"\\]*$/;
 
-/** A factor's pieces of the row, encoded once per distinct factor. */
-export interface FactorBytes {
+const TEXTS_LIMIT = 65_536;
+
+/**
+ * A factor's pieces of the row, each encoded the first time a row needs it and kept for the rows after. A row
+ * uses three or four of the eleven (which depend on the factor's place in its lists), and a factor whose text
+ * holds a customer's own amount ("Low total charges to date ($1,889.51)") is seldom shown twice: encoding every
+ * piece up front was a fifth of scoreCsv's CPU, and most of its garbage, on a file of distinct totals.
+ */
+export class FactorBytes {
   readonly factor: string;
   readonly source: Factor['source'];
-  readonly message: Uint8Array;
-  /** `; message` (summary) */
-  readonly semicolonMessage: Uint8Array;
-  /** `. Positive signs: message`, the summary's first protective factor */
-  readonly positiveMessage: Uint8Array;
-  /** `, message` (key_risks, strengths) */
-  readonly commaMessage: Uint8Array;
-  /** `"message`, a quoted key_risks / strengths cell's first message */
-  readonly quotedMessage: Uint8Array;
-  /**
-   * column 15/16 item up to its contribution (model factors), or whole (engagement signals); `next`: after `, `,
-   * `closeNext`: after the previous item's contribution, so the `}` closing it is in the same piece
-   */
-  readonly item: Uint8Array;
-  readonly nextItem: Uint8Array;
-  readonly closeNextItem: Uint8Array;
-  /** the explanation's `{"factor", "impact", "description"}` after `, `, or opening its list */
-  readonly nextDescribed: Uint8Array;
-  readonly firstRiskDescribed: Uint8Array;
-  readonly firstProtectiveDescribed: Uint8Array;
+  readonly #impact: Factor['impact'];
+  readonly #text: string;
   /** the message needs its cell quoted */
   readonly comma: boolean;
   /** the message would start a cell as a formula */
   readonly formula: boolean;
-}
+  #message?: Uint8Array;
+  #semicolonMessage?: Uint8Array;
+  #positiveMessage?: Uint8Array;
+  #commaMessage?: Uint8Array;
+  #quotedMessage?: Uint8Array;
+  #item?: Uint8Array;
+  #nextItem?: Uint8Array;
+  #closeNextItem?: Uint8Array;
+  #nextDescribed?: Uint8Array;
+  #firstRiskDescribed?: Uint8Array;
+  #firstProtectiveDescribed?: Uint8Array;
 
-const TEXTS_LIMIT = 65_536;
+  constructor(f: Factor) {
+    if (!PLAIN_MESSAGE.test(f.message) || !PLAIN_MESSAGE.test(f.factor))
+      throw new Error(`factor text ${JSON.stringify(f)} would need escaping`);
+    this.factor = f.factor;
+    this.source = f.source;
+    this.#impact = f.impact;
+    this.#text = f.message;
+    this.comma = f.message.includes(',');
+    this.formula = FORMULA_START.test(f.message);
+  }
 
-function factorBytes(f: Factor): FactorBytes {
-  if (!PLAIN_MESSAGE.test(f.message) || !PLAIN_MESSAGE.test(f.factor))
-    throw new Error(`factor text ${JSON.stringify(f)} would need escaping`);
-  const common = `{""factor"": ""${f.factor}"", ""impact"": ""${f.impact}"", `;
-  const item =
-    `${common}""message"": ""${f.message}"", ` +
-    (f.source === 'model' ? '""contribution"": ' : `""source"": ""${f.source}""}`);
-  const described = `${common}""description"": ""${f.message}""}`;
-  return {
-    factor: f.factor,
-    source: f.source,
-    message: encode(f.message),
-    semicolonMessage: encode(`; ${f.message}`),
-    positiveMessage: encode(`${POSITIVE_SIGNS}${f.message}`),
-    commaMessage: encode(`, ${f.message}`),
-    quotedMessage: encode(`"${f.message}`),
-    item: encode(item),
-    nextItem: encode(`, ${item}`),
-    closeNextItem: encode(`}, ${item}`),
-    nextDescribed: encode(`, ${described}`),
-    firstRiskDescribed: encode(`${RISK_FACTORS}${described}`),
-    firstProtectiveDescribed: encode(`${PROTECTIVE_FACTORS}${described}`),
-    comma: f.message.includes(','),
-    formula: FORMULA_START.test(f.message),
-  };
+  get message(): Uint8Array {
+    return (this.#message ??= encode(this.#text));
+  }
+  /** `; message` (summary) */
+  get semicolonMessage(): Uint8Array {
+    return (this.#semicolonMessage ??= encode(`; ${this.#text}`));
+  }
+  /** `. Positive signs: message`, the summary's first protective factor */
+  get positiveMessage(): Uint8Array {
+    return (this.#positiveMessage ??= encode(`${POSITIVE_SIGNS}${this.#text}`));
+  }
+  /** `, message` (key_risks, strengths) */
+  get commaMessage(): Uint8Array {
+    return (this.#commaMessage ??= encode(`, ${this.#text}`));
+  }
+  /** `"message`, a quoted key_risks / strengths cell's first message */
+  get quotedMessage(): Uint8Array {
+    return (this.#quotedMessage ??= encode(`"${this.#text}`));
+  }
+  /**
+   * column 15/16 item up to its contribution (model factors), or whole (engagement signals); `next`: after `, `,
+   * `closeNext`: after the previous item's contribution, so the `}` closing it is in the same piece
+   */
+  get item(): Uint8Array {
+    return (this.#item ??= encode(this.#itemText()));
+  }
+  get nextItem(): Uint8Array {
+    return (this.#nextItem ??= encode(`, ${this.#itemText()}`));
+  }
+  get closeNextItem(): Uint8Array {
+    return (this.#closeNextItem ??= encode(`}, ${this.#itemText()}`));
+  }
+  /** the explanation's `{"factor", "impact", "description"}` after `, `, or opening its list */
+  get nextDescribed(): Uint8Array {
+    return (this.#nextDescribed ??= encode(`, ${this.#describedText()}`));
+  }
+  get firstRiskDescribed(): Uint8Array {
+    return (this.#firstRiskDescribed ??= encode(`${RISK_FACTORS}${this.#describedText()}`));
+  }
+  get firstProtectiveDescribed(): Uint8Array {
+    return (this.#firstProtectiveDescribed ??= encode(`${PROTECTIVE_FACTORS}${this.#describedText()}`));
+  }
+
+  #common(): string {
+    return `{""factor"": ""${this.factor}"", ""impact"": ""${this.#impact}"", `;
+  }
+  #itemText(): string {
+    return (
+      `${this.#common()}""message"": ""${this.#text}"", ` +
+      (this.source === 'model' ? '""contribution"": ' : `""source"": ""${this.source}""}`)
+    );
+  }
+  #describedText(): string {
+    return `${this.#common()}""description"": ""${this.#text}""}`;
+  }
 }
 
 /**
@@ -103,7 +141,7 @@ export function factorBytesCache(): (f: Factor) => FactorBytes {
         bytes = entry.low;
     }
     if (bytes === undefined || bytes.factor !== f.factor || bytes.source !== f.source) {
-      bytes = factorBytes(f);
+      bytes = new FactorBytes(f);
       entry[f.impact] = bytes;
     }
     return bytes;
