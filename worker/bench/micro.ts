@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import Papa from 'papaparse';
 import { Writable } from 'node:stream';
 import { batchReader } from '../src/scoring/canonical.js';
@@ -8,7 +10,8 @@ import { BATCH_ROWS, loadModel, scoreCsv, type ChurnModel } from '../src/scoring
 import { runModel } from '../src/scoring/model.js';
 import { createBatchScorer } from '../src/scoring/pipeline.js';
 import { chunksOf, csvParseRecords, papaParseRecords } from './parsers.js';
-import { median } from './processes.js';
+import type { Floor } from './floor.js';
+import { IMAGE, median } from './processes.js';
 
 /**
  * The in-process cases of `npm run bench` (run.ts, step 2): the parsers alone, scoreCsv, the batch scorer and ONNX
@@ -156,4 +159,44 @@ async function resultsOf(model: ChurnModel, input: Buffer): Promise<Buffer> {
   });
   await scoreCsv(model, chunksOf(input), sink);
   return Buffer.concat(parts);
+}
+
+const CHILD = fileURLToPath(new URL('micro-child.ts', import.meta.url));
+
+export interface ApartOptions {
+  /** the micro cases' input */
+  readonly microFile: string;
+  /** the big job's input and rows, and its results bytes per row, for the floor */
+  readonly floorFile: string;
+  readonly floorRows: number;
+  readonly resultBytesPerRow: number;
+  readonly reps: number;
+}
+
+/**
+ * The micro cases and the floor (micro-child.ts) in a process of their own, run as the image runs the worker (its
+ * CMD flags and ENV), so that they measure the engine and not the benchmark's process: after the big job that
+ * process holds the emulator's heap, and every collection of scoreCsv's garbage there marked it too (scoreCsv
+ * measured 13.0 us per row there, 8-10 us in a fresh process on the same build).
+ */
+export async function runMicroCasesApart(
+  options: ApartOptions,
+): Promise<{ micro: Record<string, Result>; floor: Floor }> {
+  const child = spawn(process.execPath, [...IMAGE.nodeArgs, '--import', 'tsx', CHILD], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...IMAGE.env,
+      MICRO_FILE: options.microFile,
+      FLOOR_FILE: options.floorFile,
+      FLOOR_ROWS: String(options.floorRows),
+      RESULT_BYTES_PER_ROW: String(options.resultBytesPerRow),
+      REPS: String(options.reps),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the micro cases exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '') as { micro: Record<string, Result>; floor: Floor };
 }

@@ -34,7 +34,8 @@ export function imageCommand(dockerfile: string): { nodeArgs: string[]; env: Rec
   return { nodeArgs: argv.slice(1, -1), env: stageEnv(runtime) };
 }
 
-const IMAGE = imageCommand(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'));
+/** the image's CMD flags and ENV, which every process the bench measures runs with */
+export const IMAGE = imageCommand(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'));
 
 /** Compiles the worker into worker/dist, as the image's build stage does. */
 export function buildWorker(): void {

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -7,11 +6,9 @@ import { EXIT, EXIT_CODES, parsing, reportFailure } from '../src/cli/command.js'
 import { BATCH_ROWS } from '../src/scoring/index.js';
 import { runBigJobBenchmark } from './big-job.js';
 import { runDrainBenchmark } from './drain.js';
-import { measureFloor } from './floor.js';
 import { generateTelcoCsv } from './generate.js';
 import { runJobBenchmarks } from './jobs.js';
-import { runMicroCases } from './micro.js';
-import { chunksOf } from './parsers.js';
+import { runMicroCasesApart } from './micro.js';
 import { buildWorker } from './processes.js';
 import { updateResults } from './results-file.js';
 import { runSoakBench } from './soak.js';
@@ -22,9 +19,10 @@ import { runSoakBench } from './soak.js';
  *   1. the BENCH_ROWS file (default 1,000,000) through the whole job path, worker in a child process (big-job.ts),
  *      after BENCH_SMALL_JOB_CPU_JOBS (100) 100-row jobs through the same process for its CPU per job
  *      (small-job-cpu.ts) and as many again through the requests alone, the small job's floor
- *      (small-job-floor.ts); then the floor for the big job's CPU per row (floor.ts)
- *   2. in-process cases on BENCH_MICRO_ROWS rows: the parsers alone, scoreCsv, the batch scorer, ONNX alone
- *      (micro.ts)
+ *      (small-job-floor.ts)
+ *   2. in a process of their own, run as the image runs the worker: cases on BENCH_MICRO_ROWS rows, the parsers
+ *      alone, scoreCsv, the batch scorer, ONNX alone (micro.ts), then the floor for the big job's CPU per row
+ *      (floor.ts)
  *   3. worker ready time, 100-row job latency, small jobs/s through one in-process worker (jobs.ts)
  *   4. BENCH_DRAIN_JOBS (default 1,000) small jobs queued at once, drained by two worker processes (drain.ts)
  * Prints a table and writes worker/bench/results.json. Generated inputs are cached in worker/bench/data/.
@@ -97,17 +95,14 @@ async function main(): Promise<void> {
   // still in its heap, the emulator's CPU per row nearly doubled and the job slowed by a quarter.
   log(`big job: ${fmt(ROWS)} rows x ${JOB_RUNS} runs...`);
   const big = await runBigJobBenchmark(await dataFile(ROWS), JOB_RUNS, SMALL_JOB_CPU_JOBS);
-  const { micro, resultsSample } = await runMicroCases(await dataFile(MICRO_ROWS), REPS, (name, result) =>
-    log(`${name.padEnd(16)} ${fmt(result.rowsPerSecond).padStart(10)} rows/s`),
-  );
-  log('floor...');
-  const floor = measureFloor(
-    chunksOf(await readFile(await dataFile(ROWS))),
-    big.rows,
-    resultsSample,
-    big.outputBytes / big.rows,
-    REPS,
-  );
+  log('micro cases and floor, in a process of their own...');
+  const { micro, floor } = await runMicroCasesApart({
+    microFile: await dataFile(MICRO_ROWS),
+    floorFile: await dataFile(ROWS),
+    floorRows: big.rows,
+    resultBytesPerRow: big.outputBytes / big.rows,
+    reps: REPS,
+  });
   const microRatio = (a: string, b: string): number =>
     (micro[a]?.medianMs ?? NaN) / (micro[b]?.medianMs ?? NaN);
   log('worker latency and small jobs...');

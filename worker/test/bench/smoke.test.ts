@@ -50,6 +50,8 @@ describe('npm run bench (smoke: 2,000 rows, 20 jobs)', () => {
       'emulator_cpu_us_per_row_1m',
       'worker_cpu_ms_per_small_job',
       'small_job_floor_ms',
+      'score_csv_us_per_row',
+      'floor_us_per_row_1m',
     ]) {
       expect(report[key], key).toBeGreaterThan(0);
     }
