@@ -52,7 +52,7 @@ describe('worker/Dockerfile', () => {
     }
   });
 
-  it('runs the worker as the unprivileged node user under tini, with NODE_ENV=production', () => {
+  it('runs the worker as the unprivileged node user under tini, with NODE_ENV=production and a bounded heap growth', () => {
     const runtime = stageNamed(sources.dockerfile, 'runtime');
     expect(instructionsOf(runtime, 'USER').map((i) => i.content)).toEqual(['node']);
     expect(stageEnv(runtime)).toMatchObject({ NODE_ENV: 'production', TINI_SUBREAPER: '1' });
@@ -61,6 +61,7 @@ describe('worker/Dockerfile', () => {
     expect(execForm(instructionsOf(runtime, 'CMD')[0]!)).toEqual([
       'node',
       '--enable-source-maps',
+      '--heap-growing-percent=50',
       'dist/src/main.js',
     ]);
     const runtimeRun = instructionsOf(runtime, 'RUN')
