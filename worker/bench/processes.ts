@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { LocalStack } from '../local/stack.js';
@@ -49,8 +49,10 @@ export interface WorkerChild {
   readonly ready: Promise<number>;
   /** the worker's JSON log lines so far */
   logs(): Record<string, unknown>[];
-  /** the kernel's peak resident set size of the process so far (VmHWM), in MB */
+  /** the kernel's peak resident set size of the process (VmHWM) since it started or since resetPeakRss(), in MB */
   peakRssMb(): number;
+  /** starts the peak over from the current RSS, so that a job's peak is its own, not the highest of all before it */
+  resetPeakRss(): void;
   /** CPU seconds (user + system) the process has used so far */
   cpuSeconds(): number;
   /** SIGTERM, then waits for exit */
@@ -102,6 +104,11 @@ export function spawnWorkerChild(stack: LocalStack, env: Record<string, string>)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => onFail(new Error(`worker exited before it was ready: ${stderr.slice(-2000)}`)));
   let peak = 0;
+  // proc(5), /proc/<pid>/clear_refs: writing 5 resets the peak RSS (VmHWM) to the process's current RSS
+  const resetPeakRss = (): void => {
+    writeFileSync(`/proc/${child.pid}/clear_refs`, '5');
+    peak = 0;
+  };
   const peakRssMb = (): number => {
     try {
       const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
@@ -121,6 +128,7 @@ export function spawnWorkerChild(stack: LocalStack, env: Record<string, string>)
     ready,
     logs: () => lines,
     peakRssMb,
+    resetPeakRss,
     cpuSeconds,
     async stop() {
       peakRssMb();

@@ -219,6 +219,7 @@ async function bigJobOnly(): Promise<void> {
     'workerCpuUsPerRow',
     'workerCpuUsPerRowRuns',
     'peakRssMb',
+    'peakRssMbRuns',
     'idleRssMb',
     'jobMs',
     'smallJobs',

@@ -57,7 +57,7 @@ describe('npm run bench (smoke: 2,000 rows, 20 jobs)', () => {
     }
     expect(report.node).toBe(process.version);
     expect(report.cpu_model).toEqual(expect.any(String));
-    expect(report.big_job).toMatchObject({ rows: 2000, runs: 1 });
+    expect(report.big_job).toMatchObject({ rows: 2000, runs: 1, peakRssMbRuns: [expect.any(Number)] });
     expect(report.drain).toMatchObject({ jobs: 20, completed: 20, outputs: 20, duplicateCompletions: 0 });
     expect(run.stdout).toMatch(/job time \/ parse time/);
   });
