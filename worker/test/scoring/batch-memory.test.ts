@@ -1,4 +1,6 @@
 import { Writable } from 'node:stream';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_ROWS, loadModel, scoreCsv, type ChurnModel } from '../../src/scoring/index.js';
 import { chunked, MemorySink } from './helpers.js';
@@ -63,5 +65,43 @@ describe("the results batches' memory", () => {
       'upload failed',
     );
     expect(memory).toHaveLength(2);
+  });
+});
+
+// What a job keeps alive while it runs must not grow with the number of distinct values in the file: customers'
+// total charges hardly ever repeat, and every factor text the scorer kept per value was kept with its bytes.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+const liveMb = (): number => {
+  gc();
+  return process.memoryUsage().heapUsed / 1024 / 1024;
+};
+
+const DISTINCT_ROWS = 40_000;
+/** tenure and contract repeat, as they do; each row's charges are its own */
+const distinctCharges = Buffer.from(
+  'customerID,tenure,MonthlyCharges,TotalCharges,Contract\n' +
+    Array.from(
+      { length: DISTINCT_ROWS },
+      (_, i) =>
+        `c${i},${i % 72},${(20 + (i % 9000) / 100).toFixed(2)},${(i * 0.37 + 3).toFixed(2)},${i % 3 ? 'Month-to-month' : 'Two year'}`,
+    ).join('\n'),
+);
+
+const discard = (): Writable => new Writable({ write: (_chunk, _encoding, callback) => callback() });
+
+describe("a job's live memory", () => {
+  it('stays within a few MB of its start on a file whose every row has charges of its own', async () => {
+    const before = liveMb();
+    let during = 0;
+    const summary = await scoreCsv(model, chunked(distinctCharges), discard(), {
+      sinkReleasesChunks: true,
+      onProgress: (rows) => {
+        if (rows > DISTINCT_ROWS - 1024) during = Math.max(during, liveMb() - before);
+      },
+    });
+    expect(summary.rowsProcessed).toBe(DISTINCT_ROWS);
+    expect(during).toBeGreaterThan(0);
+    expect(during).toBeLessThan(12);
   });
 });
