@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import Papa from 'papaparse';
@@ -11,7 +10,7 @@ import { runModel } from '../src/scoring/model.js';
 import { createBatchScorer } from '../src/scoring/pipeline.js';
 import { chunksOf, csvParseRecords, papaParseRecords } from './parsers.js';
 import type { Floor } from './floor.js';
-import { IMAGE, median } from './processes.js';
+import { IMAGE, median, runJsonChild } from './processes.js';
 
 /**
  * The in-process cases of `npm run bench` (run.ts, step 2): the parsers alone, scoreCsv, the batch scorer and ONNX
@@ -182,21 +181,12 @@ export interface ApartOptions {
 export async function runMicroCasesApart(
   options: ApartOptions,
 ): Promise<{ micro: Record<string, Result>; floor: Floor }> {
-  const child = spawn(process.execPath, [...IMAGE.nodeArgs, '--import', 'tsx', CHILD], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...IMAGE.env,
-      MICRO_FILE: options.microFile,
-      FLOOR_FILE: options.floorFile,
-      FLOOR_ROWS: String(options.floorRows),
-      RESULT_BYTES_PER_ROW: String(options.resultBytesPerRow),
-      REPS: String(options.reps),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  return runJsonChild('the micro cases', CHILD, IMAGE.nodeArgs, {
+    ...IMAGE.env,
+    MICRO_FILE: options.microFile,
+    FLOOR_FILE: options.floorFile,
+    FLOOR_ROWS: String(options.floorRows),
+    RESULT_BYTES_PER_ROW: String(options.resultBytesPerRow),
+    REPS: String(options.reps),
   });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`the micro cases exited with ${code}`);
-  return JSON.parse(out.trim().split('\n').at(-1) ?? '') as { micro: Record<string, Result>; floor: Floor };
 }

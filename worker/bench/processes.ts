@@ -37,6 +37,28 @@ export function imageCommand(dockerfile: string): { nodeArgs: string[]; env: Rec
 /** the image's CMD flags and ENV, which every process the bench measures runs with */
 export const IMAGE = imageCommand(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'));
 
+/**
+ * Runs a bench script in a node process of its own (`nodeArgs`, then tsx, then `script`) with only `env` and PATH,
+ * its stderr shown as it runs; resolves to the JSON on the last line it printed on stdout. `what` names it in the
+ * error when it exits with anything but 0.
+ */
+export async function runJsonChild<T>(
+  what: string,
+  script: string,
+  nodeArgs: readonly string[],
+  env: Record<string, string>,
+): Promise<T> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`${what} exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '') as T;
+}
+
 /** Compiles the worker into worker/dist, as the image's build stage does. */
 export function buildWorker(): void {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

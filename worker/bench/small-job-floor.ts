@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { submitJob } from '../local/backend.js';
 import type { LocalStack } from '../local/stack.js';
-import { waitSettled } from './processes.js';
+import { runJsonChild, waitSettled } from './processes.js';
 import type { SmallJobCpu } from './small-job-cpu.js';
 import { smallCsv } from './small-csv.js';
 
@@ -23,22 +22,13 @@ export async function measureSmallJobFloor(stack: LocalStack, worker: SmallJobCp
   const ids: string[] = [];
   for (let i = 0; i < jobs + WARM_JOBS; i++)
     ids.push((await submitJob(stack, { csv, filename: `floor-${i}.csv` })).predictionId);
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...stack.workerEnv({ SQS_WAIT_TIME_SECONDS: '1' }),
-      FLOOR_JOBS: String(jobs),
-      FLOOR_ROWS: String(rows),
-      WARM_JOBS: String(WARM_JOBS),
-      RESULT_BYTES: String(resultBytes),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const { cpuMsPerJob } = await runJsonChild<{ cpuMsPerJob: number }>('the small-job floor', CHILD, [], {
+    ...stack.workerEnv({ SQS_WAIT_TIME_SECONDS: '1' }),
+    FLOOR_JOBS: String(jobs),
+    FLOOR_ROWS: String(rows),
+    WARM_JOBS: String(WARM_JOBS),
+    RESULT_BYTES: String(resultBytes),
   });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`the small-job floor exited with ${code}`);
   await waitSettled(stack, ids, 2, 60_000);
-  const last = out.trim().split('\n').at(-1) ?? '';
-  return (JSON.parse(last) as { cpuMsPerJob: number }).cpuMsPerJob;
+  return cpuMsPerJob;
 }

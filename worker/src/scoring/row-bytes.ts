@@ -16,8 +16,6 @@ import { pyFixed } from './py-format.js';
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be excluded
 const PLAIN_MESSAGE = /^[^\u0000-\u001f"\\]*$/;
 
-const TEXTS_LIMIT = 65_536;
-
 /**
  * A factor's pieces of the row, each encoded the first time a row needs it and kept for the rows after. A row
  * uses three or four of the eleven (which depend on the factor's place in its lists), and a factor whose text
@@ -112,6 +110,8 @@ export class FactorBytes {
     return `${this.#common()}""description"": ""${this.#text}""}`;
   }
 }
+
+const TEXTS_LIMIT = 65_536;
 
 /**
  * Factor bytes by text and impact (a factor's impact varies from row to row, its text does not): in the
