@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { measureFloor } from './floor.js';
-import { runMicroCases } from './micro.js';
+import { floorResultsSample, MICRO_CASES, runMicroCase, type MicroCase } from './micro.js';
 import { chunksOf } from './parsers.js';
 
 /**
- * The micro cases and the floor, in the process runMicroCasesApart (micro.ts) starts for them: a line per case
- * on stderr, and on stdout, as its last line, `{ micro, floor }` as JSON.
+ * One micro case, or the floor (CASE=floor), in the process runMicroCasesApart (micro.ts) starts for it: on stdout,
+ * as its last line, the result as JSON with this process's pid.
  */
 
 const env = (name: string): string => {
@@ -15,17 +15,19 @@ const env = (name: string): string => {
   return value;
 };
 
+const name = env('CASE');
 const reps = Number(env('REPS'));
-const { micro, resultsSample } = await runMicroCases(env('MICRO_FILE'), reps, (name, result) =>
-  process.stderr.write(
-    `${name.padEnd(16)} ${Math.round(result.rowsPerSecond).toLocaleString('en-US').padStart(10)} rows/s\n`,
-  ),
-);
-const floor = measureFloor(
-  chunksOf(await readFile(env('FLOOR_FILE'))),
-  Number(env('FLOOR_ROWS')),
-  resultsSample,
-  Number(env('RESULT_BYTES_PER_ROW')),
-  reps,
-);
-process.stdout.write(`${JSON.stringify({ micro, floor })}\n`);
+let result: object;
+if (name === 'floor') {
+  const sample = await floorResultsSample(env('MICRO_FILE'));
+  result = measureFloor(
+    chunksOf(await readFile(env('FLOOR_FILE'))),
+    Number(env('FLOOR_ROWS')),
+    sample,
+    Number(env('RESULT_BYTES_PER_ROW')),
+    reps,
+  );
+} else if ((MICRO_CASES as readonly string[]).includes(name)) {
+  result = await runMicroCase(name as MicroCase, env('MICRO_FILE'), reps);
+} else throw new Error(`CASE=${name}: expected floor or one of ${MICRO_CASES.join(', ')}`);
+process.stdout.write(`${JSON.stringify({ ...result, pid: process.pid })}\n`);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import Papa from 'papaparse';
 import { Writable } from 'node:stream';
 import { batchReader } from '../src/scoring/canonical.js';
-import { mapColumns } from '../src/scoring/columns.js';
+import { mapColumns, type ColumnMapping } from '../src/scoring/columns.js';
 import { createEncoder, chooseVariant } from '../src/scoring/encoder.js';
 import { BATCH_ROWS, loadModel, scoreCsv, type ChurnModel } from '../src/scoring/index.js';
 import { runModel } from '../src/scoring/model.js';
@@ -61,94 +61,103 @@ async function measure(c: Case, reps: number): Promise<Result> {
 
 const nullSink = (): Writable => new Writable({ write: (_chunk, _encoding, callback) => callback() });
 
-function microCases(model: ChurnModel, chunks: readonly Buffer[], records: readonly string[][]): Case[] {
-  const [header = [], ...data] = records;
-  const mapping = mapColumns(header, data.slice(0, BATCH_ROWS));
+/** The micro cases, in the order the bench runs and reports them. */
+export const MICRO_CASES = [
+  'csv_parse_bare',
+  'papaparse_bare',
+  'score_csv',
+  'score_preparsed',
+  'ort_bare',
+] as const;
+export type MicroCase = (typeof MICRO_CASES)[number];
+
+/** Case `name` on the file's bytes, with only the inputs that case needs built. */
+function microCase(name: MicroCase, model: ChurnModel, bytes: Buffer): Case {
+  const chunks = chunksOf(bytes);
+  switch (name) {
+    case 'csv_parse_bare':
+      return {
+        name,
+        description:
+          'csv-parse (array mode) alone over the file bytes, records discarded: the fixed reference',
+        run: () => Promise.resolve(csvParseRecords(chunks)),
+      };
+    case 'papaparse_bare':
+      return {
+        name,
+        description: "Papa Parse's core parser alone, driven as the scoring reader drives it",
+        run: () => Promise.resolve(papaParseRecords(chunks)),
+      };
+    case 'score_csv':
+      return {
+        name,
+        description: 'scoreCsv end to end: bytes in, results CSV out to a null sink',
+        // as the worker runs it: its upload, like this sink, is done with each chunk once it calls back
+        run: async () =>
+          (await scoreCsv(model, chunks, nullSink(), { sinkReleasesChunks: true })).rowsProcessed,
+      };
+    case 'score_preparsed': {
+      const { mapping, batches } = parsedBatches(bytes);
+      return {
+        name,
+        description:
+          'the batch scorer on pre-parsed records (all of them live while it runs): canonical values, encode, ONNX, explain, format',
+        run: async () => {
+          const scorer = createBatchScorer(model, mapping, { delimiter: ',', decimal: '.' });
+          let written = 0;
+          for (const batch of batches) written += (await scorer.batch(batch)).length;
+          return written > 0 ? scorer.summary.rowsProcessed : 0;
+        },
+      };
+    }
+    case 'ort_bare': {
+      // One encoded batch: the same rows, features and variant as the scorer's.
+      const { mapping, batches, rows } = parsedBatches(bytes);
+      const present = new Set(mapping.columns.map((c) => c.column.name));
+      const encoder = createEncoder(model.manifest, present);
+      const variant = chooseVariant(model.manifest, present);
+      const first = batchReader(mapping, BATCH_ROWS, '.')(batches[0] ?? []);
+      const features = new Float64Array(first.size * encoder.width);
+      encoder.encode(first, features, new Uint32Array(first.size));
+      return {
+        name,
+        description: `InferenceSession.run alone on one encoded batch of ${first.size} rows, repeated for the same row count`,
+        run: async () => {
+          let done = 0;
+          while (done < rows) {
+            const n = Math.min(first.size, rows - done);
+            await runModel(model, variant, features, n);
+            done += n;
+          }
+          return done;
+        },
+      };
+    }
+  }
+}
+
+/** The file's records in scoring batches, and their column mapping. */
+function parsedBatches(bytes: Buffer): { mapping: ColumnMapping; batches: string[][][]; rows: number } {
+  const [header = [], ...data] = Papa.parse<string[]>(bytes.toString('utf8'), { skipEmptyLines: true }).data;
   const batches: string[][][] = [];
   for (let at = 0; at < data.length; at += BATCH_ROWS) batches.push(data.slice(at, at + BATCH_ROWS));
-
-  // One encoded batch for the bare session baseline: the same rows, features and variant as the scorer's.
-  const present = new Set(mapping.columns.map((c) => c.column.name));
-  const encoder = createEncoder(model.manifest, present);
-  const variant = chooseVariant(model.manifest, present);
-  const first = batchReader(mapping, BATCH_ROWS, '.')(batches[0] ?? []);
-  const features = new Float64Array(first.size * encoder.width);
-  encoder.encode(first, features, new Uint32Array(first.size));
-
-  return [
-    {
-      name: 'csv_parse_bare',
-      description: 'csv-parse (array mode) alone over the file bytes, records discarded: the fixed reference',
-      run: () => Promise.resolve(csvParseRecords(chunks)),
-    },
-    {
-      name: 'papaparse_bare',
-      description: "Papa Parse's core parser alone, driven as the scoring reader drives it",
-      run: () => Promise.resolve(papaParseRecords(chunks)),
-    },
-    {
-      name: 'score_csv',
-      description: 'scoreCsv end to end: bytes in, results CSV out to a null sink',
-      // as the worker runs it: its upload, like this sink, is done with each chunk once it calls back
-      run: async () =>
-        (await scoreCsv(model, chunks, nullSink(), { sinkReleasesChunks: true })).rowsProcessed,
-    },
-    {
-      name: 'score_preparsed',
-      description: 'the batch scorer on pre-parsed records: canonical values, encode, ONNX, explain, format',
-      run: async () => {
-        const scorer = createBatchScorer(model, mapping, { delimiter: ',', decimal: '.' });
-        let bytes = 0;
-        for (const batch of batches) bytes += (await scorer.batch(batch)).length;
-        return bytes > 0 ? scorer.summary.rowsProcessed : 0;
-      },
-    },
-    {
-      name: 'ort_bare',
-      description: `InferenceSession.run alone on one encoded batch of ${first.size} rows, repeated for the same row count`,
-      run: async () => {
-        let rows = 0;
-        while (rows < data.length) {
-          const n = Math.min(first.size, data.length - rows);
-          await runModel(model, variant, features, n);
-          rows += n;
-        }
-        return rows;
-      },
-    },
-  ];
+  return { mapping: mapColumns(header, batches[0] ?? []), batches, rows: data.length };
 }
 
-/** The file's records, for the cases that start from parsed rows. */
-function parseAll(bytes: Buffer): string[][] {
-  return Papa.parse<string[]>(bytes.toString('utf8'), { skipEmptyLines: true }).data;
-}
-
-/**
- * The in-process cases on the file's rows, each `reps` times; their inputs (the parsed records) are garbage once
- * this returns. Also returns the results of the file's first FLOOR_SAMPLE_BYTES, for the floor's per-byte costs.
- */
-export async function runMicroCases(
-  file: string,
-  reps: number,
-  log: (name: string, result: Result) => void,
-): Promise<{ micro: Record<string, Result>; resultsSample: Buffer }> {
+/** Micro case `name` on `file`'s rows, `reps` times after a warm-up pass. */
+export async function runMicroCase(name: MicroCase, file: string, reps: number): Promise<Result> {
   const model = await loadModel();
-  const microBytes = await readFile(file);
-  const micro: Record<string, Result> = {};
-  for (const c of microCases(model, chunksOf(microBytes), parseAll(microBytes))) {
-    const result = await measure(c, reps);
-    micro[c.name] = result;
-    log(c.name, result);
-  }
-  const sample = microBytes.subarray(0, microBytes.lastIndexOf('\n', FLOOR_SAMPLE_BYTES) + 1);
-  return { micro, resultsSample: await resultsOf(model, sample) };
+  return measure(microCase(name, model, await readFile(file)), reps);
 }
 
 /** input bytes whose results (~15x larger) the floor's checksums and copy are measured on */
 const FLOOR_SAMPLE_BYTES = 4 * 1024 * 1024;
 
-async function resultsOf(model: ChurnModel, input: Buffer): Promise<Buffer> {
+/** The results of `file`'s first FLOOR_SAMPLE_BYTES, for the floor's per-byte costs. */
+export async function floorResultsSample(file: string): Promise<Buffer> {
+  const model = await loadModel();
+  const bytes = await readFile(file);
+  const input = bytes.subarray(0, bytes.lastIndexOf('\n', FLOOR_SAMPLE_BYTES) + 1);
   const parts: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -173,20 +182,34 @@ export interface ApartOptions {
 }
 
 /**
- * The micro cases and the floor (micro-child.ts) in a process of their own, run as the image runs the worker (its
- * CMD flags and ENV), so that they measure the engine and not the benchmark's process: after the big job that
- * process holds the emulator's heap, and every collection of scoreCsv's garbage there marked it too (scoreCsv
- * measured 13.0 us per row there, 8-10 us in a fresh process on the same build).
+ * Each micro case, then the floor, in a process of its own (micro-child.ts), run as the image runs the worker (its
+ * CMD flags and ENV), so that each measures the engine alone: not the benchmark's process, whose emulator heap
+ * every collection of scoreCsv's garbage marked too (scoreCsv 13.0 us per row there, 8-10 in a fresh process), and
+ * not one another's inputs: the 100k records parsed for score_preparsed, live through every case of a shared
+ * process, made scoreCsv measure 18 us per row and the floor's parse 5.2 us, against 10 and 1.5 in fresh ones.
  */
 export async function runMicroCasesApart(
   options: ApartOptions,
-): Promise<{ micro: Record<string, Result>; floor: Floor }> {
-  return runJsonChild('the micro cases', CHILD, IMAGE.nodeArgs, {
-    ...IMAGE.env,
+): Promise<{ micro: Record<string, Result & { pid: number }>; floor: Floor & { pid: number } }> {
+  const child = <T>(what: string, env: Record<string, string>): Promise<T> =>
+    runJsonChild(what, CHILD, IMAGE.nodeArgs, { ...IMAGE.env, REPS: String(options.reps), ...env });
+  const micro: Record<string, Result & { pid: number }> = {};
+  for (const name of MICRO_CASES) {
+    const result = await child<Result & { pid: number }>(`the micro case ${name}`, {
+      CASE: name,
+      MICRO_FILE: options.microFile,
+    });
+    micro[name] = result;
+    process.stdout.write(
+      `${name.padEnd(16)} ${Math.round(result.rowsPerSecond).toLocaleString('en-US').padStart(10)} rows/s\n`,
+    );
+  }
+  const floor = await child<Floor & { pid: number }>('the floor', {
+    CASE: 'floor',
     MICRO_FILE: options.microFile,
     FLOOR_FILE: options.floorFile,
     FLOOR_ROWS: String(options.floorRows),
     RESULT_BYTES_PER_ROW: String(options.resultBytesPerRow),
-    REPS: String(options.reps),
   });
+  return { micro, floor };
 }
