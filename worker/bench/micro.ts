@@ -185,17 +185,20 @@ export interface ApartOptions {
  * Each micro case, then the floor, in a process of its own (micro-child.ts), run as the image runs the worker (its
  * CMD flags and ENV), so that each measures the engine alone: not the benchmark's process, whose emulator heap
  * every collection of scoreCsv's garbage marked too (scoreCsv 13.0 us per row there, 8-10 in a fresh process), and
- * not one another's inputs: the 100k records parsed for score_preparsed, live through every case of a shared
- * process, made scoreCsv measure 18 us per row and the floor's parse 5.2 us, against 10 and 1.5 in fresh ones.
+ * not one another's inputs: with 100k parsed records kept live (as score_preparsed's were through every case of a
+ * shared process), Papa Parse over the same chunks took 5.1 us per row against 1.4 without them.
  */
+/** a result as its child reported it, with the child's pid */
+type FromChild<T> = T & { pid: number };
+
 export async function runMicroCasesApart(
   options: ApartOptions,
-): Promise<{ micro: Record<string, Result & { pid: number }>; floor: Floor & { pid: number } }> {
+): Promise<{ micro: Record<string, FromChild<Result>>; floor: FromChild<Floor> }> {
   const child = <T>(what: string, env: Record<string, string>): Promise<T> =>
     runJsonChild(what, CHILD, IMAGE.nodeArgs, { ...IMAGE.env, REPS: String(options.reps), ...env });
-  const micro: Record<string, Result & { pid: number }> = {};
+  const micro: Record<string, FromChild<Result>> = {};
   for (const name of MICRO_CASES) {
-    const result = await child<Result & { pid: number }>(`the micro case ${name}`, {
+    const result = await child<FromChild<Result>>(`the micro case ${name}`, {
       CASE: name,
       MICRO_FILE: options.microFile,
     });
@@ -204,7 +207,7 @@ export async function runMicroCasesApart(
       `${name.padEnd(16)} ${Math.round(result.rowsPerSecond).toLocaleString('en-US').padStart(10)} rows/s\n`,
     );
   }
-  const floor = await child<Floor & { pid: number }>('the floor', {
+  const floor = await child<FromChild<Floor>>('the floor', {
     CASE: 'floor',
     MICRO_FILE: options.microFile,
     FLOOR_FILE: options.floorFile,
