@@ -1,4 +1,4 @@
-import { encode } from './byte-writer.js';
+import { encode, type ByteWriter } from './byte-writer.js';
 import type { Factor, FactorMemo } from './explain.js';
 import { FORMULA_START, LEVEL_TEXT, type RiskLevel } from './output.js';
 import { pyFixed } from './py-format.js';
@@ -17,97 +17,122 @@ import { pyFixed } from './py-format.js';
 const PLAIN_MESSAGE = /^[^\u0000-\u001f"\\]*$/;
 
 /**
- * A factor's pieces of the row, each encoded the first time a row needs it and kept for the rows after. A row
- * uses three or four of the eleven (which depend on the factor's place in its lists), and a factor whose text
- * holds a customer's own amount ("Low total charges to date ($1,889.51)") is seldom shown twice: encoding every
- * piece up front was a fifth of scoreCsv's CPU, and most of its garbage, on a file of distinct totals.
+ * The places a factor's text takes in a row, each with its own piece: the text with what surrounds it there.
+ * `NEXT_…`: after `, `; `CLOSE_NEXT_ITEM`: after the previous item's contribution, with the `}` closing it.
+ */
+export const PLACE = {
+  /** the text alone: a summary's first risk, a key_risks / strengths cell's first message */
+  message: 0,
+  /** `; text` (summary) */
+  semicolonMessage: 1,
+  /** `. Positive signs: text`, the summary's first protective factor */
+  positiveMessage: 2,
+  /** `, text` (key_risks, strengths) */
+  commaMessage: 3,
+  /** `"text`, a quoted key_risks / strengths cell's first message */
+  quotedMessage: 4,
+  /** column 15/16 item up to its contribution (model factors), or whole (engagement signals) */
+  item: 5,
+  nextItem: 6,
+  closeNextItem: 7,
+  /** the explanation's `{"factor", "impact", "description"}` after `, `, or opening its list */
+  nextDescribed: 8,
+  firstRiskDescribed: 9,
+  firstProtectiveDescribed: 10,
+} as const;
+export type Place = (typeof PLACE)[keyof typeof PLACE];
+const PLACES = 11;
+
+/** What comes before and after a factor's text in each place, by factor key, impact and source. */
+interface Shape {
+  readonly before: readonly Uint8Array[];
+  readonly after: readonly Uint8Array[];
+}
+
+function shape(factor: string, impact: Factor['impact'], source: Factor['source']): Shape {
+  if (!PLAIN_MESSAGE.test(factor))
+    throw new Error(`factor key ${JSON.stringify(factor)} would need escaping`);
+  const common = `{""factor"": ""${factor}"", ""impact"": ""${impact}"", `;
+  const item = `${common}""message"": ""`;
+  const itemEnd = `"", ${source === 'model' ? '""contribution"": ' : `""source"": ""${source}""}`}`;
+  const described = `${common}""description"": ""`;
+  const texts: [before: string, after: string][] = [
+    ['', ''],
+    ['; ', ''],
+    [POSITIVE_SIGNS, ''],
+    [', ', ''],
+    ['"', ''],
+    [item, itemEnd],
+    [`, ${item}`, itemEnd],
+    [`}, ${item}`, itemEnd],
+    [`, ${described}`, '""}'],
+    [`${RISK_FACTORS}${described}`, '""}'],
+    [`${PROTECTIVE_FACTORS}${described}`, '""}'],
+  ];
+  return { before: texts.map(([before]) => encode(before)), after: texts.map(([, after]) => encode(after)) };
+}
+
+/**
+ * A factor's pieces of the row. A factor whose text holds a customer's own amount ("Low total charges to date
+ * ($1,889.51)") is seldom shown in a second row: in its first, each place gets the bytes around the text and the
+ * text itself, written in place (encoding each piece was a tenth of scoreCsv's CPU on a file of distinct
+ * totals). Once shown again (`shownAgain`), each place's piece is encoded the first time it is needed and kept,
+ * one copy per place instead of three.
  */
 export class FactorBytes {
   readonly factor: string;
   readonly source: Factor['source'];
-  readonly #impact: Factor['impact'];
-  readonly #text: string;
   /** the message needs its cell quoted */
   readonly comma: boolean;
   /** the message would start a cell as a formula */
   readonly formula: boolean;
-  #message?: Uint8Array;
-  #semicolonMessage?: Uint8Array;
-  #positiveMessage?: Uint8Array;
-  #commaMessage?: Uint8Array;
-  #quotedMessage?: Uint8Array;
-  #item?: Uint8Array;
-  #nextItem?: Uint8Array;
-  #closeNextItem?: Uint8Array;
-  #nextDescribed?: Uint8Array;
-  #firstRiskDescribed?: Uint8Array;
-  #firstProtectiveDescribed?: Uint8Array;
+  /** set by the cache when it hands this out for another row */
+  shownAgain = false;
+  readonly #text: string;
+  readonly #ascii: boolean;
+  readonly #shape: Shape;
+  #textBytes?: Uint8Array;
+  #pieces?: (Uint8Array | undefined)[];
 
-  constructor(f: Factor) {
-    if (!PLAIN_MESSAGE.test(f.message) || !PLAIN_MESSAGE.test(f.factor))
-      throw new Error(`factor text ${JSON.stringify(f)} would need escaping`);
+  constructor(f: Factor, shape: Shape) {
+    let ascii = true;
+    let comma = false;
+    for (let i = 0; i < f.message.length; i++) {
+      const c = f.message.charCodeAt(i);
+      // control characters, `"` and `\`: PLAIN_MESSAGE, in one pass with the other two
+      if (c < 0x20 || c === 34 || c === 92)
+        throw new Error(`factor text ${JSON.stringify(f)} would need escaping`);
+      if (c >= 0x80) ascii = false;
+      else if (c === 44) comma = true;
+    }
     this.factor = f.factor;
     this.source = f.source;
-    this.#impact = f.impact;
     this.#text = f.message;
-    this.comma = f.message.includes(',');
+    this.#ascii = ascii;
+    this.#shape = shape;
+    this.comma = comma;
     this.formula = FORMULA_START.test(f.message);
   }
 
-  get message(): Uint8Array {
-    return (this.#message ??= encode(this.#text));
-  }
-  /** `; message` (summary) */
-  get semicolonMessage(): Uint8Array {
-    return (this.#semicolonMessage ??= encode(`; ${this.#text}`));
-  }
-  /** `. Positive signs: message`, the summary's first protective factor */
-  get positiveMessage(): Uint8Array {
-    return (this.#positiveMessage ??= encode(`${POSITIVE_SIGNS}${this.#text}`));
-  }
-  /** `, message` (key_risks, strengths) */
-  get commaMessage(): Uint8Array {
-    return (this.#commaMessage ??= encode(`, ${this.#text}`));
-  }
-  /** `"message`, a quoted key_risks / strengths cell's first message */
-  get quotedMessage(): Uint8Array {
-    return (this.#quotedMessage ??= encode(`"${this.#text}`));
-  }
-  /**
-   * column 15/16 item up to its contribution (model factors), or whole (engagement signals); `next`: after `, `,
-   * `closeNext`: after the previous item's contribution, so the `}` closing it is in the same piece
-   */
-  get item(): Uint8Array {
-    return (this.#item ??= encode(this.#itemText()));
-  }
-  get nextItem(): Uint8Array {
-    return (this.#nextItem ??= encode(`, ${this.#itemText()}`));
-  }
-  get closeNextItem(): Uint8Array {
-    return (this.#closeNextItem ??= encode(`}, ${this.#itemText()}`));
-  }
-  /** the explanation's `{"factor", "impact", "description"}` after `, `, or opening its list */
-  get nextDescribed(): Uint8Array {
-    return (this.#nextDescribed ??= encode(`, ${this.#describedText()}`));
-  }
-  get firstRiskDescribed(): Uint8Array {
-    return (this.#firstRiskDescribed ??= encode(`${RISK_FACTORS}${this.#describedText()}`));
-  }
-  get firstProtectiveDescribed(): Uint8Array {
-    return (this.#firstProtectiveDescribed ??= encode(`${PROTECTIVE_FACTORS}${this.#describedText()}`));
+  /** Appends the factor's piece for `place`. */
+  write(out: ByteWriter, place: Place): void {
+    const piece = this.#pieces?.[place];
+    if (piece !== undefined) return out.bytes(piece);
+    const before = this.#shape.before[place] as Uint8Array;
+    const after = this.#shape.after[place] as Uint8Array;
+    if (this.shownAgain) {
+      const joined = Buffer.concat([before, this.#encoded(), after]);
+      (this.#pieces ??= new Array<Uint8Array | undefined>(PLACES).fill(undefined))[place] = joined;
+      return out.bytes(joined);
+    }
+    out.bytes(before);
+    if (this.#ascii) out.ascii(this.#text);
+    else out.bytes(this.#encoded());
+    out.bytes(after);
   }
 
-  #common(): string {
-    return `{""factor"": ""${this.factor}"", ""impact"": ""${this.#impact}"", `;
-  }
-  #itemText(): string {
-    return (
-      `${this.#common()}""message"": ""${this.#text}"", ` +
-      (this.source === 'model' ? '""contribution"": ' : `""source"": ""${this.source}""}`)
-    );
-  }
-  #describedText(): string {
-    return `${this.#common()}""description"": ""${this.#text}""}`;
+  #encoded(): Uint8Array {
+    return (this.#textBytes ??= encode(this.#text));
   }
 }
 
@@ -117,10 +142,12 @@ const TEXTS_LIMIT = 65_536;
  * Factor bytes by text and impact (a factor's impact varies from row to row, its text does not): in the
  * factor's memo when the explainer gave it one, else by message. Categorical factors are a handful of
  * constants and numeric ones repeat their values, so nearly every row finds its pieces; the cache lives as long
- * as the worker (see rowFormatter) and starts over when full, which bounds it on files of unique values.
+ * as the worker (see rowFormatter) and starts over when full, which bounds it on files of unique values. The
+ * shapes are few: one per factor key, impact and source.
  */
 export function factorBytesCache(): (f: Factor) => FactorBytes {
   const cache = new Map<string, FactorMemo>();
+  const shapes = new Map<string, Shape>();
   return (f) => {
     let entry = f.memo ?? cache.get(f.message);
     if (entry === undefined) {
@@ -140,10 +167,15 @@ export function factorBytesCache(): (f: Factor) => FactorBytes {
       case 'low':
         bytes = entry.low;
     }
-    if (bytes === undefined || bytes.factor !== f.factor || bytes.source !== f.source) {
-      bytes = new FactorBytes(f);
-      entry[f.impact] = bytes;
+    if (bytes !== undefined && bytes.factor === f.factor && bytes.source === f.source) {
+      bytes.shownAgain = true;
+      return bytes;
     }
+    const key = `${f.impact} ${f.source} ${f.factor}`;
+    let s = shapes.get(key);
+    if (s === undefined) shapes.set(key, (s = shape(f.factor, f.impact, f.source)));
+    bytes = new FactorBytes(f, s);
+    entry[f.impact] = bytes;
     return bytes;
   };
 }

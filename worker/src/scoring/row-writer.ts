@@ -11,7 +11,7 @@ import {
   type RiskLevel,
 } from './output.js';
 import { pyFixed, pyRound } from './py-format.js';
-import { factorBytesCache, headCache, numberTable, PIECES, type FactorBytes } from './row-bytes.js';
+import { factorBytesCache, headCache, numberTable, PIECES, PLACE, type FactorBytes } from './row-bytes.js';
 
 /**
  * The row writer of the results CSV (output.ts holds its contract): each row assembled from byte pieces
@@ -159,7 +159,7 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
   const summaryMessages = (out: ByteWriter, factors: readonly FactorBytes[], risk: boolean): void => {
     for (let i = 0; i < factors.length && i < 2; i++) {
       const f = factors[i] as FactorBytes;
-      out.bytes(i > 0 ? f.semicolonMessage : risk ? f.message : f.positiveMessage);
+      f.write(out, i > 0 ? PLACE.semicolonMessage : risk ? PLACE.message : PLACE.positiveMessage);
     }
   };
   const anyComma = (factors: readonly FactorBytes[], n: number): boolean => {
@@ -175,9 +175,9 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
     if (first.formula) {
       if (quoted) out.bytes(PIECES.quote);
       out.bytes(PIECES.apostrophe);
-      out.bytes(first.message);
-    } else out.bytes(quoted ? first.quotedMessage : first.message);
-    for (let i = 1; i < n; i++) out.bytes((factors[i] as FactorBytes).commaMessage);
+      first.write(out, PLACE.message);
+    } else first.write(out, quoted ? PLACE.quotedMessage : PLACE.message);
+    for (let i = 1; i < n; i++) (factors[i] as FactorBytes).write(out, PLACE.commaMessage);
     out.bytes(quoted ? PIECES.quoteComma : PIECES.comma);
   };
   /**
@@ -193,7 +193,7 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
     for (let i = 0; i < factors.length; i++) {
       const { contribution: x } = factors[i] as Factor;
       const b = listed[i] as FactorBytes;
-      out.bytes(i === 0 ? b.item : open ? b.closeNextItem : b.nextItem);
+      b.write(out, i === 0 ? PLACE.item : open ? PLACE.closeNextItem : PLACE.nextItem);
       open = x !== undefined;
       if (x === undefined) continue;
       const scaled = Math.round(x * CONTRIBUTION_SCALE);
@@ -206,8 +206,9 @@ export function createRowFormatter(manifest: Manifest): RowFormatter {
   const describedList = (out: ByteWriter, factors: readonly FactorBytes[], risk: boolean): void => {
     if (factors.length === 0) return out.bytes(risk ? PIECES.riskFactors : PIECES.protectiveFactors);
     const first = factors[0] as FactorBytes;
-    out.bytes(risk ? first.firstRiskDescribed : first.firstProtectiveDescribed);
-    for (let i = 1; i < factors.length && i < 3; i++) out.bytes((factors[i] as FactorBytes).nextDescribed);
+    first.write(out, risk ? PLACE.firstRiskDescribed : PLACE.firstProtectiveDescribed);
+    for (let i = 1; i < factors.length && i < 3; i++)
+      (factors[i] as FactorBytes).write(out, PLACE.nextDescribed);
   };
 
   return {

@@ -217,6 +217,40 @@ describe('row bytes', () => {
     ).toEqual(ids);
   });
 
+  // A factor text shown once (a customer's own amount) is written from its parts, one shown again from pieces
+  // kept for it: every place a factor can take in a row must come out the same either way.
+  it('are the same the first time a factor is shown as every time after, in every place of the row', () => {
+    const fresh = createRowFormatter(manifest);
+    const engagement: Factor = {
+      factor: 'low_logins',
+      impact: 'medium',
+      message: 'Few logins, lately',
+      source: 'engagement_signal',
+    };
+    const a = factor('tenure', 0.31, '2 months tenure - early high-risk period');
+    const b = factor('total_charges', 0.6, 'Low total charges to date ($1,889.51)');
+    const c = factor('contract', -0.7, '-Month-to-month contract');
+    const d = factor('monthly_charges', -0.06, 'Low monthly charges ($19.95)');
+    const explanations = [
+      { risks: [a, b, engagement], protective: [c, d] },
+      { risks: [engagement, b], protective: [d, c] },
+      { risks: [b, a], protective: [] },
+      { risks: [], protective: [c] },
+      { risks: [engagement], protective: [d, factor('gender', -0.2, 'Female customer')] },
+    ];
+    const pass = (): string => {
+      const out = new ByteWriter(0);
+      for (const [i, explanation] of explanations.entries())
+        for (const probability of [0.9, 0.45, 0.05])
+          fresh.write(out, { customerId: `c-${i}`, probability, explanation, confidence: 'medium' });
+      return out.finish().toString('utf8');
+    };
+    const first = pass();
+    expect(pass()).toBe(first);
+    expect(pass()).toBe(first);
+    expect(parse(fresh.header + first, { columns: true })).toHaveLength(explanations.length * 3);
+  });
+
   it('refuses a factor text that would need escaping instead of writing a broken cell', () => {
     expect(() => row(0.9, [factor('tenure', 0.6, 'say "hi"')])).toThrow(/would need escaping/);
   });
