@@ -100,6 +100,35 @@ describe('the results upload', () => {
     expect(fake.calls.filter((c) => c.operation === 'UploadPart')).toHaveLength(6);
   });
 
+  // The CRC32 is taken as each batch is copied into its part, while its bytes are in cache: the SDK, given it,
+  // computes none of its own (@aws-sdk/checksums flexibleChecksumsMiddleware skips a request that already has an
+  // x-amz-checksum-* header), which cost a second pass over every byte sent (the floor's crc32UsPerRow).
+  it('gives the SDK the CRC32 of each part, taken as the bytes were copied, so the SDK computes none', async () => {
+    const fake = fakeS3();
+    const given: { operation: string; checksum: unknown }[] = [];
+    fake.s3.middlewareStack.add(
+      (next, context) => (args) => {
+        const input = args.input as { ChecksumCRC32?: unknown };
+        given.push({ operation: context.commandName ?? '', checksum: input.ChecksumCRC32 });
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    await uploadAll(fake.s3, results(2 * PART_SIZE_BYTES + 12_345));
+    await uploadAll(fake.s3, results(300_000));
+
+    const sent = fake.calls.filter((c) => c.operation === 'UploadPart' || c.operation === 'PutObject');
+    expect(sent).toHaveLength(4);
+    expect(
+      given.filter((g) => g.operation === 'UploadPartCommand' || g.operation === 'PutObjectCommand'),
+    ).toEqual(
+      sent.map((c) => ({
+        operation: `${c.operation}Command`,
+        checksum: crc32Base64(c.body),
+      })),
+    );
+  });
+
   it('reuses its part buffers, within and across uploads', async () => {
     const fake = fakeS3();
     const pool = countingPool();
