@@ -83,8 +83,8 @@ export interface Storage {
 }
 
 /**
- * Results bytes are checksummed once, not twice. The SDK sends every part (and a single-part PutObject) with a
- * CRC32 of its bytes in `x-amz-checksum-crc32` (flexible checksums, on by default), which S3 verifies before it
+ * Results bytes are checksummed once, not twice. Every part (and a single-part PutObject) goes with a CRC32 of
+ * its bytes in `x-amz-checksum-crc32` (taken by results-upload.ts as it fills the part), which S3 verifies before it
  * stores the part and CompleteMultipartUpload combines per part; SigV4 would also hash the same bytes with
  * SHA-256 for `x-amz-content-sha256`, which S3 checks the same way. The header is signed, so the CRC cannot be
  * changed in flight, and over TLS neither can the body: there the SHA-256 adds no integrity, only ~1.5 µs of CPU
