@@ -127,6 +127,31 @@ describe('numbers (contracts.md §B, lessons #17)', () => {
   });
 });
 
+// pandas' NA tokens (read_csv's default na_values), the definition the reader's fast path must agree with
+const NA_SPELLINGS = ['', 'NA', 'N/A', '#N/A', '#N/A N/A', '#NA', '<NA>', 'NULL', 'NaN', '-NaN', 'None'];
+const NA_SPELLINGS_MORE = ['-1.#IND', '1.#IND', '-1.#QNAN', '1.#QNAN', 'nan', 'null', 'n/a'];
+const missingByDefinition = (cell: string): boolean =>
+  [...NA_SPELLINGS, ...NA_SPELLINGS_MORE].map((t) => t.toLowerCase()).includes(cell.trim().toLowerCase());
+
+describe('missing cells', () => {
+  it('are exactly the cells whose trimmed text is an NA token in any case, whatever they start with', () => {
+    const tokens = [...NA_SPELLINGS, ...NA_SPELLINGS_MORE];
+    const around = ['', ' ', '\t', '\u00a0', '\ufeff', '\u2028', '\u3000'];
+    for (const token of tokens)
+      for (const before of around)
+        for (const spelled of [token, token.toLowerCase(), token.toUpperCase()])
+          expect(isMissingCell(`${before}${spelled}${before}`)).toBe(true);
+    const wrong: string[] = [];
+    for (let c = 0; c < 0x3100; c++) {
+      for (const rest of ['', 'a', 'ull', '/a', '.#ind', 'A', ' 12']) {
+        const cell = String.fromCharCode(c) + rest;
+        if (isMissingCell(cell) !== missingByDefinition(cell)) wrong.push(JSON.stringify(cell));
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
 describe('Yes/No columns', () => {
   const parser = yesNo();
   const read = (cell: string): string | undefined => parser.labels[parser.parse(cell)];
