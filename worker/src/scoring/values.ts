@@ -27,9 +27,23 @@ const NA_TOKENS = new Set([
   '1.#qnan',
 ]);
 
+/**
+ * ASCII characters a missing cell cannot start with: neither whitespace `trim` removes nor the first letter of an
+ * NA token in either case. Nearly every cell with a value starts with one, and is then known to have a value
+ * without a lower-cased copy and a hash (the reader asks this of every record's first cell, for blank lines).
+ */
+const VALUE_START = new Uint8Array(128).map((_, c) => {
+  const char = String.fromCharCode(c);
+  const starts = [...NA_TOKENS].some((token) => token.startsWith(char.toLowerCase()) && token !== '');
+  return char.trim() === '' || starts ? 0 : 1;
+});
+
 /** True for a cell that carries no value: empty, whitespace only, or an NA token. */
 export function isMissingCell(cell: string): boolean {
-  return cell === '' || NA_TOKENS.has(cell.trim().toLowerCase());
+  if (cell === '') return true;
+  const first = cell.charCodeAt(0);
+  if (first < 128 && VALUE_START[first] === 1) return false;
+  return NA_TOKENS.has(cell.trim().toLowerCase());
 }
 
 const PLAIN_NUMBER = /^-?(?:\d+\.?\d*|\.\d+)$/;
