@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { crc32 } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createStorage, PART_SIZE_BYTES, payloadNeedsSigning, UNSIGNED_PAYLOAD } from '../../src/storage.js';
 import { readObject, useStack } from '../support/harness.js';
 
@@ -99,5 +99,38 @@ describe('results upload', () => {
     [{ protocol: 'http:', hostname: 'localhost.example.com' }, true],
   ])('signs the payload of %o: %s', (request, signed) => {
     expect(payloadNeedsSigning(request)).toBe(signed);
+  });
+});
+
+describe("a failed job's results object", () => {
+  // The SDK warns "Are you using a Stream of unknown length as the Body of a PutObject request?" for any
+  // PutObject without a Content-Length (@aws-sdk/middleware-sdk-s3, checkContentLengthHeader), which an empty
+  // string body is sent without: an operator reading a failed job's logs would chase a stream that is not there.
+  it('is emptied by a PutObject that says its length is 0, with nothing for the SDK to warn about', async () => {
+    const warn = vi.fn();
+    const s3 = new S3Client({
+      region: context.stack.region,
+      endpoint: context.stack.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      logger: { debug: () => undefined, info: () => undefined, warn, error: () => undefined },
+    });
+    const lengths: (string | undefined)[] = [];
+    s3.middlewareStack.add(
+      (next) => (args) => {
+        lengths.push((args.request as { headers: Record<string, string> }).headers['content-length']);
+        return next(args);
+      },
+      { step: 'deserialize', name: 'recordLength' },
+    );
+    const key = 'predictions/discarded.csv';
+    await upload(s3, key, results(1000));
+    lengths.length = 0;
+
+    await createStorage(s3, context.stack.bucket).discardOutput(key);
+
+    expect(lengths).toEqual(['0']);
+    expect(warn).not.toHaveBeenCalled();
+    expect((await readObject(context.stack, key)).text).toBe('');
   });
 });
