@@ -148,7 +148,16 @@ export function createStorage(s3: S3Client, bucket: string): Storage {
 
     async discardOutput(key) {
       try {
-        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '', ContentType: 'text/csv' }));
+        // an empty body with its length, which the SDK otherwise warns is a stream of unknown length
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: new Uint8Array(0),
+            ContentLength: 0,
+            ContentType: 'text/csv',
+          }),
+        );
       } catch (error) {
         throw classifyS3Error(error, 'write');
       }
