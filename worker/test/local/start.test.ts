@@ -20,9 +20,19 @@ beforeEach(async () => {
 });
 const children = new Set<ChildProcess>();
 afterEach(async () => {
-  // a test that failed half-way must not leave a stack running
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // A stack still running is stopped as a user stops it, so that it stops its PostgreSQL: killed outright, it
+  // left PostgreSQL writing its WAL into the folder being removed (ENOTEMPTY under load), and running until it
+  // noticed its lock file gone. SIGKILL only for one that does not stop in time.
+  await Promise.all(
+    [...children].map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const closed = new Promise((resolve) => child.once('close', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await closed;
+      clearTimeout(timer);
+    }),
+  );
   children.clear();
   await rm(tmp, { recursive: true, force: true });
   await rm(home, { recursive: true, force: true });
