@@ -18,7 +18,7 @@ const PLAIN_MESSAGE = /^[^\u0000-\u001f"\\]*$/;
 
 /**
  * The places a factor's text takes in a row, each with its own piece: the text with what surrounds it there.
- * `NEXT_…`: after `, `; `CLOSE_NEXT_ITEM`: after the previous item's contribution, with the `}` closing it.
+ * `next…`: after `, `; `closeNextItem`: after the previous item's contribution, with the `}` closing it.
  */
 export const PLACE = {
   /** the text alone: a summary's first risk, a key_risks / strengths cell's first message */
@@ -41,7 +41,7 @@ export const PLACE = {
   firstProtectiveDescribed: 10,
 } as const;
 export type Place = (typeof PLACE)[keyof typeof PLACE];
-const PLACES = 11;
+const PLACES = Object.keys(PLACE).length;
 
 /** What comes before and after a factor's text in each place, by factor key, impact and source. */
 interface Shape {
@@ -56,20 +56,27 @@ function shape(factor: string, impact: Factor['impact'], source: Factor['source'
   const item = `${common}""message"": ""`;
   const itemEnd = `"", ${source === 'model' ? '""contribution"": ' : `""source"": ""${source}""}`}`;
   const described = `${common}""description"": ""`;
-  const texts: [before: string, after: string][] = [
-    ['', ''],
-    ['; ', ''],
-    [POSITIVE_SIGNS, ''],
-    [', ', ''],
-    ['"', ''],
-    [item, itemEnd],
-    [`, ${item}`, itemEnd],
-    [`}, ${item}`, itemEnd],
-    [`, ${described}`, '""}'],
-    [`${RISK_FACTORS}${described}`, '""}'],
-    [`${PROTECTIVE_FACTORS}${described}`, '""}'],
-  ];
-  return { before: texts.map(([before]) => encode(before)), after: texts.map(([, after]) => encode(after)) };
+  const texts: Record<keyof typeof PLACE, [before: string, after: string]> = {
+    message: ['', ''],
+    semicolonMessage: ['; ', ''],
+    positiveMessage: [POSITIVE_SIGNS, ''],
+    commaMessage: [', ', ''],
+    quotedMessage: ['"', ''],
+    item: [item, itemEnd],
+    nextItem: [`, ${item}`, itemEnd],
+    closeNextItem: [`}, ${item}`, itemEnd],
+    nextDescribed: [`, ${described}`, '""}'],
+    firstRiskDescribed: [`${RISK_FACTORS}${described}`, '""}'],
+    firstProtectiveDescribed: [`${PROTECTIVE_FACTORS}${described}`, '""}'],
+  };
+  const before = new Array<Uint8Array>(PLACES);
+  const after = new Array<Uint8Array>(PLACES);
+  for (const [name, index] of Object.entries(PLACE)) {
+    const [head, tail] = texts[name as keyof typeof PLACE];
+    before[index] = encode(head);
+    after[index] = encode(tail);
+  }
+  return { before, after };
 }
 
 /**
