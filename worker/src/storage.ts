@@ -148,13 +148,12 @@ export function createStorage(s3: S3Client, bucket: string): Storage {
 
     async discardOutput(key) {
       try {
-        // an empty body with its length, which the SDK otherwise warns is a stream of unknown length
+        // bytes, not '': the SDK sends no Content-Length for an empty string and warns of a stream of unknown length
         await s3.send(
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,
             Body: new Uint8Array(0),
-            ContentLength: 0,
             ContentType: 'text/csv',
           }),
         );
