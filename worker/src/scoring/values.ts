@@ -34,7 +34,7 @@ const NA_TOKENS = new Set([
  */
 const VALUE_START = new Uint8Array(128).map((_, c) => {
   const char = String.fromCharCode(c);
-  const starts = [...NA_TOKENS].some((token) => token.startsWith(char.toLowerCase()) && token !== '');
+  const starts = [...NA_TOKENS].some((token) => token.startsWith(char.toLowerCase()));
   return char.trim() === '' || starts ? 0 : 1;
 });
 
