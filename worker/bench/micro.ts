@@ -181,6 +181,9 @@ export interface ApartOptions {
   readonly reps: number;
 }
 
+/** a result as its child reported it, with the child's pid */
+type FromChild<T> = T & { pid: number };
+
 /**
  * Each micro case, then the floor, in a process of its own (micro-child.ts), run as the image runs the worker (its
  * CMD flags and ENV), so that each measures the engine alone: not the benchmark's process, whose emulator heap
@@ -188,9 +191,6 @@ export interface ApartOptions {
  * not one another's inputs: with 100k parsed records kept live (as score_preparsed's were through every case of a
  * shared process), Papa Parse over the same chunks took 5.1 us per row against 1.4 without them.
  */
-/** a result as its child reported it, with the child's pid */
-type FromChild<T> = T & { pid: number };
-
 export async function runMicroCasesApart(
   options: ApartOptions,
 ): Promise<{ micro: Record<string, FromChild<Result>>; floor: FromChild<Floor> }> {
