@@ -10,11 +10,23 @@ import { pyFixed } from './py-format.js';
  */
 
 /**
- * Factor messages are the library's own texts and are written unescaped inside CSV and JSON-in-CSV cells
- * alike, which lets a row copy its summary instead of building it twice; this is checked, not assumed.
+ * Factor messages and keys are the library's own texts and are written unescaped inside CSV and JSON-in-CSV
+ * cells alike, which lets a row copy its summary instead of building it twice; this is checked, not assumed.
+ * `plainText` is that check, and in the same pass says what else the writer needs to know of a text: -1 for a
+ * text with a control character, `"` or `\` (one that would need escaping), else the PLAIN_* flags.
  */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what must be excluded
-const PLAIN_MESSAGE = /^[^\u0000-\u001f"\\]*$/;
+const PLAIN_ASCII = 1;
+const PLAIN_WITH_COMMA = 2;
+function plainText(text: string): number {
+  let flags = PLAIN_ASCII;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 34 || c === 92) return -1;
+    if (c >= 0x80) flags &= ~PLAIN_ASCII;
+    else if (c === 44) flags |= PLAIN_WITH_COMMA;
+  }
+  return flags;
+}
 
 /**
  * The places a factor's text takes in a row, each with its own piece: the text with what surrounds it there.
@@ -50,8 +62,7 @@ interface Shape {
 }
 
 function shape(factor: string, impact: Factor['impact'], source: Factor['source']): Shape {
-  if (!PLAIN_MESSAGE.test(factor))
-    throw new Error(`factor key ${JSON.stringify(factor)} would need escaping`);
+  if (plainText(factor) < 0) throw new Error(`factor key ${JSON.stringify(factor)} would need escaping`);
   const common = `{""factor"": ""${factor}"", ""impact"": ""${impact}"", `;
   const item = `${common}""message"": ""`;
   const itemEnd = `"", ${source === 'model' ? '""contribution"": ' : `""source"": ""${source}""}`}`;
@@ -102,22 +113,14 @@ export class FactorBytes {
   #pieces?: (Uint8Array | undefined)[];
 
   constructor(f: Factor, shape: Shape) {
-    let ascii = true;
-    let comma = false;
-    for (let i = 0; i < f.message.length; i++) {
-      const c = f.message.charCodeAt(i);
-      // control characters, `"` and `\`: PLAIN_MESSAGE, in one pass with the other two
-      if (c < 0x20 || c === 34 || c === 92)
-        throw new Error(`factor text ${JSON.stringify(f)} would need escaping`);
-      if (c >= 0x80) ascii = false;
-      else if (c === 44) comma = true;
-    }
+    const plain = plainText(f.message);
+    if (plain < 0) throw new Error(`factor text ${JSON.stringify(f)} would need escaping`);
     this.factor = f.factor;
     this.source = f.source;
     this.#text = f.message;
-    this.#ascii = ascii;
+    this.#ascii = (plain & PLAIN_ASCII) !== 0;
     this.#shape = shape;
-    this.comma = comma;
+    this.comma = (plain & PLAIN_WITH_COMMA) !== 0;
     this.formula = FORMULA_START.test(f.message);
   }
 
